@@ -1,0 +1,15 @@
+//! kind-sysbox: a drop-in replacement for the `kind` CLI whose nodes are
+//! unprivileged Sysbox system containers.
+//!
+//! Plans are pure (config + observed state in, container specs / kubeadm
+//! config / node commands out); `provider::docker` carries them out.
+
+pub mod cli;
+pub mod cluster;
+pub mod config;
+pub mod kubeadm;
+pub mod kubeconfig;
+pub mod log;
+pub mod patch;
+pub mod provider;
+pub mod version;

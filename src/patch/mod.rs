@@ -1,0 +1,9 @@
+//! Config patching as upstream kind does it: kubeadm YAML streams with
+//! RFC 7386 merge patches (kubeadm-aware) and RFC 6902 patches, and
+//! containerd TOML with merge and RFC 6902 patches.
+
+mod kubeyaml;
+mod toml;
+
+pub use self::kubeyaml::kube_yaml;
+pub use self::toml::containerd_toml;

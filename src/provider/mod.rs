@@ -1,0 +1,25 @@
+//! The Docker node provider. Pure parts (runtime selection, container specs,
+//! network subnet, proxy env) are separate from `docker`, the executor that
+//! talks to the Docker Engine API through bollard.
+
+pub mod docker;
+pub mod network;
+pub mod plan;
+pub mod ports;
+pub mod proxy;
+pub mod runtime;
+
+pub use docker::{Docker, ExecOutput, NodeRef, RunError};
+pub use plan::{plan_cluster, ContainerSpec, PlanContext, PortSpec};
+pub use runtime::{select_runtime, HostInfo, RuntimeMode};
+
+pub const LABEL_CLUSTER: &str = "io.x-k8s.kind.cluster";
+pub const LABEL_ROLE: &str = "io.x-k8s.kind.role";
+/// Ours: which runtime mode created the node (`sysbox` or `runc`), so later
+/// commands (exec, load) treat it the same way.
+pub const LABEL_RUNTIME_MODE: &str = "dev.kind-sysbox.runtime-mode";
+pub const ROLE_LOAD_BALANCER: &str = "external-load-balancer";
+pub const DEFAULT_NETWORK: &str = "kind";
+pub const LOAD_BALANCER_IMAGE: &str = "docker.io/envoyproxy/envoy:v1.36.2";
+/// Readiness: the node's console shows systemd reached multi-user.
+pub const NODE_READY_LOG_REGEX: &str = "Reached target .*Multi-User System.*|detected cgroup v1";
