@@ -1,1 +1,45 @@
+//! Cluster lifecycle: the create pipeline (provisioning, then an ordered
+//! list of small actions, as upstream kind), and delete.
 
+pub mod actions;
+mod context;
+pub mod create;
+pub mod delete;
+pub mod nodes;
+
+pub use context::ActionContext;
+pub use create::{create, CreateOptions};
+pub use delete::delete;
+
+use crate::config::ROLE_CONTROL_PLANE;
+use crate::kubeconfig;
+use crate::provider::Docker;
+
+/// Kind's kubeconfig for a running cluster (spec §5.1): the first control
+/// plane's admin.conf with entries renamed, pointing at the host-published
+/// API server (or, with `internal`, at the in-network endpoint).
+pub async fn kubeconfig_for(docker: &Docker, cluster: &str, internal: bool) -> anyhow::Result<String> {
+    let all = docker.list_nodes(cluster).await?;
+    let Some(first) = nodes::by_role(&all, ROLE_CONTROL_PLANE).into_iter().next() else {
+        anyhow::bail!(
+            "could not locate any control plane nodes for cluster named '{cluster}'. Use the --name option to select a different cluster"
+        );
+    };
+    let out = docker
+        .exec(&first, &["cat", "/etc/kubernetes/admin.conf"], None)
+        .await
+        .map_err(anyhow::Error::from)
+        .map_err(|e| e.context("failed to get cluster internal kubeconfig"))?;
+    let admin = String::from_utf8_lossy(&out.stdout);
+    let server = if internal {
+        None
+    } else {
+        let endpoint_node = nodes::api_server_endpoint_node(&all)?;
+        let endpoint = docker
+            .api_server_endpoint(&endpoint_node.name)
+            .await
+            .map_err(|e| e.context("failed to get api server endpoint"))?;
+        Some(format!("https://{endpoint}"))
+    };
+    kubeconfig::from_admin_conf(&admin, cluster, server.as_deref())
+}

@@ -1,0 +1,301 @@
+//! `kind create cluster` (spec §4.1): load and check the config, choose the
+//! runtime, provision the node containers, run the actions, export the
+//! kubeconfig. Any failure (or Ctrl-C) after provisioning starts removes
+//! every container of the cluster unless `--retain`.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use futures_util::future::try_join_all;
+use rand::Rng as _;
+
+use super::{actions, delete, ActionContext};
+use crate::config::{self, Cluster};
+use crate::kubeconfig;
+use crate::log::Logger;
+use crate::provider::{self, ContainerSpec, Docker, HostInfo, PlanContext, RuntimeMode};
+
+#[derive(Debug, Clone, Default)]
+pub struct CreateOptions {
+    /// `--name` or KIND_CLUSTER_NAME (empty: the config's name, else `kind`).
+    pub name: String,
+    pub config: Option<String>,
+    pub image: Option<String>,
+    pub retain: bool,
+    pub wait: Duration,
+    pub kubeconfig: Option<PathBuf>,
+}
+
+const SALUTATIONS: [&str; 4] = [
+    "Have a nice day! 👋",
+    "Thanks for using kind! 😊",
+    "Not sure what to do next? 😅  Check out https://kind.sigs.k8s.io/docs/user/quick-start/",
+    "Have a question, bug, or feature request? Let us know! https://kind.sigs.k8s.io/#community 🙂",
+];
+
+pub async fn create(opts: &CreateOptions, log: &Logger) -> anyhow::Result<()> {
+    let mut cluster = config::load(opts.config.as_deref())?;
+    let docker = Docker::connect().await?;
+    let host = docker.host_info().await?;
+    let env_runtime = std::env::var("KIND_EXPERIMENTAL_RUNTIME").ok().filter(|v| !v.is_empty());
+    let mode = provider::select_runtime(&host, env_runtime.as_deref())?;
+    host_checks(&host, &mode, log)?;
+
+    config::apply_overrides(&mut cluster, &opts.name, opts.image.as_deref());
+    config::set_defaults(&mut cluster);
+    if !docker.list_nodes(&cluster.name).await?.is_empty() {
+        anyhow::bail!("node(s) already exist for a cluster with the name {:?}", cluster.name);
+    }
+    if cluster.name.len() > 50 {
+        log.warn(&format!(
+            "cluster name {:?} is probably too long, this might not work properly on some systems",
+            cluster.name
+        ));
+    }
+    config::validate(&cluster)?;
+    validate_for_runtime(&cluster, &mode)?;
+
+    log.info(&format!("Creating cluster {:?} ...", cluster.name));
+    let bring_up = async {
+        provision(&docker, &cluster, &mode, &host, log).await?;
+        let ctx = ActionContext::new(&cluster, &docker, log, &mode, &host);
+        for action in actions::plan(&cluster, opts.wait) {
+            action.run(&ctx).await?;
+        }
+        anyhow::Ok(())
+    };
+    let outcome = tokio::select! {
+        r = bring_up => r,
+        _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
+    };
+    if let Err(err) = outcome {
+        log.status_end(false);
+        if !opts.retain {
+            cleanup(&docker, &cluster.name, opts.kubeconfig.as_deref(), log).await;
+        }
+        return Err(err);
+    }
+
+    export_kubeconfig(&docker, &cluster.name, opts.kubeconfig.as_deref()).await?;
+    log.info(&format!("Set kubectl context to {:?}", kubeconfig::key(&cluster.name)));
+    let mut usage = format!("kubectl cluster-info --context {}", kubeconfig::key(&cluster.name));
+    if let Some(path) = &opts.kubeconfig {
+        usage.push_str(&format!(" --kubeconfig {}", provider::docker::shell_join(&[path.display().to_string()])));
+    }
+    log.info(&format!("You can now use your cluster with:\n\n{usage}"));
+    let salutation = SALUTATIONS[rand::rng().random_range(0..SALUTATIONS.len())];
+    log.info(&format!("\n{salutation}"));
+    Ok(())
+}
+
+/// Host requirements upstream checks (rootless, cgroups), plus the runc-mode
+/// warning.
+fn host_checks(host: &HostInfo, mode: &RuntimeMode, log: &Logger) -> anyhow::Result<()> {
+    if *mode == RuntimeMode::Runc {
+        log.warn(
+            "WARNING: KIND_EXPERIMENTAL_RUNTIME=runc: nodes are privileged runc containers, exactly as with upstream kind (no Sysbox isolation)",
+        );
+    }
+    if host.rootless {
+        if !host.cgroup2 {
+            anyhow::bail!(
+                "running kind with rootless provider requires cgroup v2, see https://kind.sigs.k8s.io/docs/user/rootless/"
+            );
+        }
+        if !(host.memory_limit && host.pids_limit && host.cpu_shares) {
+            anyhow::bail!("running kind with rootless provider requires setting systemd property \"Delegate=yes\", see https://kind.sigs.k8s.io/docs/user/rootless/");
+        }
+    } else if !host.cgroup2 {
+        log.warn("WARNING: cgroup v1 is deprecated in Kubernetes and will not be supported in a future kind release, please upgrade to cgroup v2");
+    }
+    Ok(())
+}
+
+/// What Sysbox cannot do, refused before anything is created.
+pub fn validate_for_runtime(cluster: &Cluster, mode: &RuntimeMode) -> anyhow::Result<()> {
+    if matches!(mode, RuntimeMode::Sysbox { .. }) && cluster.networking.kube_proxy_mode == "ipvs" {
+        anyhow::bail!(
+            "kubeProxyMode \"ipvs\" is not supported with Sysbox: IPVS is not available inside Sysbox containers; use \"iptables\" or \"nftables\" (or KIND_EXPERIMENTAL_RUNTIME=runc for privileged nodes)"
+        );
+    }
+    Ok(())
+}
+
+/// Node images (friendly names without digests) in the order they are ensured.
+pub fn required_images(cluster: &Cluster) -> Vec<String> {
+    cluster.nodes.iter().map(|n| n.image.clone()).collect::<BTreeSet<_>>().into_iter().collect()
+}
+
+fn friendly_image(image: &str) -> &str {
+    image.split('@').next().unwrap_or(image)
+}
+
+/// `Preparing nodes ` + one `📦 ` per configured node.
+pub fn preparing_nodes_status(cluster: &Cluster) -> String {
+    format!("Preparing nodes {}", "📦 ".repeat(cluster.nodes.len()))
+}
+
+async fn ensure_image(docker: &Docker, image: &str, log: &Logger) -> anyhow::Result<()> {
+    if docker.image_exists(image).await? {
+        return Ok(());
+    }
+    log.debug(1, &format!("Pulling image: {image} ..."));
+    let mut last = None;
+    for attempt in 0..5u64 {
+        if attempt > 0 {
+            tokio::time::sleep(Duration::from_secs(attempt)).await;
+            if let Some(e) = &last {
+                log.debug(1, &format!("Trying again to pull image: {image:?} ... {e:#}"));
+            }
+        }
+        match docker.pull_image(image).await {
+            Ok(()) => return Ok(()),
+            Err(e) => last = Some(e),
+        }
+    }
+    let e = last.expect("at least one attempt");
+    Err(anyhow::anyhow!("failed to pull image {image:?}: {e:#}"))
+}
+
+async fn provision(
+    docker: &Docker,
+    cluster: &Cluster,
+    mode: &RuntimeMode,
+    host: &HostInfo,
+    log: &Logger,
+) -> anyhow::Result<()> {
+    for image in required_images(cluster) {
+        log.status_start(&format!("Ensuring node image ({}) 🖼️", friendly_image(&image)));
+        ensure_image(docker, &image, log).await?;
+    }
+
+    let network = match std::env::var("KIND_EXPERIMENTAL_DOCKER_NETWORK") {
+        Ok(n) if !n.is_empty() => {
+            log.warn("WARNING: Overriding docker network due to KIND_EXPERIMENTAL_DOCKER_NETWORK");
+            log.warn("WARNING: Here be dragons! This is not supported currently.");
+            n
+        }
+        _ => provider::DEFAULT_NETWORK.to_string(),
+    };
+
+    docker.ensure_network(&network).await?;
+    log.status_start(&preparing_nodes_status(cluster));
+    let env = |k: &str| std::env::var(k).ok();
+    let mut ctx = PlanContext {
+        mode: mode.clone(),
+        host: host.clone(),
+        network: network.clone(),
+        proxy_env: provider::proxy::proxy_env(&env, &cluster.networking.service_subnet, &cluster.networking.pod_subnet),
+        snapshotter: std::env::var("KIND_EXPERIMENTAL_CONTAINERD_SNAPSHOTTER").ok(),
+        cwd: std::env::current_dir().context("failed to get the current directory")?,
+    };
+    let mut specs = provider::plan_cluster(cluster, &ctx);
+    if !ctx.proxy_env.is_empty() {
+        let subnets = docker.network_subnets(&network).await?;
+        let names: Vec<String> = specs.iter().map(|s| s.name.clone()).collect();
+        provider::proxy::finalize(&mut ctx.proxy_env, &subnets, &names);
+        specs = provider::plan_cluster(cluster, &ctx);
+    }
+    if specs.iter().any(|s| s.role == provider::ROLE_LOAD_BALANCER) {
+        // Upstream's `docker run` pulls the load balancer image implicitly.
+        ensure_image(docker, provider::LOAD_BALANCER_IMAGE, log).await?;
+    }
+    for spec in specs.iter_mut().filter(|s| s.role == provider::ROLE_LOAD_BALANCER) {
+        spec.cmd = Some(vec![
+            "bash".into(),
+            "-c".into(),
+            crate::kubeadm::envoy::bootstrap_script(&cluster.name, &spec.name),
+        ]);
+    }
+    provider::ports::resolve(&mut specs)?;
+
+    let ready = regex::Regex::new(provider::NODE_READY_LOG_REGEX).expect("static regex");
+    try_join_all(specs.iter().map(|spec| run_container(docker, spec, &ready))).await?;
+    log.status_end(true);
+    Ok(())
+}
+
+/// Create and start one container; Kubernetes nodes must then show
+/// systemd's readiness line within 30 s.
+async fn run_container(docker: &Docker, spec: &ContainerSpec, ready: &regex::Regex) -> anyhow::Result<()> {
+    docker.create_container(spec).await?;
+    docker.start_container(&spec.name).await?;
+    if spec.role != provider::ROLE_LOAD_BALANCER {
+        docker.wait_for_log(&spec.name, ready, Duration::from_secs(30)).await?;
+    }
+    Ok(())
+}
+
+/// Remove what a failed create left. Containers whose creation was in
+/// flight when we were interrupted can appear after the first listing, so
+/// list again until none is left (bounded).
+async fn cleanup(docker: &Docker, name: &str, explicit_kubeconfig: Option<&std::path::Path>, log: &Logger) {
+    for _ in 0..3 {
+        let _ = delete::delete(docker, name, explicit_kubeconfig, log).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        match docker.list_nodes(name).await {
+            Ok(nodes) if nodes.is_empty() => return,
+            _ => {}
+        }
+    }
+}
+
+/// Merge the kubeconfig, retrying briefly on lock contention as upstream.
+async fn export_kubeconfig(docker: &Docker, name: &str, explicit: Option<&std::path::Path>) -> anyhow::Result<()> {
+    let text = super::kubeconfig_for(docker, name, false).await?;
+    let mut last = None;
+    for pause in [0u64, 1, 50, 100] {
+        tokio::time::sleep(Duration::from_millis(pause)).await;
+        let (text, explicit) = (text.clone(), explicit.map(|p| p.to_path_buf()));
+        match tokio::task::spawn_blocking(move || kubeconfig::export(&text, explicit.as_deref())).await? {
+            Ok(()) => return Ok(()),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.expect("at least one attempt"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Node;
+
+    fn cluster(images: &[&str]) -> Cluster {
+        Cluster {
+            nodes: images.iter().map(|i| Node { image: i.to_string(), ..Default::default() }).collect(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn images_are_distinct_and_sorted() {
+        let c = cluster(&["b:1", "a:2", "b:1"]);
+        assert_eq!(required_images(&c), ["a:2", "b:1"]);
+    }
+
+    #[test]
+    fn friendly_image_drops_the_digest() {
+        assert_eq!(friendly_image("kindest/node:v1.36.1@sha256:abc"), "kindest/node:v1.36.1");
+        assert_eq!(friendly_image("kind-fixture/node:v1.36.1"), "kind-fixture/node:v1.36.1");
+    }
+
+    #[test]
+    fn preparing_nodes_has_one_box_per_node() {
+        assert_eq!(preparing_nodes_status(&cluster(&["x"])), "Preparing nodes 📦 ");
+        assert_eq!(preparing_nodes_status(&cluster(&["x", "x", "x"])), "Preparing nodes 📦 📦 📦 ");
+    }
+
+    #[test]
+    fn ipvs_is_refused_only_under_sysbox() {
+        let mut c = cluster(&["x"]);
+        c.networking.kube_proxy_mode = "ipvs".into();
+        let sysbox = RuntimeMode::Sysbox { runtime: "sysbox-runc".into() };
+        let err = validate_for_runtime(&c, &sysbox).unwrap_err().to_string();
+        assert!(err.contains("not supported with Sysbox") && err.contains("IPVS"), "{err}");
+        assert!(validate_for_runtime(&c, &RuntimeMode::Runc).is_ok());
+        c.networking.kube_proxy_mode = "iptables".into();
+        assert!(validate_for_runtime(&c, &sysbox).is_ok());
+    }
+}
