@@ -1,0 +1,189 @@
+//! Shared harness for the tests that drive the `kind` binary against the
+//! real Docker engine, with the fixture node image (tests/fixtures/node-image)
+//! and the `sysbox-runc` stand-in runtime that .ci/run registers.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+pub const FIXTURE_IMAGE: &str = "kind-fixture/node:v1.36.1";
+pub const FIXTURE_IMAGE_V1_22: &str = "kind-fixture/node:v1.22.17";
+pub const FIXTURE_IMAGE_V1_30: &str = "kind-fixture/node:v1.30.13";
+pub const CALLS_LOG: &str = "/var/log/kind-fixture/calls.log";
+
+pub fn kind_bin() -> &'static str {
+    env!("CARGO_BIN_EXE_kind")
+}
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Fail loudly (not skip) when the fixture is missing: CI builds it first.
+pub fn require_fixture() {
+    for image in [FIXTURE_IMAGE, FIXTURE_IMAGE_V1_22, FIXTURE_IMAGE_V1_30] {
+        let ok = Command::new("docker")
+            .args(["image", "inspect", image])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
+        assert!(ok, "fixture image {image} is missing: run tests/fixtures/node-image/build.sh (or bash .ci/run)");
+    }
+}
+
+/// `docker <args>`; panics on failure (test setup/inspection only).
+pub fn docker(args: &[&str]) -> String {
+    let out = Command::new("docker").args(args).output().expect("run docker");
+    assert!(
+        out.status.success(),
+        "docker {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Containers (any state) labelled as nodes of `cluster`.
+pub fn cluster_containers(cluster: &str) -> Vec<String> {
+    let filter = format!("label=io.x-k8s.kind.cluster={cluster}");
+    docker(&["ps", "-a", "--filter", &filter, "--format", "{{.Names}}"])
+        .lines()
+        .map(String::from)
+        .collect()
+}
+
+pub fn inspect(container: &str) -> serde_json::Value {
+    let raw = docker(&["inspect", container]);
+    let v: serde_json::Value = serde_json::from_str(&raw).expect("inspect json");
+    v[0].clone()
+}
+
+/// The stand-in tools' call log of one node, one JSON object per call.
+pub fn calls(node: &str) -> Vec<serde_json::Value> {
+    let out = Command::new("docker").args(["exec", node, "cat", CALLS_LOG]).output().expect("docker exec");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad call log line {l:?}: {e}")))
+        .collect()
+}
+
+/// The argv of each recorded call, joined by spaces.
+pub fn call_lines(node: &str) -> Vec<String> {
+    calls(node)
+        .iter()
+        .map(|c| {
+            c["argv"].as_array().expect("argv").iter().map(|a| a.as_str().unwrap_or("").to_string()).collect::<Vec<_>>().join(" ")
+        })
+        .collect()
+}
+
+/// One test's cluster: unique name, private kubeconfig, and a guard that
+/// removes every container of the cluster however the test ends.
+pub struct TestCluster {
+    pub name: String,
+    pub dir: tempfile::TempDir,
+}
+
+impl TestCluster {
+    pub fn new(prefix: &str) -> TestCluster {
+        let suffix: u32 = std::process::id() ^ (std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos());
+        TestCluster::named(&format!("{prefix}-{:x}", suffix % 0xfffff))
+    }
+
+    pub fn named(name: &str) -> TestCluster {
+        let tc = TestCluster { name: name.to_string(), dir: tempfile::tempdir().expect("tempdir") };
+        tc.remove_containers();
+        tc
+    }
+
+    pub fn kubeconfig(&self) -> PathBuf {
+        self.dir.path().join("kubeconfig")
+    }
+
+    /// Run kind with KUBECONFIG pointing at this test's file.
+    pub fn kind(&self, args: &[&str]) -> Output {
+        self.kind_env(args, &[])
+    }
+
+    pub fn kind_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        kind_cmd(args, env, &self.kubeconfig(), None)
+    }
+
+    pub fn kind_stdin(&self, args: &[&str], stdin: &str) -> Output {
+        kind_cmd(args, &[], &self.kubeconfig(), Some(stdin))
+    }
+
+    pub fn write(&self, file: &str, content: &str) -> PathBuf {
+        let p = self.dir.path().join(file);
+        std::fs::write(&p, content).expect("write");
+        p
+    }
+
+    pub fn containers(&self) -> Vec<String> {
+        cluster_containers(&self.name)
+    }
+
+    fn remove_containers(&self) {
+        let names = self.containers();
+        if !names.is_empty() {
+            let mut args = vec!["rm", "-f", "-v"];
+            args.extend(names.iter().map(String::as_str));
+            let _ = Command::new("docker").args(&args).output();
+        }
+    }
+}
+
+impl Drop for TestCluster {
+    fn drop(&mut self) {
+        self.remove_containers();
+    }
+}
+
+pub fn kind_cmd(args: &[&str], env: &[(&str, &str)], kubeconfig: &Path, stdin: Option<&str>) -> Output {
+    let mut cmd = Command::new(kind_bin());
+    cmd.args(args)
+        .env("KUBECONFIG", kubeconfig)
+        .env_remove("KIND_CLUSTER_NAME")
+        .env_remove("KIND_EXPERIMENTAL_RUNTIME")
+        .env_remove("KIND_EXPERIMENTAL_DOCKER_NETWORK")
+        .env_remove("KIND_EXPERIMENTAL_CONTAINERD_SNAPSHOTTER")
+        .env_remove("HTTP_PROXY")
+        .env_remove("HTTPS_PROXY")
+        .env_remove("NO_PROXY")
+        .env_remove("http_proxy")
+        .env_remove("https_proxy")
+        .env_remove("no_proxy");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    match stdin {
+        Some(input) => {
+            use std::io::Write;
+            cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+            let mut child = cmd.spawn().expect("spawn kind");
+            child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+            child.wait_with_output().expect("wait kind")
+        }
+        None => cmd.stdin(Stdio::null()).output().expect("run kind"),
+    }
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Assert success, showing kind's stderr when not.
+pub fn assert_ok(o: &Output) {
+    assert!(o.status.success(), "kind failed ({:?}):\nstdout:\n{}\nstderr:\n{}", o.status, stdout(o), stderr(o));
+}
+
+/// `kubectl` against a kubeconfig file.
+pub fn kubectl(kubeconfig: &Path, args: &[&str]) -> Output {
+    Command::new("kubectl").arg("--kubeconfig").arg(kubeconfig).args(args).output().expect("run kubectl")
+}
