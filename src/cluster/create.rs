@@ -108,7 +108,7 @@ fn host_checks(host: &HostInfo, mode: &RuntimeMode, log: &Logger) -> anyhow::Res
             anyhow::bail!("running kind with rootless provider requires setting systemd property \"Delegate=yes\", see https://kind.sigs.k8s.io/docs/user/rootless/");
         }
     } else if !host.cgroup2 {
-        log.warn("WARNING: cgroup v1 is deprecated in Kubernetes and will not be supported in a future kind release, please upgrade to cgroup v2");
+        log.warn("cgroup v1 is deprecated in Kubernetes and will not be supported in a future kind release, please upgrade to cgroup v2");
     }
     Ok(())
 }

@@ -14,7 +14,7 @@ pub async fn delete(docker: &Docker, name: &str, explicit_kubeconfig: Option<&Pa
     let nodes = docker.list_nodes(name).await.context("error listing nodes")?;
     let kubeconfig_result = kubeconfig::remove(name, explicit_kubeconfig);
     if let Err(e) = &kubeconfig_result {
-        log.error(&format!("failed to update kubeconfig: {e:#}"), None);
+        log.warn(&format!("failed to update kubeconfig: {e:#}"));
     }
     if !nodes.is_empty() {
         let names: Vec<String> = nodes.iter().map(|n| n.name.clone()).collect();
