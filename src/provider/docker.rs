@@ -13,7 +13,7 @@ use bollard::errors::Error as BollardError;
 use bollard::exec::{CreateExecOptions, StartExecOptions, StartExecResults};
 use bollard::models::{
     ContainerCreateBody, ContainerInspectResponse, DeviceMapping, HostConfig, HostConfigCgroupnsModeEnum, Ipam,
-    IpamConfig, NetworkCreateRequest, PortBinding, RestartPolicy, RestartPolicyNameEnum,
+    IpamConfig, NetworkCreateRequest, PortBinding, RestartPolicy, RestartPolicyNameEnum, SystemInfo,
 };
 use bollard::query_parameters::{
     CreateContainerOptionsBuilder, CreateImageOptionsBuilder, InspectContainerOptions, InspectNetworkOptions,
@@ -201,6 +201,38 @@ pub fn create_body(spec: &ContainerSpec) -> ContainerCreateBody {
     }
 }
 
+/// The facts of `docker info` the provider uses (spec §3.1, §3.5).
+fn host_info_from(info: SystemInfo) -> HostInfo {
+    let driver = info.cgroup_driver.map(|d| d.to_string()).unwrap_or_default();
+    // Without a cgroup driver no limit can be enforced, whatever is reported.
+    let limits = driver != "none";
+    let security = info.security_options.unwrap_or_default();
+    HostInfo {
+        cgroup2: info.cgroup_version.is_some_and(|v| v.to_string() == "2"),
+        memory_limit: limits && info.memory_limit.unwrap_or(false),
+        pids_limit: limits && info.pids_limit.unwrap_or(false),
+        cpu_shares: limits && info.cpu_shares.unwrap_or(false),
+        rootless: security.iter().any(|o| o.split(',').any(|part| part == "name=rootless")),
+        userns_remap: security.iter().any(|o| o.contains("name=userns")),
+        runtimes: info
+            .runtimes
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(name, r)| (name, r.path.unwrap_or_default()))
+            .collect(),
+        default_runtime: info.default_runtime.unwrap_or_default(),
+        storage_driver: info.driver.unwrap_or_default(),
+        backing_filesystem: info
+            .driver_status
+            .unwrap_or_default()
+            .into_iter()
+            .find(|kv| kv.first().is_some_and(|k| k == "Backing Filesystem"))
+            .and_then(|kv| kv.get(1).cloned())
+            .unwrap_or_default(),
+        cgroup_driver: driver,
+    }
+}
+
 /// `(IPv4, IPv6)` from the container's networks: exactly one network, else
 /// upstream's count of comma-separated values in its error.
 fn single_network_addresses(inspect: &ContainerInspectResponse) -> anyhow::Result<(String, String)> {
@@ -248,33 +280,7 @@ impl Docker {
 
     pub async fn host_info(&self) -> anyhow::Result<HostInfo> {
         let info = self.api.info().await.map_err(|e| anyhow!("failed to get docker info: {}", daemon_message(&e)))?;
-        let driver = info.cgroup_driver.map(|d| d.to_string()).unwrap_or_default();
-        let limits = driver != "none";
-        let security = info.security_options.unwrap_or_default();
-        Ok(HostInfo {
-            cgroup2: info.cgroup_version.is_some_and(|v| v.to_string() == "2"),
-            memory_limit: limits && info.memory_limit.unwrap_or(false),
-            pids_limit: limits && info.pids_limit.unwrap_or(false),
-            cpu_shares: limits && info.cpu_shares.unwrap_or(false),
-            rootless: security.iter().any(|o| o.split(',').any(|part| part == "name=rootless")),
-            userns_remap: security.iter().any(|o| o.contains("name=userns")),
-            runtimes: info
-                .runtimes
-                .unwrap_or_default()
-                .into_iter()
-                .map(|(name, r)| (name, r.path.unwrap_or_default()))
-                .collect(),
-            default_runtime: info.default_runtime.unwrap_or_default(),
-            storage_driver: info.driver.unwrap_or_default(),
-            backing_filesystem: info
-                .driver_status
-                .unwrap_or_default()
-                .into_iter()
-                .find(|kv| kv.first().is_some_and(|k| k == "Backing Filesystem"))
-                .and_then(|kv| kv.get(1).cloned())
-                .unwrap_or_default(),
-            cgroup_driver: driver,
-        })
+        Ok(host_info_from(info))
     }
 
     pub async fn image_exists(&self, image: &str) -> anyhow::Result<bool> {
@@ -325,7 +331,7 @@ impl Docker {
                 }
                 Err(msg) if network::is_pool_overlap(&msg) => {
                     // Maybe someone else created it meanwhile (with another subnet).
-                    if !self.networks_named(name).await?.is_empty() {
+                    if self.wait_for_racing_create(name, &subnet).await? {
                         return self.remove_duplicate_networks(name).await;
                     }
                 }
@@ -345,6 +351,34 @@ impl Docker {
             .await
             .map_err(|e| anyhow!("failed to list networks: {}", daemon_message(&e)))?;
         Ok(list.into_iter().filter(|n| n.name.as_deref() == Some(name)).filter_map(|n| n.id).collect())
+    }
+
+    /// After a pool overlap: does a network of this name now exist? When no
+    /// listed network holds the subnet yet, a concurrent create of the same
+    /// name is still in flight (it reserved the pool first), so wait for it
+    /// briefly instead of moving on to the next subnet.
+    async fn wait_for_racing_create(&self, name: &str, subnet: &str) -> anyhow::Result<bool> {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            let list = self
+                .api
+                .list_networks(None::<bollard::query_parameters::ListNetworksOptions>)
+                .await
+                .map_err(|e| anyhow!("failed to list networks: {}", daemon_message(&e)))?;
+            if list.iter().any(|n| n.name.as_deref() == Some(name)) {
+                return Ok(true);
+            }
+            let held = list.iter().any(|n| {
+                n.ipam
+                    .as_ref()
+                    .and_then(|i| i.config.as_ref())
+                    .is_some_and(|c| c.iter().any(|c| c.subnet.as_deref() == Some(subnet)))
+            });
+            if held || tokio::time::Instant::now() >= deadline {
+                return Ok(false);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     /// Keep one network of the name (most containers, then smallest ID).
@@ -799,5 +833,50 @@ mod tests {
         // Nothing requested => nothing sent (Docker applies its defaults).
         let h = create_body(&ContainerSpec { name: "m".into(), image: "i".into(), ..Default::default() }).host_config.unwrap();
         assert_eq!((h.runtime, h.security_opt, h.binds, h.port_bindings, h.cgroupns_mode, h.restart_policy), (None, None, None, None, None, None));
+    }
+    #[test]
+    fn host_info_from_docker_info() {
+        use bollard::models::{Runtime, SystemInfoCgroupDriverEnum as D, SystemInfoCgroupVersionEnum as V};
+        let info = |driver: D, security: &[&str]| SystemInfo {
+            cgroup_driver: Some(driver),
+            cgroup_version: Some(V::_2),
+            memory_limit: Some(true),
+            pids_limit: Some(true),
+            cpu_shares: Some(true),
+            security_options: Some(s(security)),
+            runtimes: Some(HashMap::from([
+                ("runc".to_string(), Runtime { path: Some("runc".into()), ..Default::default() }),
+                ("sysbox-runc".to_string(), Runtime { path: Some("/usr/bin/sysbox-runc".into()), ..Default::default() }),
+            ])),
+            default_runtime: Some("runc".into()),
+            driver: Some("overlay2".into()),
+            driver_status: Some(vec![s(&["Backing Filesystem", "xfs"]), s(&["Supports d_type", "true"])]),
+            ..Default::default()
+        };
+        let h = host_info_from(info(D::SYSTEMD, &["name=seccomp,profile=default", "name=rootless"]));
+        assert_eq!(
+            h,
+            HostInfo {
+                cgroup_driver: "systemd".into(),
+                cgroup2: true,
+                memory_limit: true,
+                pids_limit: true,
+                cpu_shares: true,
+                rootless: true,
+                userns_remap: false,
+                runtimes: [("runc".to_string(), "runc".to_string()), ("sysbox-runc".to_string(), "/usr/bin/sysbox-runc".to_string())].into(),
+                default_runtime: "runc".into(),
+                storage_driver: "overlay2".into(),
+                backing_filesystem: "xfs".into(),
+            }
+        );
+        // rootless may be one comma-separated element of an entry.
+        assert!(host_info_from(info(D::SYSTEMD, &["name=seccomp,profile=default,name=rootless"])).rootless);
+        assert!(!host_info_from(info(D::SYSTEMD, &["name=rootlessish"])).rootless);
+        let userns = host_info_from(info(D::CGROUPFS, &["name=apparmor", "name=userns"]));
+        assert!(userns.userns_remap && !userns.rootless);
+        // Cgroup driver `none`: no limits whatever docker reports.
+        let none = host_info_from(info(D::NONE, &[]));
+        assert!(!none.memory_limit && !none.pids_limit && !none.cpu_shares);
     }
 }
