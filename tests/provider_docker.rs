@@ -256,9 +256,9 @@ async fn sysbox_node_lifecycle() {
     assert!(started.elapsed() < Duration::from_secs(5));
 
     // Delete, twice (already gone is fine).
-    d.delete_containers(&[spec.name.clone()]).await.unwrap();
+    d.delete_containers(std::slice::from_ref(&spec.name)).await.unwrap();
     assert!(d.list_nodes(&cluster_name).await.unwrap().is_empty());
-    d.delete_containers(&[spec.name.clone()]).await.unwrap();
+    d.delete_containers(std::slice::from_ref(&spec.name)).await.unwrap();
     assert!(!d.list_clusters().await.unwrap().contains(&cluster_name));
 }
 

@@ -174,7 +174,8 @@ mod tests {
 
     #[test]
     fn host_env_table() {
-        let cases: Vec<(&str, Vec<(&str, &str)>, BTreeMap<String, String>)> = vec![
+        type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, BTreeMap<String, String>);
+        let cases: Vec<Case> = vec![
             ("no env", vec![], map(&[])),
             ("HTTP_PROXY", vec![("HTTP_PROXY", "5.5.5.5")], both(&[("HTTP_PROXY", "5.5.5.5"), ("NO_PROXY", "10.0.0.0/24,12.0.0.0/24")])),
             ("HTTPS_PROXY", vec![("HTTPS_PROXY", "5.5.5.5")], both(&[("HTTPS_PROXY", "5.5.5.5"), ("NO_PROXY", "10.0.0.0/24,12.0.0.0/24")])),

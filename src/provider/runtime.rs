@@ -138,7 +138,8 @@ mod tests {
         let stand_in = host(&[("runc", "runc"), ("sysbox-runc", "/usr/sbin/runc"), ("a", "/opt/sysbox-runc")], "runc", false);
         let not_basename = host(&[("runc", "runc"), ("x", "/usr/bin/not-sysbox-runc")], "runc", false);
         let rootless = host(&[("sysbox-runc", "/usr/bin/sysbox-runc")], "runc", true);
-        let cases: Vec<(&str, &HostInfo, Option<&str>, Result<RuntimeMode, RuntimeError>)> = vec![
+        type Case<'a> = (&'a str, &'a HostInfo, Option<&'a str>, Result<RuntimeMode, RuntimeError>);
+        let cases: Vec<Case> = vec![
             ("unset, sysbox registered", &with_sysbox, None, sysbox("sysbox-runc")),
             ("empty counts as unset", &with_sysbox, Some(""), sysbox("sysbox-runc")),
             ("explicit sysbox-runc", &with_sysbox, Some("sysbox-runc"), sysbox("sysbox-runc")),

@@ -312,7 +312,8 @@ fn proxy_env_on_every_container_after_sysctls() {
 
 #[test]
 fn dns_search() {
-    let cases: Vec<(&str, Option<Vec<&str>>, Option<&str>)> = vec![
+    type Case<'a> = (&'a str, Option<Vec<&'a str>>, Option<&'a str>);
+    let cases: Vec<Case> = vec![
         ("unset: inherit the host's", None, None),
         ("empty: no search domains", Some(vec![]), Some("KIND_DNS_SEARCH=")),
         ("set: space separated", Some(vec!["example.com", "corp.local"]), Some("KIND_DNS_SEARCH=example.com corp.local")),
