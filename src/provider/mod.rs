@@ -10,8 +10,8 @@ pub mod proxy;
 pub mod runtime;
 
 pub use docker::{Docker, ExecOutput, NodeRef, RunError};
-pub use plan::{plan_cluster, ContainerSpec, PlanContext, PortSpec};
-pub use runtime::{select_runtime, HostInfo, RuntimeMode};
+pub use plan::{docker_run_args, plan_cluster, ContainerSpec, PlanContext, PortSpec};
+pub use runtime::{runtime_env_warning, select_runtime, HostInfo, RuntimeError, RuntimeMode};
 
 pub const LABEL_CLUSTER: &str = "io.x-k8s.kind.cluster";
 pub const LABEL_ROLE: &str = "io.x-k8s.kind.role";
