@@ -93,10 +93,8 @@ pub async fn create(opts: &CreateOptions, log: &Logger) -> anyhow::Result<()> {
 /// Host requirements upstream checks (rootless, cgroups), plus the runc-mode
 /// warning.
 fn host_checks(host: &HostInfo, mode: &RuntimeMode, log: &Logger) -> anyhow::Result<()> {
-    if *mode == RuntimeMode::Runc {
-        log.warn(
-            "WARNING: KIND_EXPERIMENTAL_RUNTIME=runc: nodes are privileged runc containers, exactly as with upstream kind (no Sysbox isolation)",
-        );
+    if let Some(warning) = provider::runtime_env_warning(mode) {
+        log.warn(warning);
     }
     if host.rootless {
         if !host.cgroup2 {
@@ -198,16 +196,12 @@ async fn provision(
         provider::proxy::finalize(&mut ctx.proxy_env, &subnets, &names);
         specs = provider::plan_cluster(cluster, &ctx);
     }
-    if specs.iter().any(|s| s.role == provider::ROLE_LOAD_BALANCER) {
+    if specs.iter().any(|s| s.is_load_balancer()) {
         // Upstream's `docker run` pulls the load balancer image implicitly.
         ensure_image(docker, provider::LOAD_BALANCER_IMAGE, log).await?;
     }
-    for spec in specs.iter_mut().filter(|s| s.role == provider::ROLE_LOAD_BALANCER) {
-        spec.cmd = Some(vec![
-            "bash".into(),
-            "-c".into(),
-            crate::kubeadm::envoy::bootstrap_script(&cluster.name, &spec.name),
-        ]);
+    for spec in specs.iter_mut().filter(|s| s.is_load_balancer()) {
+        spec.cmd = Some(provider::plan::lb_command(&crate::kubeadm::envoy::bootstrap_script(&cluster.name, &spec.name)));
     }
     provider::ports::resolve(&mut specs)?;
 
@@ -222,7 +216,7 @@ async fn provision(
 async fn run_container(docker: &Docker, spec: &ContainerSpec, ready: &regex::Regex) -> anyhow::Result<()> {
     docker.create_container(spec).await?;
     docker.start_container(&spec.name).await?;
-    if spec.role != provider::ROLE_LOAD_BALANCER {
+    if !spec.is_load_balancer() {
         docker.wait_for_log(&spec.name, ready, Duration::from_secs(30)).await?;
     }
     Ok(())
