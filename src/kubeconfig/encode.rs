@@ -235,7 +235,12 @@ fn is_printable(c: char) -> bool {
 
 fn analyze(s: &str) -> Analysis {
     if s.is_empty() {
-        return Analysis { multiline: false, block_plain_allowed: true, single_quoted_allowed: true, block_allowed: false };
+        return Analysis {
+            multiline: false,
+            block_plain_allowed: true,
+            single_quoted_allowed: true,
+            block_allowed: false,
+        };
     }
     let chars: Vec<char> = s.chars().collect();
     let mut block_indicators = s.starts_with("---") || s.starts_with("...");
@@ -286,7 +291,12 @@ fn analyze(s: &str) -> Analysis {
         }
         preceded_by_ws = is_blank(c) || is_break(c) || c == '\0';
     }
-    let mut a = Analysis { multiline: line_breaks, block_plain_allowed: true, single_quoted_allowed: true, block_allowed: true };
+    let mut a = Analysis {
+        multiline: line_breaks,
+        block_plain_allowed: true,
+        single_quoted_allowed: true,
+        block_allowed: true,
+    };
     if leading_space || leading_break || trailing_space || trailing_break || line_breaks || block_indicators {
         a.block_plain_allowed = false;
     }

@@ -88,10 +88,7 @@ mod tests {
         let held = acquire(&cfg, Duration::ZERO).unwrap();
         assert!(dir.path().join("nested/dir/config.lock").exists());
         let err = acquire(&cfg, Duration::from_millis(100)).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            format!("failed to lock config file: open {}.lock: file exists", cfg.display())
-        );
+        assert_eq!(err.to_string(), format!("failed to lock config file: open {}.lock: file exists", cfg.display()));
         drop(held);
         assert!(!dir.path().join("nested/dir/config.lock").exists());
         drop(acquire(&cfg, Duration::ZERO).unwrap());

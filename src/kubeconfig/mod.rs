@@ -26,11 +26,7 @@ pub fn key(cluster: &str) -> String {
 /// Candidate kubeconfig files: `--kubeconfig`, else `KUBECONFIG` (split on
 /// `:`, empties and duplicates dropped), else `$HOME/.kube/config`.
 pub fn paths(explicit: Option<&Path>) -> Vec<PathBuf> {
-    paths::paths_from(
-        explicit,
-        std::env::var_os("KUBECONFIG").as_deref(),
-        std::env::var_os("HOME").as_deref(),
-    )
+    paths::paths_from(explicit, std::env::var_os("KUBECONFIG").as_deref(), std::env::var_os("HOME").as_deref())
 }
 
 /// The file create/export merge into: the only one, else the first that
@@ -169,8 +165,7 @@ fn write_atomic(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
     tmp.write_all(contents).map_err(|e| fail("write", e))?;
     if let Some(meta) = &existing {
         let file = tmp.as_file();
-        file.set_permissions(std::fs::Permissions::from_mode(meta.mode() & 0o7777))
-            .map_err(|e| fail("chmod", e))?;
+        file.set_permissions(std::fs::Permissions::from_mode(meta.mode() & 0o7777)).map_err(|e| fail("chmod", e))?;
         // Only possible as root (e.g. `sudo kind`); keeps the user's file theirs.
         let _ = std::os::unix::fs::fchown(file, Some(meta.uid()), Some(meta.gid()));
     }
@@ -253,7 +248,10 @@ users:
             from_admin_conf(&two_users, "kind", None).unwrap_err().to_string(),
             "kubeadm KUBECONFIG should have one user, but read 2"
         );
-        assert!(from_admin_conf("[not, a, mapping]", "kind", None).unwrap_err().to_string().contains("must be a mapping"));
+        assert!(from_admin_conf("[not, a, mapping]", "kind", None)
+            .unwrap_err()
+            .to_string()
+            .contains("must be a mapping"));
     }
 
     #[test]
@@ -275,7 +273,7 @@ users:
     fn export_into_missing_nested_path_creates_it() {
         let dir = tempfile::tempdir().unwrap();
         let target = dir.path().join("a/b/c/config");
-        export_to(KIND_CONF, &[target.clone()], NO_WAIT).unwrap();
+        export_to(KIND_CONF, std::slice::from_ref(&target), NO_WAIT).unwrap();
         assert_eq!(std::fs::read_to_string(&target).unwrap(), KIND_CONF);
         assert_eq!(std::fs::metadata(&target).unwrap().mode() & 0o777, 0o600);
         assert!(!lock::lock_path(&target).exists());
@@ -293,7 +291,7 @@ users:
         )
         .unwrap();
         std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o640)).unwrap();
-        export_to(KIND_CONF, &[target.clone()], NO_WAIT).unwrap();
+        export_to(KIND_CONF, std::slice::from_ref(&target), NO_WAIT).unwrap();
         let want = "apiVersion: v1
 clusters:
 - cluster:
@@ -347,7 +345,7 @@ users:
         let link = dir.path().join("config");
         std::fs::write(&real, "").unwrap();
         std::os::unix::fs::symlink("real-config", &link).unwrap();
-        export_to(KIND_CONF, &[link.clone()], NO_WAIT).unwrap();
+        export_to(KIND_CONF, std::slice::from_ref(&link), NO_WAIT).unwrap();
         assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
         assert_eq!(std::fs::read_to_string(&real).unwrap(), KIND_CONF);
     }
@@ -365,11 +363,11 @@ users:
             let dir = tempfile::tempdir().unwrap();
             let target = dir.path().join("config");
             std::fs::write(&target, original).unwrap();
-            let err = format!("{:#}", export_to(KIND_CONF, &[target.clone()], NO_WAIT).unwrap_err());
+            let err = format!("{:#}", export_to(KIND_CONF, std::slice::from_ref(&target), NO_WAIT).unwrap_err());
             assert!(err.starts_with("failed to get kubeconfig to merge: "), "{err}");
             assert!(err.contains(&target.display().to_string()) && err.contains("left unchanged"), "{err}");
             assert_eq!(std::fs::read(&target).unwrap(), *original);
-            let err = format!("{:#}", remove_from("kind", &[target.clone()], NO_WAIT).unwrap_err());
+            let err = format!("{:#}", remove_from("kind", std::slice::from_ref(&target), NO_WAIT).unwrap_err());
             assert!(err.starts_with("failed to read kubeconfig to remove KIND entry: "), "{err}");
             assert!(err.contains("left unchanged"), "{err}");
             assert_eq!(std::fs::read(&target).unwrap(), *original);
@@ -382,7 +380,7 @@ users:
         let dir = tempfile::tempdir().unwrap();
         let target = dir.path().join("config");
         std::fs::write(lock::lock_path(&target), "").unwrap();
-        let err = export_to(KIND_CONF, &[target.clone()], Duration::from_millis(100)).unwrap_err();
+        let err = export_to(KIND_CONF, std::slice::from_ref(&target), Duration::from_millis(100)).unwrap_err();
         assert_eq!(err.to_string(), format!("failed to lock config file: open {}.lock: file exists", target.display()));
         assert!(!target.exists());
         assert!(lock::lock_path(&target).exists());
@@ -393,7 +391,7 @@ users:
         let dir = tempfile::tempdir().unwrap();
         let target = dir.path().join("config");
         std::fs::write(&target, KIND_CONF.replace("kind-kind", "kind-foo")).unwrap();
-        remove_from("foo", &[target.clone()], NO_WAIT).unwrap();
+        remove_from("foo", std::slice::from_ref(&target), NO_WAIT).unwrap();
         assert_eq!(std::fs::read_to_string(&target).unwrap(), "apiVersion: v1\nkind: Config\npreferences: {}\n");
         assert!(!lock::lock_path(&target).exists());
     }
@@ -402,9 +400,9 @@ users:
     fn remove_keeps_other_cluster_and_its_current_context() {
         let dir = tempfile::tempdir().unwrap();
         let target = dir.path().join("config");
-        export_to(&KIND_CONF.replace("kind-kind", "kind-foo"), &[target.clone()], NO_WAIT).unwrap();
-        export_to(&KIND_CONF.replace("kind-kind", "kind-bar"), &[target.clone()], NO_WAIT).unwrap();
-        remove_from("foo", &[target.clone()], NO_WAIT).unwrap();
+        export_to(&KIND_CONF.replace("kind-kind", "kind-foo"), std::slice::from_ref(&target), NO_WAIT).unwrap();
+        export_to(&KIND_CONF.replace("kind-kind", "kind-bar"), std::slice::from_ref(&target), NO_WAIT).unwrap();
+        remove_from("foo", std::slice::from_ref(&target), NO_WAIT).unwrap();
         assert_eq!(std::fs::read_to_string(&target).unwrap(), KIND_CONF.replace("kind-kind", "kind-bar"));
     }
 

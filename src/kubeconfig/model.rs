@@ -165,7 +165,9 @@ impl Config {
     /// kubeadm's admin.conf (and so kind's kubeconfig) has exactly one
     /// cluster, user and context.
     pub fn check_kubeadm_expectations(&self) -> anyhow::Result<()> {
-        for (what, n) in [("cluster", self.clusters.len()), ("user", self.users.len()), ("context", self.contexts.len())] {
+        for (what, n) in
+            [("cluster", self.clusters.len()), ("user", self.users.len()), ("context", self.contexts.len())]
+        {
             if n != 1 {
                 anyhow::bail!("kubeadm KUBECONFIG should have one {what}, but read {n}");
             }
@@ -300,7 +302,10 @@ users:
     #[test]
     fn encode_sorts_and_normalises_unsorted_input() {
         let unsorted = "users:\n    - user: {client-key-data: yup}\n      name: u\nkind: Config\napiVersion: v1\n";
-        assert_eq!(parse(unsorted).encode(), "apiVersion: v1\nkind: Config\nusers:\n- name: u\n  user:\n    client-key-data: yup\n");
+        assert_eq!(
+            parse(unsorted).encode(),
+            "apiVersion: v1\nkind: Config\nusers:\n- name: u\n  user:\n    client-key-data: yup\n"
+        );
     }
 
     #[test]

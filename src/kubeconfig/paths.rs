@@ -28,11 +28,7 @@ pub(crate) fn merge_target(paths: &[PathBuf]) -> Option<PathBuf> {
     if paths.len() == 1 {
         return Some(paths[0].clone());
     }
-    paths
-        .iter()
-        .find(|p| std::fs::metadata(p).map(|m| !m.is_dir()).unwrap_or(false))
-        .or(paths.last())
-        .cloned()
+    paths.iter().find(|p| std::fs::metadata(p).map(|m| !m.is_dir()).unwrap_or(false)).or(paths.last()).cloned()
 }
 
 #[cfg(test)]
@@ -46,7 +42,9 @@ mod tests {
     #[test]
     fn paths_cases() {
         let os = |s: &'static str| Some(OsStr::new(s));
-        let cases: &[(Option<&str>, Option<&OsStr>, Option<&OsStr>, &[&str])] = &[
+        // (--kubeconfig, KUBECONFIG, HOME, expected)
+        type Case<'a> = (Option<&'a str>, Option<&'a OsStr>, Option<&'a OsStr>, &'a [&'a str]);
+        let cases: &[Case] = &[
             // explicit wins over everything
             (Some("/explicit"), os("/foo:/bar"), os("/home/u"), &["/explicit"]),
             // empty explicit = not given
