@@ -413,10 +413,10 @@ users:
         std::fs::write(&a, KIND_CONF).unwrap();
         let untouched = "# hand-written\ncurrent-context: elsewhere\n";
         std::fs::write(&b, untouched).unwrap();
+        let d = dir.path().join("d");
         let mut with_kind = KIND_CONF.replace("current-context: kind-kind", "current-context: other");
         with_kind.push_str("foo: bar\n");
-        std::fs::write(&dir.path().join("d"), &with_kind).unwrap();
-        let d = dir.path().join("d");
+        std::fs::write(&d, &with_kind).unwrap();
         remove_from("kind", &[a.clone(), b.clone(), c.clone(), d.clone()], NO_WAIT).unwrap();
         assert_eq!(std::fs::read_to_string(&a).unwrap(), "apiVersion: v1\nkind: Config\npreferences: {}\n");
         // No change needed: not rewritten (the comment survives).
