@@ -136,8 +136,11 @@ fn parse_6902_patches(raw: &[PatchJson6902]) -> Result<Vec<Json6902>> {
     raw.iter()
         .map(|p| {
             // YAML is a superset of JSON, so either form is accepted.
-            let json = yaml::to_json(&p.patch)?;
-            let ops: json_patch::Patch = serde_json::from_value(json)?;
+            // An empty patch decodes as null: nothing to do, as upstream.
+            let ops = match yaml::to_json(&p.patch)? {
+                Value::Null => json_patch::Patch(Vec::new()),
+                json => serde_json::from_value(json)?,
+            };
             let api_version = if p.group.is_empty() { p.version.clone() } else { format!("{}/{}", p.group, p.version) };
             Ok(Json6902 { ops, meta: MatchInfo { kind: p.kind.clone(), api_version } })
         })
@@ -650,6 +653,11 @@ kind: ClusterConfiguration\nmetadata:\n  name: config\n"
         ];
         let got = kube_yaml("apiVersion: v1\nkind: K\n---\napiVersion: a/v1\nkind: K\n", &[], &p6902).unwrap();
         assert_eq!(got, "any: true\napiVersion: v1\ncore: true\nkind: K\n---\nany: true\napiVersion: a/v1\nkind: K\n");
+    }
+
+    #[test]
+    fn empty_6902_patch_is_a_no_op() {
+        assert_eq!(kube_yaml("kind: K\n", &[], &[json6902("", "", "K", "")]).unwrap(), "kind: K\n");
     }
 
     #[test]

@@ -27,8 +27,7 @@ pub fn containerd_toml(raw: &str, merge: &[String], json6902: &[String]) -> anyh
         merge_patch(&mut doc, p)?;
     }
     for patch in json6902 {
-        let ops: json_patch::Patch =
-            serde_json::from_str(patch).context("failed to parse containerd config JSON 6902 patch")?;
+        let ops = decode_6902(patch).context("failed to parse containerd config JSON 6902 patch")?;
         json_patch::patch(&mut doc, &ops.0)
             .map_err(|e| anyhow!("{e}"))
             .context("failed to apply containerd config JSON 6902 patch")?;
@@ -37,6 +36,14 @@ pub fn containerd_toml(raw: &str, merge: &[String], json6902: &[String]) -> anyh
     let mut enc = Encoder::default();
     enc.table(&[], root)?;
     Ok(enc.out)
+}
+
+/// JSON text only; `null` is an empty patch, as for upstream's decoder.
+fn decode_6902(text: &str) -> Result<json_patch::Patch> {
+    match serde_json::from_str::<Value>(text)? {
+        Value::Null => Ok(json_patch::Patch(Vec::new())),
+        v => Ok(serde_json::from_value(v)?),
+    }
 }
 
 fn toml_to_json(raw: &str) -> Result<Value> {
@@ -244,7 +251,8 @@ disabled_plugins = ["restart"]
         // (name, base, merge patches, 6902 patches, expected output or None for an error)
         let canonical = |head: &str| format!("{head}version = 2\n\n{BASE_TABLES}");
         let no_version = BASE.trim_start_matches("version = 2\n");
-        let cases: Vec<(&str, &str, Vec<String>, Vec<String>, Option<String>)> = vec![
+        type Case<'a> = (&'a str, &'a str, Vec<String>, Vec<String>, Option<String>);
+        let cases: Vec<Case> = vec![
             ("invalid TOML", "🗿", vec![], vec![], None),
             ("invalid containerd versioning", "version = \"five\"", vec![], vec![], None),
             ("no version", no_version, vec![], vec![], None),
@@ -275,6 +283,7 @@ disabled_plugins = ["restart"]
                 s(&[r#"[{"op": "remove", "path": "/disabled_plugins"}]"#]),
                 Some(canonical("")),
             ),
+            ("null 6902 patch is a no-op", BASE, vec![], s(&["null"]), Some(canonical("disabled_plugins = [\"restart\"]\n"))),
             ("invalid path 6902 patch", BASE, vec![], s(&[r#"[{"op": "remove", "path": "/fooooooo"}]"#]), None),
             (
                 "patch registry",
