@@ -100,7 +100,7 @@ pub fn marshal(v: &Value) -> String {
         Value::Object(m) if !m.is_empty() => write_map(&mut out, m, 0, false),
         Value::Array(a) if !a.is_empty() => write_seq(&mut out, a, 0, false),
         other => {
-            out.push_str(&scalar_or_empty(other, false, 0));
+            out.push_str(&scalar_or_empty(other, false, Pos { parent: 0, col: 0 }));
             out.push('\n');
         }
     }
@@ -181,6 +181,18 @@ fn pad(out: &mut String, n: usize) {
     out.extend(std::iter::repeat_n(' ', n));
 }
 
+/// go-yaml v2 (without `FutureLineWrap`) folds long scalars at a space
+/// once the line is past this column.
+const BEST_WIDTH: usize = 80;
+
+/// Where a scalar is written: `parent` is the column of its key or dash
+/// (continuation and block lines go two further), `col` where it starts.
+#[derive(Clone, Copy)]
+struct Pos {
+    parent: usize,
+    col: usize,
+}
+
 /// Block mapping whose keys sit at column `indent`; with `inline_first` the
 /// first key continues the current line (after `- `).
 fn write_map(out: &mut String, m: &Map<String, Value>, indent: usize, inline_first: bool) {
@@ -188,9 +200,35 @@ fn write_map(out: &mut String, m: &Map<String, Value>, indent: usize, inline_fir
         if n > 0 || !inline_first {
             pad(out, indent);
         }
-        out.push_str(&scalar_string(k, true, indent));
+        // libyaml writes long or multi-line keys as `? key` / `: value`.
+        if k.len() > 128 || k.contains(is_break) {
+            out.push_str("? ");
+            out.push_str(&scalar_string(k, false, Pos { parent: indent, col: indent + 2 }));
+            out.push('\n');
+            pad(out, indent);
+            out.push(':');
+            match &m[k] {
+                Value::Object(sub) if !sub.is_empty() => {
+                    out.push(' ');
+                    write_map(out, sub, indent + 2, true);
+                }
+                Value::Array(a) if !a.is_empty() => {
+                    out.push(' ');
+                    write_seq(out, a, indent + 2, true);
+                }
+                other => {
+                    out.push(' ');
+                    out.push_str(&scalar_or_empty(other, false, Pos { parent: indent, col: indent + 2 }));
+                    out.push('\n');
+                }
+            }
+            continue;
+        }
+        let key = scalar_string(k, true, Pos { parent: indent, col: indent });
+        out.push_str(&key);
         out.push(':');
-        write_value(out, &m[k], indent);
+        let col = indent + key.chars().count() + 2;
+        write_value(out, &m[k], Pos { parent: indent, col });
     }
 }
 
@@ -212,7 +250,7 @@ fn write_seq(out: &mut String, a: &[Value], indent: usize, inline_first: bool) {
             }
             other => {
                 out.push(' ');
-                out.push_str(&scalar_or_empty(other, false, indent));
+                out.push_str(&scalar_or_empty(other, false, Pos { parent: indent, col: indent + 2 }));
                 out.push('\n');
             }
         }
@@ -220,31 +258,31 @@ fn write_seq(out: &mut String, a: &[Value], indent: usize, inline_first: bool) {
 }
 
 /// The value part after `key:`.
-fn write_value(out: &mut String, v: &Value, indent: usize) {
+fn write_value(out: &mut String, v: &Value, pos: Pos) {
     match v {
         Value::Object(m) if !m.is_empty() => {
             out.push('\n');
-            write_map(out, m, indent + 2, false);
+            write_map(out, m, pos.parent + 2, false);
         }
         // Sequences in mappings are not indented (`key:\n- item`).
         Value::Array(a) if !a.is_empty() => {
             out.push('\n');
-            write_seq(out, a, indent, false);
+            write_seq(out, a, pos.parent, false);
         }
         other => {
             out.push(' ');
-            out.push_str(&scalar_or_empty(other, false, indent));
+            out.push_str(&scalar_or_empty(other, false, pos));
             out.push('\n');
         }
     }
 }
 
-fn scalar_or_empty(v: &Value, key: bool, indent: usize) -> String {
+fn scalar_or_empty(v: &Value, key: bool, pos: Pos) -> String {
     match v {
         Value::Null => "null".into(),
         Value::Bool(b) => b.to_string(),
         Value::Number(n) => number_string(n),
-        Value::String(s) => scalar_string(s, key, indent),
+        Value::String(s) => scalar_string(s, key, pos),
         Value::Object(_) => "{}".into(),
         Value::Array(_) => "[]".into(),
     }
@@ -308,31 +346,104 @@ pub fn go_format_float(f: f64) -> String {
     format!("{sign}{s}")
 }
 
+/// A string scalar for a value (`key == false`) or a mapping key, at the
+/// left margin with nothing before it on the line.
+pub fn scalar(s: &str, key: bool) -> String {
+    scalar_string(s, key, Pos { parent: 0, col: 0 })
+}
+
 /// How a string scalar is written: plain when go-yaml's resolver would
 /// read it back as a string and libyaml allows it plain; otherwise single-
-/// or double-quoted, or a literal block for multi-line values.
-pub fn scalar_string(s: &str, key: bool, indent: usize) -> String {
+/// or double-quoted, or a literal block for multi-line values. Values (not
+/// keys) are folded at spaces past column 80.
+fn scalar_string(s: &str, key: bool, pos: Pos) -> String {
     let a = analyze(s);
     let wants_literal = s.contains('\n');
     let plain_ok = !wants_literal && resolves_to_string(s) && !is_base60_float(s);
     if wants_literal {
         if a.block_allowed && !key {
-            return literal(s, indent);
+            return literal(s, pos.parent);
         }
-        return double_quoted(s);
+        return double_quoted(s, !key, pos);
     }
     if plain_ok {
         if key && a.multiline {
-            return double_quoted(s);
+            return double_quoted(s, false, pos);
         }
         if a.block_plain_allowed && !(s.is_empty() && key) {
-            return s.to_string();
+            return if key { s.to_string() } else { plain(s, pos) };
         }
         if a.single_quoted_allowed {
-            return format!("'{}'", s.replace('\'', "''"));
+            return single_quoted(s, !key, pos);
         }
     }
-    double_quoted(s)
+    double_quoted(s, !key, pos)
+}
+
+/// Emits text while tracking the column, for line folding.
+struct Folder {
+    out: String,
+    col: usize,
+    cont_indent: usize,
+}
+
+impl Folder {
+    fn new(pos: Pos) -> Folder {
+        Folder { out: String::new(), col: pos.col, cont_indent: pos.parent + 2 }
+    }
+    fn push(&mut self, s: &str) {
+        self.out.push_str(s);
+        self.col += s.chars().count();
+    }
+    fn fold(&mut self) {
+        self.out.push('\n');
+        pad(&mut self.out, self.cont_indent);
+        self.col = self.cont_indent;
+    }
+}
+
+fn plain(s: &str, pos: Pos) -> String {
+    let mut f = Folder::new(pos);
+    let chars: Vec<char> = s.chars().collect();
+    let mut spaces = false;
+    for (i, &c) in chars.iter().enumerate() {
+        if c == ' ' {
+            if !spaces && f.col > BEST_WIDTH && chars.get(i + 1) != Some(&' ') {
+                f.fold();
+            } else {
+                f.push(" ");
+            }
+            spaces = true;
+        } else {
+            f.push(c.encode_utf8(&mut [0; 4]));
+            spaces = false;
+        }
+    }
+    f.out
+}
+
+fn single_quoted(s: &str, allow_breaks: bool, pos: Pos) -> String {
+    let mut f = Folder::new(pos);
+    f.push("'");
+    let chars: Vec<char> = s.chars().collect();
+    let mut spaces = false;
+    for (i, &c) in chars.iter().enumerate() {
+        if c == ' ' {
+            let inner = i > 0 && i + 1 < chars.len() && chars[i + 1] != ' ';
+            if allow_breaks && !spaces && f.col > BEST_WIDTH && inner {
+                f.fold();
+            } else {
+                f.push(" ");
+            }
+            spaces = true;
+        } else {
+            let mut buf = [0; 4];
+            f.push(if c == '\'' { "''" } else { c.encode_utf8(&mut buf) });
+            spaces = false;
+        }
+    }
+    f.push("'");
+    f.out
 }
 
 struct Analysis {
@@ -426,38 +537,54 @@ fn analyze(s: &str) -> Analysis {
     a
 }
 
-fn double_quoted(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
+fn double_quoted(s: &str, allow_breaks: bool, pos: Pos) -> String {
+    let mut f = Folder::new(pos);
+    f.push("\"");
+    let chars: Vec<char> = s.chars().collect();
+    let mut spaces = false;
+    for (i, &c) in chars.iter().enumerate() {
         let u = c as u32;
         if !printable(c) || u == 0xFEFF || is_break(c) || c == '"' || c == '\\' {
-            out.push('\\');
-            match c {
-                '\0' => out.push('0'),
-                '\u{7}' => out.push('a'),
-                '\u{8}' => out.push('b'),
-                '\t' => out.push('t'),
-                '\n' => out.push('n'),
-                '\u{b}' => out.push('v'),
-                '\u{c}' => out.push('f'),
-                '\r' => out.push('r'),
-                '\u{1b}' => out.push('e'),
-                '"' => out.push('"'),
-                '\\' => out.push('\\'),
-                '\u{85}' => out.push('N'),
-                '\u{a0}' => out.push('_'),
-                '\u{2028}' => out.push('L'),
-                '\u{2029}' => out.push('P'),
-                _ if u <= 0xFF => out.push_str(&format!("x{u:02X}")),
-                _ if u <= 0xFFFF => out.push_str(&format!("u{u:04X}")),
-                _ => out.push_str(&format!("U{u:08X}")),
+            let esc = match c {
+                '\0' => "0".to_string(),
+                '\u{7}' => "a".into(),
+                '\u{8}' => "b".into(),
+                '\t' => "t".into(),
+                '\n' => "n".into(),
+                '\u{b}' => "v".into(),
+                '\u{c}' => "f".into(),
+                '\r' => "r".into(),
+                '\u{1b}' => "e".into(),
+                '"' => "\"".into(),
+                '\\' => "\\".into(),
+                '\u{85}' => "N".into(),
+                '\u{a0}' => "_".into(),
+                '\u{2028}' => "L".into(),
+                '\u{2029}' => "P".into(),
+                _ if u <= 0xFF => format!("x{u:02X}"),
+                _ if u <= 0xFFFF => format!("u{u:04X}"),
+                _ => format!("U{u:08X}"),
+            };
+            f.push("\\");
+            f.push(&esc);
+            spaces = false;
+        } else if c == ' ' {
+            if allow_breaks && !spaces && f.col > BEST_WIDTH && i != 0 && i + 1 != chars.len() {
+                f.fold();
+                if chars.get(i + 1) == Some(&' ') {
+                    f.push("\\");
+                }
+            } else {
+                f.push(" ");
             }
+            spaces = true;
         } else {
-            out.push(c);
+            f.push(c.encode_utf8(&mut [0; 4]));
+            spaces = false;
         }
     }
-    out.push('"');
-    out
+    f.push("\"");
+    f.out
 }
 
 /// `|` block scalar with libyaml's indentation and chomping indicators.
@@ -606,17 +733,85 @@ mod tests {
             ("say \"hi\"", "say \"hi\""),
             ("\"q\"", "'\"q\"'"),
             ("héllo", "héllo"),
+            ("a:", "'a:'"),
+            ("x:", "'x:'"),
+            (":x", ":x"),
+            ("?x", "?x"),
+            ("? x", "'? x'"),
+            ("%x", "'%x'"),
+            ("a,b", "a,b"),
+            ("[x", "'[x'"),
             ("🗿", "\"\\U0001F5FF\""),
         ];
         for (s, want) in cases {
-            assert_eq!(scalar_string(s, false, 0), want, "{s:?}");
+            assert_eq!(scalar(s, false), want, "{s:?}");
         }
     }
 
     #[test]
     fn multi_line_strings_use_literal_blocks() {
-        let v = json!({"a": "x\ny", "b": "x\ny\n", "c": "x\n\n", "k\nk": 1});
-        assert_eq!(marshal(&v), "a: |-\n  x\n  y\nb: |\n  x\n  y\nc: |+\n  x\n\n\"k\\nk\": 1\n");
+        let v = json!({"a": "x\ny", "b": "x\ny\n", "c": "x\n\n", "k\nk": [1]});
+        assert_eq!(marshal(&v), "a: |-\n  x\n  y\nb: |\n  x\n  y\nc: |+\n  x\n\n? |-\n  k\n  k\n: - 1\n");
+    }
+
+    #[test]
+    fn literal_blocks_indent_under_their_parent() {
+        // Cross-checked against libyaml's emitter (via PyYAML) with literal style forced.
+        let v = json!({"a": ["x\ny", {"b": "p\nq\n", "c": {"d": "m\n\n"}}], "z": " lead\nx"});
+        assert_eq!(marshal(&v), "a:\n- |-\n  x\n  y\n- b: |\n    p\n    q\n  c:\n    d: |+\n      m\n\nz: |2-\n   lead\n  x\n");
+    }
+
+    #[test]
+    fn long_values_fold_at_spaces_past_column_80() {
+        let words: Vec<String> = (0..40).map(|i| format!("word{i}")).collect();
+        let words = words.join(" ");
+        let v = json!({
+            "key": words,
+            "nested": {"k": format!("{words}: x")},
+            "list": [words, {"inner": format!("say \"{words}\"\t")}],
+            "dq": format!("tab\t{words}"),
+        });
+        // Plain and single-quoted folding cross-checked against libyaml's
+        // emitter (PyYAML, width 80); double-quoted folding follows go-yaml,
+        // which breaks at the space itself without escaping the line end.
+        let want = "\
+dq: \"tab\\tword0 word1 word2 word3 word4 word5 word6 word7 word8 word9 word10 word11
+  word12 word13 word14 word15 word16 word17 word18 word19 word20 word21 word22 word23
+  word24 word25 word26 word27 word28 word29 word30 word31 word32 word33 word34 word35
+  word36 word37 word38 word39\"
+key: word0 word1 word2 word3 word4 word5 word6 word7 word8 word9 word10 word11 word12
+  word13 word14 word15 word16 word17 word18 word19 word20 word21 word22 word23 word24
+  word25 word26 word27 word28 word29 word30 word31 word32 word33 word34 word35 word36
+  word37 word38 word39
+list:
+- word0 word1 word2 word3 word4 word5 word6 word7 word8 word9 word10 word11 word12
+  word13 word14 word15 word16 word17 word18 word19 word20 word21 word22 word23 word24
+  word25 word26 word27 word28 word29 word30 word31 word32 word33 word34 word35 word36
+  word37 word38 word39
+- inner: \"say \\\"word0 word1 word2 word3 word4 word5 word6 word7 word8 word9 word10
+    word11 word12 word13 word14 word15 word16 word17 word18 word19 word20 word21 word22
+    word23 word24 word25 word26 word27 word28 word29 word30 word31 word32 word33 word34
+    word35 word36 word37 word38 word39\\\"\\t\"
+nested:
+  k: 'word0 word1 word2 word3 word4 word5 word6 word7 word8 word9 word10 word11 word12
+    word13 word14 word15 word16 word17 word18 word19 word20 word21 word22 word23 word24
+    word25 word26 word27 word28 word29 word30 word31 word32 word33 word34 word35 word36
+    word37 word38 word39: x'
+";
+        assert_eq!(marshal(&v), want);
+        // Keys up to 128 bytes never fold; longer ones become complex keys.
+        let key = words[..120].to_string();
+        assert_eq!(marshal(&json!({ key.clone(): 1 })), format!("{key}: 1\n"));
+        let want = "\
+? word0 word1 word2 word3 word4 word5 word6 word7 word8 word9 word10 word11 word12
+  word13 word14 word15 word16 word17 word18 word19 word20 word21 word22 word23 word24
+  word25 word26 word27 word28 word29 word30 word31 word32 word33 word34 word35 word36
+  word37 word38 word39
+: a: 1
+  b:
+  - x
+";
+        assert_eq!(marshal(&json!({ words.clone(): {"a": 1, "b": ["x"]} })), want);
     }
 
     #[test]
