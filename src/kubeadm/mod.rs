@@ -1,9 +1,10 @@
 //! kubeadm configuration for each node (one template per kubeadm API band:
-//! v1beta2 < 1.23 <= v1beta3 < 1.36 <= v1beta4) and the kubeadm/kubectl
-//! command lines kind runs in nodes.
+//! v1beta2 < 1.23 <= v1beta3 < 1.36 <= v1beta4), the kubeadm/kubectl
+//! command lines kind runs in nodes, and the envoy load balancer config.
 
 mod commands;
 mod config;
+pub mod envoy;
 
 pub use commands::*;
 pub use config::*;

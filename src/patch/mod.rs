@@ -3,7 +3,10 @@
 //! containerd TOML with merge and RFC 6902 patches.
 
 mod kubeyaml;
+mod merge;
 mod toml;
+pub mod yaml;
 
-pub use self::kubeyaml::kube_yaml;
+pub use self::kubeyaml::{kube_yaml, split_documents};
+pub use self::merge::merge_patch;
 pub use self::toml::containerd_toml;
