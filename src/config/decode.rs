@@ -450,18 +450,20 @@ impl Decoder<'_> {
         } else {
             yaml::resolve(&node.tag, &node.value)?
         };
+        let binary = if tag == yaml::BINARY {
+            let Resolved::Str(text) = &resolved else { unreachable!("!!binary resolves to its text") };
+            let bytes = base64_decode(text).ok_or("yaml: !!binary value contains invalid base64 data")?;
+            Some(String::from_utf8_lossy(&bytes).into_owned())
+        } else {
+            None
+        };
         if resolved == Resolved::Null {
             return Ok(Self::null(ty, out));
         }
         match (ty, &resolved) {
-            (Ty::Str(_), Resolved::Str(s)) if tag == yaml::BINARY => {
-                let decoded = base64_decode(s).ok_or("yaml: !!binary value contains invalid base64 data")?;
-                *out = Value::Str(String::from_utf8_lossy(&decoded).into_owned());
-                return Ok(true);
-            }
-            // Any other scalar is taken as its literal text.
+            // Any scalar is taken as its literal text (`!!binary` decoded).
             (Ty::Str(_), _) => {
-                *out = Value::Str(node.value.clone());
+                *out = Value::Str(binary.unwrap_or_else(|| node.value.clone()));
                 return Ok(true);
             }
             (Ty::Int32, r) => {

@@ -95,22 +95,97 @@ const MAX_DEPTH: usize = 10000;
 /// (`yaml: line N: <problem>`); later documents are not looked at beyond
 /// what the parser needs to see where the first one ends.
 pub fn parse_first_document(input: &[u8]) -> Result<Document, String> {
+    let lookahead = Lookahead::scan(input);
+    match build_tree(input) {
+        Ok((doc, end)) => match lookahead.error_at(end, None) {
+            Some(scanner_error) => Err(scanner_error),
+            None => Ok(doc),
+        },
+        Err(stop) => Err(lookahead.error_at(stop.token_start, Some(stop.message)).unwrap_or_default()),
+    }
+}
+
+/// go-yaml's scanner keeps two tokens more in hand than libyaml's, so a
+/// scanner error up to two tokens past the point where the parser stops
+/// (with an error, or at the end of the first document) is the one go-yaml
+/// reports. One token-only pass over the input tells us where, if anywhere,
+/// the scanner fails.
+struct Lookahead {
+    /// Start offsets of the tokens scanned before any scanner error, and
+    /// whether each is a zero-width STREAM-START or BLOCK-END.
+    tokens: Vec<(u64, bool)>,
+    scanner_error: Option<String>,
+}
+
+impl Lookahead {
+    fn scan(input: &[u8]) -> Self {
+        let mut reader = EventReader::new(input);
+        let mut tokens = Vec::new();
+        loop {
+            match reader.next_token() {
+                Ok(Some(token)) => tokens.push(token),
+                Ok(None) => return Lookahead { tokens, scanner_error: None },
+                Err(e) => return Lookahead { tokens, scanner_error: Some(e.message) },
+            }
+        }
+    }
+
+    /// The error go-yaml reports when the parser stops at the token starting
+    /// at `token_start`, having found `message` (`None`: the first document
+    /// ended there without error).
+    fn error_at(&self, token_start: u64, message: Option<String>) -> Option<String> {
+        if let Some(scanner_error) = &self.scanner_error {
+            // Zero-width tokens share offsets. STREAM-START and BLOCK-ENDs
+            // among them were consumed by the time the parser stops; it stops
+            // at the next one.
+            let at_offset = |&&(start, _): &&(u64, bool)| start == token_start;
+            let stopped_at = self
+                .tokens
+                .iter()
+                .position(|t| at_offset(&t) && !t.1)
+                .or_else(|| self.tokens.iter().rposition(|t| at_offset(&t)));
+            let failed_token = self.tokens.len();
+            if stopped_at.is_none_or(|t| failed_token <= t + 2) {
+                return Some(scanner_error.clone());
+            }
+        }
+        message
+    }
+}
+
+/// Where and why building the tree failed.
+struct Stop {
+    token_start: u64,
+    message: String,
+}
+
+impl From<ParseError> for Stop {
+    fn from(e: ParseError) -> Self {
+        Stop { token_start: e.token_start, message: e.message }
+    }
+}
+
+/// The tree of the first document, and the offset of the token that ended it.
+fn build_tree(input: &[u8]) -> Result<(Document, u64), Stop> {
     let mut events = EventReader::new(input);
+    let fail = |ev: &Event, message: String| Stop { token_start: ev.token_start, message };
     match events.next()? {
         Event { kind: EventKind::StreamStart, .. } => {}
-        _ => return Err("yaml: expected STREAM-START".into()),
+        ev => return Err(fail(&ev, "yaml: expected STREAM-START".into())),
     }
     let mut doc = Document::default();
     match events.next()? {
-        Event { kind: EventKind::StreamEnd, .. } => return Ok(doc),
+        Event { kind: EventKind::StreamEnd, token_start, .. } => return Ok((doc, token_start)),
         Event { kind: EventKind::DocumentStart, .. } => {}
-        _ => return Err("yaml: expected DOCUMENT-START".into()),
+        ev => return Err(fail(&ev, "yaml: expected DOCUMENT-START".into())),
     }
 
     let mut anchors: HashMap<String, NodeId> = HashMap::new();
     let mut open: Vec<NodeId> = Vec::new();
     loop {
         let ev = events.next()?;
+        let (line, token_start) = (ev.line, ev.token_start);
+        let fail = |message: String| Stop { token_start, message };
         let (kind, tag, value, anchor) = match ev.kind {
             EventKind::Scalar { anchor, tag, value, quoted } => {
                 let tag = match explicit_tag(&tag) {
@@ -135,18 +210,18 @@ pub fn parse_first_document(input: &[u8]) -> Result<Document, String> {
                 }
                 continue;
             }
-            _ => return Err("yaml: unexpected event inside a document".into()),
+            _ => return Err(fail("yaml: unexpected event inside a document".into())),
         };
         let alias = if kind == Kind::Alias {
             match anchors.get(&value) {
                 Some(&target) => Some(target),
-                None => return Err(format!("yaml: unknown anchor '{value}' referenced")),
+                None => return Err(fail(format!("yaml: unknown anchor '{value}' referenced"))),
             }
         } else {
             None
         };
         let id = doc.nodes.len();
-        doc.nodes.push(Node { kind, tag, value, line: ev.line, children: Vec::new(), alias });
+        doc.nodes.push(Node { kind, tag, value, line, children: Vec::new(), alias });
         // Anchors are visible from the moment their node starts, as in go-yaml
         // (so an alias inside its own anchor is a cycle the decoder reports).
         if let Some(a) = anchor {
@@ -158,16 +233,16 @@ pub fn parse_first_document(input: &[u8]) -> Result<Document, String> {
         }
         if matches!(kind, Kind::Sequence | Kind::Mapping) {
             if open.len() >= MAX_DEPTH {
-                return Err(format!("yaml: line {}: exceeded max depth of {MAX_DEPTH}", ev.line));
+                return Err(fail(format!("yaml: line {line}: exceeded max depth of {MAX_DEPTH}")));
             }
             open.push(id);
         } else if open.is_empty() {
             break;
         }
     }
-    match events.next()?.kind {
-        EventKind::DocumentEnd => Ok(doc),
-        _ => Err("yaml: expected DOCUMENT-END".into()),
+    match events.next()? {
+        Event { kind: EventKind::DocumentEnd, token_start, .. } => Ok((doc, token_start)),
+        ev => Err(fail(&ev, "yaml: expected DOCUMENT-END".into())),
     }
 }
 
@@ -421,6 +496,14 @@ fn is_timestamp(s: &str) -> bool {
 struct Event {
     kind: EventKind,
     line: usize,
+    /// Offset of the token the event came from.
+    token_start: u64,
+}
+
+/// A libyaml failure: go-yaml's text and the offset of the problem token.
+struct ParseError {
+    message: String,
+    token_start: u64,
 }
 
 enum EventKind {
@@ -457,7 +540,7 @@ impl<'a> EventReader<'a> {
         EventReader { parser, _input: input }
     }
 
-    fn next(&mut self) -> Result<Event, String> {
+    fn next(&mut self) -> Result<Event, ParseError> {
         let mut event = MaybeUninit::<sys::yaml_event_t>::uninit();
         // SAFETY: the parser was initialised in `new`; a successfully parsed
         // event is copied out and then released with yaml_event_delete.
@@ -473,24 +556,46 @@ impl<'a> EventReader<'a> {
         }
     }
 
+    /// The start offset of the next token and whether it is a STREAM-START
+    /// or BLOCK-END; `None` at the end of the stream.
+    fn next_token(&mut self) -> Result<Option<(u64, bool)>, ParseError> {
+        let mut token = MaybeUninit::<sys::yaml_token_t>::uninit();
+        // SAFETY: as in `next`; the token is released after reading its mark.
+        unsafe {
+            let p = self.parser.as_mut_ptr();
+            if (&*p).error != sys::YAML_NO_ERROR || sys::yaml_parser_scan(p, token.as_mut_ptr()).fail {
+                return Err(self.error());
+            }
+            let t = token.as_mut_ptr();
+            let out = ((*t).type_ != sys::YAML_STREAM_END_TOKEN)
+                .then_some(((*t).start_mark.index, matches!((*t).type_, sys::YAML_BLOCK_END_TOKEN | sys::YAML_STREAM_START_TOKEN)));
+            sys::yaml_token_delete(t);
+            Ok(out)
+        }
+    }
+
     /// go-yaml's `parser.fail`: the context line (else the problem line),
     /// 0-based but bumped by one for scanner errors, omitted when zero.
-    fn error(&self) -> String {
+    fn error(&self) -> ParseError {
         // SAFETY: the parser is initialised; problem/context are C strings or null.
-        let (scanner, problem, problem_line, context_line) = unsafe {
+        let (scanner, problem, problem_line, context_line, token_start) = unsafe {
             let p = &*self.parser.as_ptr();
             (
                 p.error == sys::YAML_SCANNER_ERROR,
                 c_string(p.problem as *const u8),
                 p.problem_mark.line as usize,
                 p.context_mark.line as usize,
+                p.problem_mark.index,
             )
         };
         let line = if context_line != 0 { context_line } else { problem_line };
         let line = if line != 0 && scanner { line + 1 } else { line };
         let where_ = if line != 0 { format!("line {line}: ") } else { String::new() };
-        let problem = problem.filter(|p| !p.is_empty());
-        format!("yaml: {where_}{}", problem.as_deref().unwrap_or("unknown problem parsing YAML content"))
+        // go-yaml's port keeps a typo of an older libyaml.
+        let problem = problem.filter(|p| !p.is_empty()).map(|p| p.replace("hexadecimal", "hexdecimal"));
+        let message =
+            format!("yaml: {where_}{}", problem.as_deref().unwrap_or("unknown problem parsing YAML content"));
+        ParseError { message, token_start }
     }
 }
 
@@ -513,6 +618,7 @@ unsafe fn c_string(ptr: *const u8) -> Option<String> {
 /// SAFETY: `ev` is an event just produced by yaml_parser_parse.
 unsafe fn convert(ev: &sys::yaml_event_t) -> Event {
     let line = ev.start_mark.line as usize + 1;
+    let token_start = ev.start_mark.index;
     let kind = unsafe {
         match ev.type_ {
             sys::YAML_STREAM_START_EVENT => EventKind::StreamStart,
@@ -544,7 +650,7 @@ unsafe fn convert(ev: &sys::yaml_event_t) -> Event {
             _ => EventKind::MappingEnd,
         }
     };
-    Event { kind, line }
+    Event { kind, line, token_start }
 }
 
 #[cfg(test)]
