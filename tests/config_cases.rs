@@ -13,7 +13,10 @@ struct Case {
 /// `KIND_CONFIG_CASES` may name another file of the same format, e.g. one
 /// whose expectations were recorded from upstream kind for a differential run.
 fn cases() -> Vec<Case> {
-    let default = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/config/cases.yaml");
+    let default = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/config/cases.yaml"
+    );
     let path = std::env::var("KIND_CONFIG_CASES").unwrap_or_else(|_| default.to_string());
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {path}: {e}"));
     serde_yaml::from_str(&text).expect("cases.yaml is a list of {name, config, error?}")
@@ -36,17 +39,30 @@ fn every_case_behaves_as_recorded() {
     for case in &cases {
         let got = outcome(&case.config).err();
         if got != case.error {
-            failures.push(format!("{}:\n  want {:?}\n  got  {:?}", case.name, case.error, got));
+            failures.push(format!(
+                "{}:\n  want {:?}\n  got  {:?}",
+                case.name, case.error, got
+            ));
         }
     }
-    assert!(failures.is_empty(), "{} of {} cases differ:\n{}", failures.len(), cases.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases differ:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
 fn the_table_is_large_and_names_are_unique() {
     let cases = cases();
     let invalid = cases.iter().filter(|c| c.error.is_some()).count();
-    assert!(cases.len() >= 80 && invalid >= 60, "{} cases, {invalid} invalid", cases.len());
+    assert!(
+        cases.len() >= 80 && invalid >= 60,
+        "{} cases, {invalid} invalid",
+        cases.len()
+    );
     let mut names: Vec<&str> = cases.iter().map(|c| c.name.as_str()).collect();
     names.sort();
     names.dedup();

@@ -12,7 +12,10 @@ use std::collections::{BTreeMap, HashSet};
 use std::io::Read;
 
 use super::yaml::{self, Document, Kind, NodeId, Resolved};
-use super::{defaults, Cluster, API_VERSION, Mount, MountPropagation, Networking, Node, PatchJson6902, PortMapping};
+use super::{
+    defaults, Cluster, Mount, MountPropagation, Networking, Node, PatchJson6902, PortMapping,
+    API_VERSION,
+};
 
 /// A config that could not be read or decoded. `Display` is upstream's text.
 #[derive(Debug, thiserror::Error)]
@@ -31,7 +34,10 @@ pub fn load(path: Option<&str>) -> Result<Cluster, ConfigError> {
         Some("-") => {
             let mut raw = Vec::new();
             std::io::stdin().read_to_end(&mut raw).map_err(|e| {
-                ConfigError(format!("error reading config from stdin: read /dev/stdin: {}", go_errno_text(&e)))
+                ConfigError(format!(
+                    "error reading config from stdin: read /dev/stdin: {}",
+                    go_errno_text(&e)
+                ))
             })?;
             parse(&raw)
         }
@@ -42,7 +48,10 @@ pub fn load(path: Option<&str>) -> Result<Cluster, ConfigError> {
 /// Reads a whole file, failing with Go's `os.ReadFile` texts.
 fn read_file(path: &str) -> Result<Vec<u8>, ConfigError> {
     let fail = |op: &str, e: std::io::Error| {
-        ConfigError(format!("error reading file: {op} {path}: {}", go_errno_text(&e)))
+        ConfigError(format!(
+            "error reading file: {op} {path}: {}",
+            go_errno_text(&e)
+        ))
     };
     let mut file = std::fs::File::open(path).map_err(|e| fail("open", e))?;
     let mut raw = Vec::new();
@@ -70,14 +79,17 @@ pub fn parse(raw: &[u8]) -> Result<Cluster, ConfigError> {
     const META: &str = "could not determine kind / apiVersion for config";
     let doc = yaml::parse_first_document(raw).map_err(|e| ConfigError(format!("{META}: {e}")))?;
 
-    let type_meta = decode_root(&doc, &TYPE_META, false).map_err(|e| ConfigError(format!("{META}: {e}")))?;
+    let type_meta =
+        decode_root(&doc, &TYPE_META, false).map_err(|e| ConfigError(format!("{META}: {e}")))?;
     let api_version = type_meta.string("apiVersion");
     if api_version != API_VERSION {
         return Err(ConfigError(format!("unknown apiVersion: {api_version}")));
     }
     let kind = type_meta.string("kind");
     if kind != "Cluster" {
-        return Err(ConfigError(format!("unknown kind {kind} for apiVersion: {api_version}")));
+        return Err(ConfigError(format!(
+            "unknown kind {kind} for apiVersion: {api_version}"
+        )));
     }
 
     let value = decode_root(&doc, &CLUSTER, true)
@@ -140,7 +152,10 @@ static CLUSTER: StructTy = StructTy {
         ("featureGates", Ty::Map(&Ty::Bool)),
         ("runtimeConfig", Ty::Map(&STRING)),
         ("kubeadmConfigPatches", STRINGS),
-        ("kubeadmConfigPatchesJSON6902", Ty::Slice(&Ty::Struct(&PATCH_JSON6902))),
+        (
+            "kubeadmConfigPatchesJSON6902",
+            Ty::Slice(&Ty::Struct(&PATCH_JSON6902)),
+        ),
         ("containerdConfigPatches", STRINGS),
         ("containerdConfigPatchesJSON6902", STRINGS),
     ],
@@ -156,7 +171,10 @@ static NODE: StructTy = StructTy {
         ("extraMounts", Ty::Slice(&Ty::Struct(&MOUNT))),
         ("extraPortMappings", Ty::Slice(&Ty::Struct(&PORT_MAPPING))),
         ("kubeadmConfigPatches", STRINGS),
-        ("kubeadmConfigPatchesJSON6902", Ty::Slice(&Ty::Struct(&PATCH_JSON6902))),
+        (
+            "kubeadmConfigPatchesJSON6902",
+            Ty::Slice(&Ty::Struct(&PATCH_JSON6902)),
+        ),
     ],
     hook: None,
 };
@@ -178,7 +196,12 @@ static NETWORKING: StructTy = StructTy {
 
 static PATCH_JSON6902: StructTy = StructTy {
     name: "v1alpha4.PatchJSON6902",
-    fields: &[("group", STRING), ("version", STRING), ("kind", STRING), ("patch", STRING)],
+    fields: &[
+        ("group", STRING),
+        ("version", STRING),
+        ("kind", STRING),
+        ("patch", STRING),
+    ],
     hook: None,
 };
 
@@ -192,9 +215,16 @@ const MOUNT_FIELDS: &[(&str, Ty)] = &[
 static MOUNT: StructTy = StructTy {
     name: "v1alpha4.Mount",
     fields: MOUNT_FIELDS,
-    hook: Some(Hook { alias: &MOUNT_ALIAS, check: check_mount }),
+    hook: Some(Hook {
+        alias: &MOUNT_ALIAS,
+        check: check_mount,
+    }),
 };
-static MOUNT_ALIAS: StructTy = StructTy { name: "v1alpha4.MountAlias", fields: MOUNT_FIELDS, hook: None };
+static MOUNT_ALIAS: StructTy = StructTy {
+    name: "v1alpha4.MountAlias",
+    fields: MOUNT_FIELDS,
+    hook: None,
+};
 
 const PORT_MAPPING_FIELDS: &[(&str, Ty)] = &[
     ("containerPort", Ty::Int32),
@@ -205,10 +235,16 @@ const PORT_MAPPING_FIELDS: &[(&str, Ty)] = &[
 static PORT_MAPPING: StructTy = StructTy {
     name: "v1alpha4.PortMapping",
     fields: PORT_MAPPING_FIELDS,
-    hook: Some(Hook { alias: &PORT_MAPPING_ALIAS, check: check_port_mapping }),
+    hook: Some(Hook {
+        alias: &PORT_MAPPING_ALIAS,
+        check: check_port_mapping,
+    }),
 };
-static PORT_MAPPING_ALIAS: StructTy =
-    StructTy { name: "v1alpha4.PortMappingAlias", fields: PORT_MAPPING_FIELDS, hook: None };
+static PORT_MAPPING_ALIAS: StructTy = StructTy {
+    name: "v1alpha4.PortMappingAlias",
+    fields: PORT_MAPPING_FIELDS,
+    hook: None,
+};
 
 /// Propagation is case-sensitive; unset is allowed.
 fn check_mount(mount: &mut Value) -> Result<(), String> {
@@ -227,7 +263,10 @@ fn check_port_mapping(mapping: &mut Value) -> Result<(), String> {
     }
     match protocol.as_str() {
         "" | "TCP" | "UDP" | "SCTP" => Ok(()),
-        _ => Err(format!("Unknown PortMappingProtocol: {}", go_quote(&protocol))),
+        _ => Err(format!(
+            "Unknown PortMappingProtocol: {}",
+            go_quote(&protocol)
+        )),
     }
 }
 
@@ -296,7 +335,16 @@ impl Value {
         }
     }
     fn strings(&self, name: &str) -> Vec<String> {
-        self.items(name).iter().map(|v| if let Value::Str(s) = v { s.clone() } else { String::new() }).collect()
+        self.items(name)
+            .iter()
+            .map(|v| {
+                if let Value::Str(s) = v {
+                    s.clone()
+                } else {
+                    String::new()
+                }
+            })
+            .collect()
     }
     fn map<T>(&self, name: &str, f: impl Fn(&Value) -> T) -> BTreeMap<String, T> {
         match self.field(name) {
@@ -344,7 +392,10 @@ fn decode_root(doc: &Document, ty: &'static StructTy, strict: bool) -> Result<Va
     if d.terrors.is_empty() {
         Ok(out)
     } else {
-        Err(format!("yaml: unmarshal errors:\n  {}", d.terrors.join("\n  ")))
+        Err(format!(
+            "yaml: unmarshal errors:\n  {}",
+            d.terrors.join("\n  ")
+        ))
     }
 }
 
@@ -365,14 +416,18 @@ impl Decoder<'_> {
         }
         if self.alias_count > 100
             && self.decode_count > 1000
-            && self.alias_count as f64 / self.decode_count as f64 > allowed_alias_ratio(self.decode_count)
+            && self.alias_count as f64 / self.decode_count as f64
+                > allowed_alias_ratio(self.decode_count)
         {
             return Err("yaml: document contains excessive aliasing".into());
         }
         let node = self.doc.node(n);
         if node.kind == Kind::Alias {
             if self.expanding.contains(&n) {
-                return Err(format!("yaml: anchor '{}' value contains itself", node.value));
+                return Err(format!(
+                    "yaml: anchor '{}' value contains itself",
+                    node.value
+                ));
             }
             let target = node.alias.expect("aliases are resolved while parsing");
             self.expanding.push(n);
@@ -389,7 +444,10 @@ impl Decoder<'_> {
                 }
                 return self.unmarshal_kind(n, elem, out);
             }
-            if let Ty::Struct(StructTy { hook: Some(hook), .. }) = ty {
+            if let Ty::Struct(StructTy {
+                hook: Some(hook), ..
+            }) = ty
+            {
                 return self.unmarshal_with_hook(n, hook, out);
             }
         }
@@ -398,7 +456,12 @@ impl Decoder<'_> {
 
     /// An `UnmarshalYAML` hook: decode via the alias type; type errors keep
     /// the value unset, otherwise the check may reject or adjust it.
-    fn unmarshal_with_hook(&mut self, n: NodeId, hook: &Hook, out: &mut Value) -> Result<bool, Fatal> {
+    fn unmarshal_with_hook(
+        &mut self,
+        n: NodeId,
+        hook: &Hook,
+        out: &mut Value,
+    ) -> Result<bool, Fatal> {
         let before = self.terrors.len();
         let mut alias = Value::Struct(BTreeMap::new());
         self.unmarshal(n, &Ty::Struct(hook.alias), &mut alias)?;
@@ -426,11 +489,17 @@ impl Decoder<'_> {
         let value = if tag == yaml::SEQ || tag == yaml::MAP {
             String::new()
         } else if node.value.len() > 10 {
-            format!(" `{}...`", String::from_utf8_lossy(&node.value.as_bytes()[..7]))
+            format!(
+                " `{}...`",
+                String::from_utf8_lossy(&node.value.as_bytes()[..7])
+            )
         } else {
             format!(" `{}`", node.value)
         };
-        self.terrors.push(format!("line {}: cannot unmarshal {tag}{value} into {go_type}", node.line));
+        self.terrors.push(format!(
+            "line {}: cannot unmarshal {tag}{value} into {go_type}",
+            node.line
+        ));
     }
 
     fn null(ty: &Ty, out: &mut Value) -> bool {
@@ -451,8 +520,11 @@ impl Decoder<'_> {
             yaml::resolve(&node.tag, &node.value)?
         };
         let binary = if tag == yaml::BINARY {
-            let Resolved::Str(text) = &resolved else { unreachable!("!!binary resolves to its text") };
-            let bytes = base64_decode(text).ok_or("yaml: !!binary value contains invalid base64 data")?;
+            let Resolved::Str(text) = &resolved else {
+                unreachable!("!!binary resolves to its text")
+            };
+            let bytes =
+                base64_decode(text).ok_or("yaml: !!binary value contains invalid base64 data")?;
             Some(String::from_utf8_lossy(&bytes).into_owned())
         } else {
             None
@@ -472,7 +544,7 @@ impl Decoder<'_> {
                     Resolved::Int(v) => fits(v),
                     Resolved::Uint(v) => i64::try_from(v).ok().and_then(fits),
                     // Go truncates floats into ints when in range.
-                    Resolved::Float(f) if f <= 9.223_372_036_854_775_807e18 => fits(f as i64),
+                    Resolved::Float(f) if f <= i64::MAX as f64 => fits(f as i64),
                     _ => None,
                 };
                 if let Some(v) = v {
@@ -578,7 +650,13 @@ impl Decoder<'_> {
         }
     }
 
-    fn mapping_map(&mut self, n: NodeId, ty: &Ty, elem: &Ty, out: &mut Value) -> Result<bool, Fatal> {
+    fn mapping_map(
+        &mut self,
+        n: NodeId,
+        ty: &Ty,
+        elem: &Ty,
+        out: &mut Value,
+    ) -> Result<bool, Fatal> {
         let mut merged = self.merged_fields.take();
         let mut merge_node = None;
         let is_new = *out == Value::Nil;
@@ -598,7 +676,9 @@ impl Decoder<'_> {
             }
             let mut value = elem.zero();
             let good = self.unmarshal(v, elem, &mut value)?;
-            let Value::Map(map) = out else { unreachable!("set above") };
+            let Value::Map(map) = out else {
+                unreachable!("set above")
+            };
             // A null value still creates the entry (with the zero value).
             if good || (self.doc.is_null(v) && (is_new || !map.contains_key(&key))) {
                 map.insert(key, value);
@@ -611,7 +691,12 @@ impl Decoder<'_> {
         Ok(true)
     }
 
-    fn mapping_struct(&mut self, n: NodeId, s: &'static StructTy, out: &mut Value) -> Result<bool, Fatal> {
+    fn mapping_struct(
+        &mut self,
+        n: NodeId,
+        s: &'static StructTy,
+        out: &mut Value,
+    ) -> Result<bool, Fatal> {
         let mut merged = self.merged_fields.take();
         let mut merge_node = None;
         let mut done: HashSet<&str> = HashSet::new();
@@ -633,18 +718,28 @@ impl Decoder<'_> {
             match s.fields.iter().find(|(f, _)| *f == name) {
                 Some(&(field, ref fty)) => {
                     if !done.insert(field) {
-                        self.terrors.push(format!("line {line}: field {name} already set in type {}", s.name));
+                        self.terrors.push(format!(
+                            "line {line}: field {name} already set in type {}",
+                            s.name
+                        ));
                         continue;
                     }
-                    let Value::Struct(fields) = out else { unreachable!("set above") };
+                    let Value::Struct(fields) = out else {
+                        unreachable!("set above")
+                    };
                     let mut value = fields.remove(field).unwrap_or_else(|| fty.zero());
                     let result = self.unmarshal(v, fty, &mut value);
-                    let Value::Struct(fields) = out else { unreachable!("set above") };
+                    let Value::Struct(fields) = out else {
+                        unreachable!("set above")
+                    };
                     fields.insert(field, value);
                     result?;
                 }
                 None if self.strict => {
-                    self.terrors.push(format!("line {line}: field {name} not found in type {}", s.name));
+                    self.terrors.push(format!(
+                        "line {line}: field {name} not found in type {}",
+                        s.name
+                    ));
                 }
                 None => {}
             }
@@ -699,7 +794,13 @@ impl Decoder<'_> {
         }
     }
 
-    fn merge(&mut self, parent: NodeId, merge: NodeId, ty: &Ty, out: &mut Value) -> Result<(), Fatal> {
+    fn merge(
+        &mut self,
+        parent: NodeId,
+        merge: NodeId,
+        ty: &Ty,
+        out: &mut Value,
+    ) -> Result<(), Fatal> {
         let saved = self.begin_merge(parent)?;
         for source in self.merge_sources(merge)? {
             self.unmarshal(source, ty, out)?;
@@ -727,7 +828,7 @@ fn allowed_alias_ratio(decode_count: usize) -> f64 {
 fn base64_decode(text: &str) -> Option<Vec<u8>> {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let clean: Vec<u8> = text.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-    if clean.len() % 4 != 0 {
+    if !clean.len().is_multiple_of(4) {
         return None;
     }
     let mut out = Vec::new();
@@ -779,9 +880,19 @@ fn to_cluster(v: &Value) -> Cluster {
         nodes: v.items("nodes").iter().map(to_node).collect(),
         networking: to_networking(v.field("networking").unwrap_or(&Value::Nil)),
         feature_gates: v.map("featureGates", |b| matches!(b, Value::Bool(true))),
-        runtime_config: v.map("runtimeConfig", |s| if let Value::Str(s) = s { s.clone() } else { String::new() }),
+        runtime_config: v.map("runtimeConfig", |s| {
+            if let Value::Str(s) = s {
+                s.clone()
+            } else {
+                String::new()
+            }
+        }),
         kubeadm_config_patches: v.strings("kubeadmConfigPatches"),
-        kubeadm_config_patches_json6902: v.items("kubeadmConfigPatchesJSON6902").iter().map(to_patch).collect(),
+        kubeadm_config_patches_json6902: v
+            .items("kubeadmConfigPatchesJSON6902")
+            .iter()
+            .map(to_patch)
+            .collect(),
         containerd_config_patches: v.strings("containerdConfigPatches"),
         containerd_config_patches_json6902: v.strings("containerdConfigPatchesJSON6902"),
     }
@@ -791,11 +902,25 @@ fn to_node(v: &Value) -> Node {
     Node {
         role: v.string("role"),
         image: v.string("image"),
-        labels: v.map("labels", |s| if let Value::Str(s) = s { s.clone() } else { String::new() }),
+        labels: v.map("labels", |s| {
+            if let Value::Str(s) = s {
+                s.clone()
+            } else {
+                String::new()
+            }
+        }),
         extra_mounts: v.items("extraMounts").iter().map(to_mount).collect(),
-        extra_port_mappings: v.items("extraPortMappings").iter().map(to_port_mapping).collect(),
+        extra_port_mappings: v
+            .items("extraPortMappings")
+            .iter()
+            .map(to_port_mapping)
+            .collect(),
         kubeadm_config_patches: v.strings("kubeadmConfigPatches"),
-        kubeadm_config_patches_json6902: v.items("kubeadmConfigPatchesJSON6902").iter().map(to_patch).collect(),
+        kubeadm_config_patches_json6902: v
+            .items("kubeadmConfigPatchesJSON6902")
+            .iter()
+            .map(to_patch)
+            .collect(),
     }
 }
 

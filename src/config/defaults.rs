@@ -43,7 +43,11 @@ pub(crate) fn set_defaults_except_name(cluster: &mut Cluster) {
     // An invalid family gets the IPv4 defaults; validation reports it.
     let (address, pods, services) = match net.ip_family.as_str() {
         "ipv6" => ("::1", "fd00:10:244::/56", "fd00:10:96::/112"),
-        "dual" => ("127.0.0.1", "10.244.0.0/16,fd00:10:244::/56", "10.96.0.0/16,fd00:10:96::/112"),
+        "dual" => (
+            "127.0.0.1",
+            "10.244.0.0/16,fd00:10:244::/56",
+            "10.96.0.0/16,fd00:10:96::/112",
+        ),
         _ => ("127.0.0.1", "10.244.0.0/16", "10.96.0.0/16"),
     };
     for (field, default) in [
@@ -76,10 +80,17 @@ mod tests {
         assert_eq!(c.nodes[0].image, DEFAULT_NODE_IMAGE);
         let n = &c.networking;
         assert_eq!(
-            (n.ip_family.as_str(), n.api_server_address.as_str(), n.pod_subnet.as_str()),
+            (
+                n.ip_family.as_str(),
+                n.api_server_address.as_str(),
+                n.pod_subnet.as_str()
+            ),
             ("ipv4", "127.0.0.1", "10.244.0.0/16")
         );
-        assert_eq!((n.service_subnet.as_str(), n.kube_proxy_mode.as_str()), ("10.96.0.0/16", "iptables"));
+        assert_eq!(
+            (n.service_subnet.as_str(), n.kube_proxy_mode.as_str()),
+            ("10.96.0.0/16", "iptables")
+        );
         assert_eq!((n.api_server_port, n.dns_search.clone()), (0, None));
     }
 
@@ -87,7 +98,12 @@ mod tests {
     fn networking_defaults_follow_the_family() {
         let cases = [
             ("ipv6", "::1", "fd00:10:244::/56", "fd00:10:96::/112"),
-            ("dual", "127.0.0.1", "10.244.0.0/16,fd00:10:244::/56", "10.96.0.0/16,fd00:10:96::/112"),
+            (
+                "dual",
+                "127.0.0.1",
+                "10.244.0.0/16,fd00:10:244::/56",
+                "10.96.0.0/16,fd00:10:96::/112",
+            ),
             ("bogus", "127.0.0.1", "10.244.0.0/16", "10.96.0.0/16"),
         ];
         for (family, address, pods, services) in cases {
@@ -95,7 +111,12 @@ mod tests {
             c.networking.ip_family = family.into();
             let n = defaulted(c).networking;
             assert_eq!(
-                (n.ip_family.as_str(), n.api_server_address.as_str(), n.pod_subnet.as_str(), n.service_subnet.as_str()),
+                (
+                    n.ip_family.as_str(),
+                    n.api_server_address.as_str(),
+                    n.pod_subnet.as_str(),
+                    n.service_subnet.as_str()
+                ),
                 (family, address, pods, services)
             );
         }
@@ -103,13 +124,25 @@ mod tests {
 
     #[test]
     fn set_values_are_kept_and_defaulting_is_idempotent() {
-        let mut c = Cluster { name: "mine".into(), ..Default::default() };
-        c.nodes = vec![Node { role: "worker".into(), ..Default::default() }, Node::default()];
+        let mut c = Cluster {
+            name: "mine".into(),
+            ..Default::default()
+        };
+        c.nodes = vec![
+            Node {
+                role: "worker".into(),
+                ..Default::default()
+            },
+            Node::default(),
+        ];
         c.networking.pod_subnet = "10.1.0.0/16".into();
         c.networking.kube_proxy_mode = "ipvs".into();
         let once = defaulted(c);
         assert_eq!(once.name, "mine");
-        assert_eq!((once.nodes[0].role.as_str(), once.nodes[1].role.as_str()), ("worker", "control-plane"));
+        assert_eq!(
+            (once.nodes[0].role.as_str(), once.nodes[1].role.as_str()),
+            ("worker", "control-plane")
+        );
         assert_eq!(once.networking.pod_subnet, "10.1.0.0/16");
         assert_eq!(once.networking.kube_proxy_mode, "ipvs");
         assert_eq!(defaulted(once.clone()), once);
@@ -117,8 +150,17 @@ mod tests {
 
     #[test]
     fn overrides_replace_name_and_every_image_unless_empty() {
-        let mut c = Cluster { name: "from-config".into(), ..Default::default() };
-        c.nodes = vec![Node { image: "a".into(), ..Default::default() }, Node::default()];
+        let mut c = Cluster {
+            name: "from-config".into(),
+            ..Default::default()
+        };
+        c.nodes = vec![
+            Node {
+                image: "a".into(),
+                ..Default::default()
+            },
+            Node::default(),
+        ];
         apply_overrides(&mut c, "", None);
         assert_eq!(c.name, "from-config");
         apply_overrides(&mut c, "", Some(""));

@@ -10,14 +10,21 @@ use super::{Cluster, Node, PortMapping, ROLE_CONTROL_PLANE, ROLE_WORKER};
 pub struct ValidationErrors(pub Vec<String>);
 
 fn display(errs: &[String]) -> String {
-    if errs.len() == 1 { errs[0].clone() } else { format!("[{}]", errs.join(", ")) }
+    if errs.len() == 1 {
+        errs[0].clone()
+    } else {
+        format!("[{}]", errs.join(", "))
+    }
 }
 
 /// Upstream's error aggregate: repeated messages are shown once, in first
 /// order; a single remaining message is shown bare.
 fn aggregate(errs: Vec<String>) -> Option<ValidationErrors> {
     let mut seen = BTreeSet::new();
-    let unique: Vec<String> = errs.into_iter().filter(|e| seen.insert(e.clone())).collect();
+    let unique: Vec<String> = errs
+        .into_iter()
+        .filter(|e| seen.insert(e.clone()))
+        .collect();
     (!unique.is_empty()).then_some(ValidationErrors(unique))
 }
 
@@ -29,7 +36,10 @@ pub fn validate(cluster: &Cluster) -> Result<(), ValidationErrors> {
     let net = &cluster.networking;
 
     let name_ok = !cluster.name.is_empty()
-        && cluster.name.bytes().all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'.' | b'-'));
+        && cluster
+            .name
+            .bytes()
+            .all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'.' | b'-'));
     if !name_ok {
         errs.push(format!(
             "'{}' is not a valid cluster name, cluster names must match `{NAME_PATTERN}`",
@@ -51,7 +61,10 @@ pub fn validate(cluster: &Cluster) -> Result<(), ValidationErrors> {
     if let Err(e) = validate_subnets(&net.service_subnet, &net.ip_family) {
         errs.push(format!("invalid service subnet {e}"));
     }
-    if !matches!(net.kube_proxy_mode.as_str(), "iptables" | "ipvs" | "nftables" | "none") {
+    if !matches!(
+        net.kube_proxy_mode.as_str(),
+        "iptables" | "ipvs" | "nftables" | "none"
+    ) {
         errs.push(format!("invalid kubeProxyMode: {}", net.kube_proxy_mode));
     }
     for (i, node) in cluster.nodes.iter().enumerate() {
@@ -100,7 +113,8 @@ pub(crate) fn validate_port(port: i32) -> Result<(), String> {
 /// address). Random ports (0, -1) never clash. The protocol is compared as
 /// written, so unset and `TCP` differ, as upstream.
 pub(crate) fn validate_port_mappings(mappings: &[PortMapping]) -> Result<(), String> {
-    const DUPLICATE: &str = "port mapping with same listen address, port and protocol already configured";
+    const DUPLICATE: &str =
+        "port mapping with same listen address, port and protocol already configured";
     let wildcard = Ipv4Addr::UNSPECIFIED.to_ipv6_mapped();
     let mut bound: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for m in mappings {
@@ -110,16 +124,24 @@ pub(crate) fn validate_port_mappings(mappings: &[PortMapping]) -> Result<(), Str
         let addr = if m.listen_address.is_empty() {
             wildcard
         } else {
-            go_parse_ip(&m.listen_address).ok_or_else(|| format!("invalid listen address: {}", m.listen_address))?
+            go_parse_ip(&m.listen_address)
+                .ok_or_else(|| format!("invalid listen address: {}", m.listen_address))?
         };
         let port_protocol = format!("{}/{}", m.host_port, m.protocol);
         let conflict = format!("{DUPLICATE}: {}:{port_protocol}", go_ip_string(addr));
         // `::` and `0.0.0.0` are the same wildcard.
-        let addr = if addr == Ipv6Addr::UNSPECIFIED { wildcard } else { addr };
+        let addr = if addr == Ipv6Addr::UNSPECIFIED {
+            wildcard
+        } else {
+            addr
+        };
         let addr_string = go_ip_string(addr);
         let wildcard_string = go_ip_string(wildcard);
         let set = bound.entry(port_protocol).or_default();
-        if (addr == wildcard && !set.is_empty()) || set.contains(&addr_string) || set.contains(&wildcard_string) {
+        if (addr == wildcard && !set.is_empty())
+            || set.contains(&addr_string)
+            || set.contains(&wildcard_string)
+        {
             return Err(conflict);
         }
         set.insert(addr_string);
@@ -161,7 +183,11 @@ fn go_parse_cidr(text: &str) -> Result<Ipv6Addr, String> {
         return Err(invalid());
     }
     let prefix = bits + (128 - width);
-    let mask = if prefix == 0 { 0 } else { u128::MAX << (128 - prefix) };
+    let mask = if prefix == 0 {
+        0
+    } else {
+        u128::MAX << (128 - prefix)
+    };
     Ok(Ipv6Addr::from(u128::from(addr) & mask))
 }
 
@@ -175,11 +201,16 @@ fn is_ipv4(addr: Ipv6Addr) -> bool {
 /// single-stack takes one of its own family. An unknown family is only
 /// checked for parseability and count.
 pub(crate) fn validate_subnets(subnets: &str, ip_family: &str) -> Result<(), String> {
-    const DUAL: &str = "expected one (IPv4 or IPv6) CIDR or two CIDRs from each family for dual-stack networking";
+    const DUAL: &str =
+        "expected one (IPv4 or IPv6) CIDR or two CIDRs from each family for dual-stack networking";
     let mut nets = Vec::new();
     for piece in subnets.split(',') {
-        let net = go_parse_cidr(piece)
-            .map_err(|e| format!("failed to parse cidr value:{} with error: {e}", go_quote(piece)))?;
+        let net = go_parse_cidr(piece).map_err(|e| {
+            format!(
+                "failed to parse cidr value:{} with error: {e}",
+                go_quote(piece)
+            )
+        })?;
         nets.push(net);
     }
     let dual = ip_family == "dual";
@@ -208,7 +239,12 @@ mod tests {
     use super::*;
 
     fn pm(addr: &str, port: i32, protocol: &str) -> PortMapping {
-        PortMapping { container_port: 80, host_port: port, listen_address: addr.into(), protocol: protocol.into() }
+        PortMapping {
+            container_port: 80,
+            host_port: port,
+            listen_address: addr.into(),
+            protocol: protocol.into(),
+        }
     }
 
     /// §9.2 TestValidatePortMappings, plus the exact messages we emit.
@@ -218,32 +254,103 @@ mod tests {
         let cases: Vec<(&str, Vec<PortMapping>, Result<(), String>)> = vec![
             (
                 "unique v4",
-                vec![pm("127.0.0.1", 80, "UDP"), pm("127.0.0.1", 80, "TCP"), pm("0.0.0.0", 3000, "UDP"), pm("0.0.0.0", 5000, "TCP")],
+                vec![
+                    pm("127.0.0.1", 80, "UDP"),
+                    pm("127.0.0.1", 80, "TCP"),
+                    pm("0.0.0.0", 3000, "UDP"),
+                    pm("0.0.0.0", 5000, "TCP"),
+                ],
                 Ok(()),
             ),
             (
                 "unique v6",
-                vec![pm("::1", 80, "UDP"), pm("::1", 80, "TCP"), pm("::", 3000, "UDP"), pm("::", 5000, "TCP")],
+                vec![
+                    pm("::1", 80, "UDP"),
+                    pm("::1", 80, "TCP"),
+                    pm("::", 3000, "UDP"),
+                    pm("::", 5000, "TCP"),
+                ],
                 Ok(()),
             ),
-            ("exact v4 duplicate", vec![pm("127.0.0.1", 80, "TCP"), pm("127.0.0.1", 80, "TCP")], Err(format!("{dup}: 127.0.0.1:80/TCP"))),
-            ("exact v6 duplicate", vec![pm("::1", 80, "TCP"), pm("::1", 80, "TCP")], Err(format!("{dup}: ::1:80/TCP"))),
+            (
+                "exact v4 duplicate",
+                vec![pm("127.0.0.1", 80, "TCP"), pm("127.0.0.1", 80, "TCP")],
+                Err(format!("{dup}: 127.0.0.1:80/TCP")),
+            ),
+            (
+                "exact v6 duplicate",
+                vec![pm("::1", 80, "TCP"), pm("::1", 80, "TCP")],
+                Err(format!("{dup}: ::1:80/TCP")),
+            ),
             (
                 ":: clashes with the earlier UDP wildcard",
-                vec![pm("127.0.0.1", 80, "TCP"), pm("0.0.0.0", 80, "UDP"), pm("::1", 80, "TCP"), pm("::", 80, "UDP")],
+                vec![
+                    pm("127.0.0.1", 80, "TCP"),
+                    pm("0.0.0.0", 80, "UDP"),
+                    pm("::1", 80, "TCP"),
+                    pm("::", 80, "UDP"),
+                ],
                 Err(format!("{dup}: :::80/UDP")),
             ),
-            ("specific then wildcard v4", vec![pm("127.0.0.1", 80, "TCP"), pm("0.0.0.0", 80, "TCP")], Err(format!("{dup}: 0.0.0.0:80/TCP"))),
-            ("specific then wildcard v6", vec![pm("::1", 80, "TCP"), pm("::", 80, "TCP")], Err(format!("{dup}: :::80/TCP"))),
-            ("wildcard then specific v4", vec![pm("0.0.0.0", 80, "TCP"), pm("127.0.0.1", 80, "TCP")], Err(format!("{dup}: 127.0.0.1:80/TCP"))),
-            ("wildcard then specific v6", vec![pm("::", 80, "SCTP"), pm("::1", 80, "SCTP")], Err(format!("{dup}: ::1:80/SCTP"))),
+            (
+                "specific then wildcard v4",
+                vec![pm("127.0.0.1", 80, "TCP"), pm("0.0.0.0", 80, "TCP")],
+                Err(format!("{dup}: 0.0.0.0:80/TCP")),
+            ),
+            (
+                "specific then wildcard v6",
+                vec![pm("::1", 80, "TCP"), pm("::", 80, "TCP")],
+                Err(format!("{dup}: :::80/TCP")),
+            ),
+            (
+                "wildcard then specific v4",
+                vec![pm("0.0.0.0", 80, "TCP"), pm("127.0.0.1", 80, "TCP")],
+                Err(format!("{dup}: 127.0.0.1:80/TCP")),
+            ),
+            (
+                "wildcard then specific v6",
+                vec![pm("::", 80, "SCTP"), pm("::1", 80, "SCTP")],
+                Err(format!("{dup}: ::1:80/SCTP")),
+            ),
             ("empty address alone", vec![pm("", 80, "TCP")], Ok(())),
-            ("empty then specific", vec![pm("", 80, "TCP"), pm("127.0.0.1", 80, "TCP")], Err(format!("{dup}: 127.0.0.1:80/TCP"))),
-            ("not an ip", vec![pm("not-an-ip", 80, "TCP")], Err("invalid listen address: not-an-ip".into())),
-            ("unset protocol differs from TCP", vec![pm("", 80, ""), pm("", 80, "TCP")], Ok(())),
-            ("random ports never clash", vec![pm("", 0, "TCP"), pm("", 0, "TCP"), pm("", -1, ""), pm("", -1, "")], Ok(())),
-            ("mapped v4 equals v4", vec![pm("::ffff:127.0.0.1", 80, "TCP"), pm("127.0.0.1", 80, "TCP")], Err(format!("{dup}: 127.0.0.1:80/TCP"))),
-            ("canonical v6 text", vec![pm("0:0::1", 80, "TCP"), pm("::1", 80, "TCP")], Err(format!("{dup}: ::1:80/TCP"))),
+            (
+                "empty then specific",
+                vec![pm("", 80, "TCP"), pm("127.0.0.1", 80, "TCP")],
+                Err(format!("{dup}: 127.0.0.1:80/TCP")),
+            ),
+            (
+                "not an ip",
+                vec![pm("not-an-ip", 80, "TCP")],
+                Err("invalid listen address: not-an-ip".into()),
+            ),
+            (
+                "unset protocol differs from TCP",
+                vec![pm("", 80, ""), pm("", 80, "TCP")],
+                Ok(()),
+            ),
+            (
+                "random ports never clash",
+                vec![
+                    pm("", 0, "TCP"),
+                    pm("", 0, "TCP"),
+                    pm("", -1, ""),
+                    pm("", -1, ""),
+                ],
+                Ok(()),
+            ),
+            (
+                "mapped v4 equals v4",
+                vec![
+                    pm("::ffff:127.0.0.1", 80, "TCP"),
+                    pm("127.0.0.1", 80, "TCP"),
+                ],
+                Err(format!("{dup}: 127.0.0.1:80/TCP")),
+            ),
+            (
+                "canonical v6 text",
+                vec![pm("0:0::1", 80, "TCP"), pm("::1", 80, "TCP")],
+                Err(format!("{dup}: ::1:80/TCP")),
+            ),
         ];
         for (name, mappings, want) in cases {
             assert_eq!(validate_port_mappings(&mappings), want, "{name}");
@@ -257,7 +364,10 @@ mod tests {
         assert_eq!(validate_port(10), Ok(()));
         assert_eq!(validate_port(65535), Ok(()));
         assert_eq!(validate_port(-2), Err("invalid port number: -2".into()));
-        assert_eq!(validate_port(65536), Err("invalid port number: 65536".into()));
+        assert_eq!(
+            validate_port(65536),
+            Err("invalid port number: 65536".into())
+        );
     }
 
     #[test]
@@ -287,7 +397,11 @@ mod tests {
             ("fd00::/64", "bogus", Ok(())),
         ];
         for (subnets, family, want) in cases {
-            assert_eq!(validate_subnets(subnets, family), want.map_err(String::from), "{subnets} {family}");
+            assert_eq!(
+                validate_subnets(subnets, family),
+                want.map_err(String::from),
+                "{subnets} {family}"
+            );
         }
     }
 

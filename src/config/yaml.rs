@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::mem::MaybeUninit;
 
-use unsafe_libyaml as sys;
+use unsafe_libyaml as unsafe_yaml;
 
 pub type NodeId = usize;
 
@@ -101,7 +101,9 @@ pub fn parse_first_document(input: &[u8]) -> Result<Document, String> {
             Some(scanner_error) => Err(scanner_error),
             None => Ok(doc),
         },
-        Err(stop) => Err(lookahead.error_at(stop.token_start, Some(stop.message)).unwrap_or_default()),
+        Err(stop) => Err(lookahead
+            .error_at(stop.token_start, Some(stop.message))
+            .unwrap_or_default()),
     }
 }
 
@@ -124,8 +126,18 @@ impl Lookahead {
         loop {
             match reader.next_token() {
                 Ok(Some(token)) => tokens.push(token),
-                Ok(None) => return Lookahead { tokens, scanner_error: None },
-                Err(e) => return Lookahead { tokens, scanner_error: Some(e.message) },
+                Ok(None) => {
+                    return Lookahead {
+                        tokens,
+                        scanner_error: None,
+                    }
+                }
+                Err(e) => {
+                    return Lookahead {
+                        tokens,
+                        scanner_error: Some(e.message),
+                    }
+                }
             }
         }
     }
@@ -161,22 +173,38 @@ struct Stop {
 
 impl From<ParseError> for Stop {
     fn from(e: ParseError) -> Self {
-        Stop { token_start: e.token_start, message: e.message }
+        Stop {
+            token_start: e.token_start,
+            message: e.message,
+        }
     }
 }
 
 /// The tree of the first document, and the offset of the token that ended it.
 fn build_tree(input: &[u8]) -> Result<(Document, u64), Stop> {
     let mut events = EventReader::new(input);
-    let fail = |ev: &Event, message: String| Stop { token_start: ev.token_start, message };
+    let fail = |ev: &Event, message: String| Stop {
+        token_start: ev.token_start,
+        message,
+    };
     match events.next()? {
-        Event { kind: EventKind::StreamStart, .. } => {}
+        Event {
+            kind: EventKind::StreamStart,
+            ..
+        } => {}
         ev => return Err(fail(&ev, "yaml: expected STREAM-START".into())),
     }
     let mut doc = Document::default();
     match events.next()? {
-        Event { kind: EventKind::StreamEnd, token_start, .. } => return Ok((doc, token_start)),
-        Event { kind: EventKind::DocumentStart, .. } => {}
+        Event {
+            kind: EventKind::StreamEnd,
+            token_start,
+            ..
+        } => return Ok((doc, token_start)),
+        Event {
+            kind: EventKind::DocumentStart,
+            ..
+        } => {}
         ev => return Err(fail(&ev, "yaml: expected DOCUMENT-START".into())),
     }
 
@@ -185,9 +213,17 @@ fn build_tree(input: &[u8]) -> Result<(Document, u64), Stop> {
     loop {
         let ev = events.next()?;
         let (line, token_start) = (ev.line, ev.token_start);
-        let fail = |message: String| Stop { token_start, message };
+        let fail = |message: String| Stop {
+            token_start,
+            message,
+        };
         let (kind, tag, value, anchor) = match ev.kind {
-            EventKind::Scalar { anchor, tag, value, quoted } => {
+            EventKind::Scalar {
+                anchor,
+                tag,
+                value,
+                quoted,
+            } => {
                 let tag = match explicit_tag(&tag) {
                     Some(t) => t,
                     None if quoted => STR.to_string(),
@@ -196,12 +232,18 @@ fn build_tree(input: &[u8]) -> Result<(Document, u64), Stop> {
                 };
                 (Kind::Scalar, tag, value, anchor)
             }
-            EventKind::SequenceStart { anchor, tag } => {
-                (Kind::Sequence, explicit_tag(&tag).unwrap_or_else(|| SEQ.into()), String::new(), anchor)
-            }
-            EventKind::MappingStart { anchor, tag } => {
-                (Kind::Mapping, explicit_tag(&tag).unwrap_or_else(|| MAP.into()), String::new(), anchor)
-            }
+            EventKind::SequenceStart { anchor, tag } => (
+                Kind::Sequence,
+                explicit_tag(&tag).unwrap_or_else(|| SEQ.into()),
+                String::new(),
+                anchor,
+            ),
+            EventKind::MappingStart { anchor, tag } => (
+                Kind::Mapping,
+                explicit_tag(&tag).unwrap_or_else(|| MAP.into()),
+                String::new(),
+                anchor,
+            ),
             EventKind::Alias { anchor } => (Kind::Alias, String::new(), anchor, None),
             EventKind::SequenceEnd | EventKind::MappingEnd => {
                 open.pop();
@@ -221,7 +263,14 @@ fn build_tree(input: &[u8]) -> Result<(Document, u64), Stop> {
             None
         };
         let id = doc.nodes.len();
-        doc.nodes.push(Node { kind, tag, value, line, children: Vec::new(), alias });
+        doc.nodes.push(Node {
+            kind,
+            tag,
+            value,
+            line,
+            children: Vec::new(),
+            alias,
+        });
         // Anchors are visible from the moment their node starts, as in go-yaml
         // (so an alias inside its own anchor is a cycle the decoder reports).
         if let Some(a) = anchor {
@@ -233,7 +282,9 @@ fn build_tree(input: &[u8]) -> Result<(Document, u64), Stop> {
         }
         if matches!(kind, Kind::Sequence | Kind::Mapping) {
             if open.len() >= MAX_DEPTH {
-                return Err(fail(format!("yaml: line {line}: exceeded max depth of {MAX_DEPTH}")));
+                return Err(fail(format!(
+                    "yaml: line {line}: exceeded max depth of {MAX_DEPTH}"
+                )));
             }
             open.push(id);
         } else if open.is_empty() {
@@ -241,7 +292,11 @@ fn build_tree(input: &[u8]) -> Result<(Document, u64), Stop> {
         }
     }
     match events.next()? {
-        Event { kind: EventKind::DocumentEnd, token_start, .. } => Ok((doc, token_start)),
+        Event {
+            kind: EventKind::DocumentEnd,
+            token_start,
+            ..
+        } => Ok((doc, token_start)),
         ev => Err(fail(&ev, "yaml: expected DOCUMENT-END".into())),
     }
 }
@@ -277,7 +332,9 @@ pub enum Resolved {
 
 fn resolve_plain_tag(value: &str) -> String {
     // Resolution without an explicit tag cannot fail.
-    resolve("", value).map(|(t, _)| t).unwrap_or_else(|_| STR.into())
+    resolve("", value)
+        .map(|(t, _)| t)
+        .unwrap_or_else(|_| STR.into())
 }
 
 /// yaml.v3's `resolve`: the tag and value a scalar stands for. `tag` is the
@@ -285,7 +342,10 @@ fn resolve_plain_tag(value: &str) -> String {
 /// fatal (`yaml: cannot decode !!str `x` as a !!int`).
 pub fn resolve(tag: &str, text: &str) -> Result<(String, Resolved), String> {
     let tag = short_tag(tag);
-    if !matches!(tag.as_str(), "" | STR | BOOL | INT | FLOAT | NULL | TIMESTAMP) {
+    if !matches!(
+        tag.as_str(),
+        "" | STR | BOOL | INT | FLOAT | NULL | TIMESTAMP
+    ) {
         return Ok((tag, Resolved::Str(text.to_string())));
     }
     let (rtag, out) = resolve_untagged(&tag, text);
@@ -427,7 +487,10 @@ fn is_yaml_float(s: &str) -> bool {
 
 /// Go's `strconv.ParseFloat` for decimal text: out-of-range values are errors.
 fn go_parse_float(s: &str) -> Option<f64> {
-    if !s.bytes().all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'E' | b'+' | b'-')) {
+    if !s
+        .bytes()
+        .all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'E' | b'+' | b'-'))
+    {
         return None;
     }
     s.parse::<f64>().ok().filter(|f| f.is_finite())
@@ -453,7 +516,20 @@ fn is_timestamp(s: &str) -> bool {
         return false;
     };
     let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
-    let days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    let days = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
     if !(1..=12).contains(&m) || d < 1 || d > days[m as usize - 1] {
         return false;
     }
@@ -511,47 +587,65 @@ enum EventKind {
     StreamEnd,
     DocumentStart,
     DocumentEnd,
-    Alias { anchor: String },
-    Scalar { anchor: Option<String>, tag: Option<String>, value: String, quoted: bool },
-    SequenceStart { anchor: Option<String>, tag: Option<String> },
+    Alias {
+        anchor: String,
+    },
+    Scalar {
+        anchor: Option<String>,
+        tag: Option<String>,
+        value: String,
+        quoted: bool,
+    },
+    SequenceStart {
+        anchor: Option<String>,
+        tag: Option<String>,
+    },
     SequenceEnd,
-    MappingStart { anchor: Option<String>, tag: Option<String> },
+    MappingStart {
+        anchor: Option<String>,
+        tag: Option<String>,
+    },
     MappingEnd,
 }
 
 /// Owns a libyaml parser reading from a borrowed buffer.
 struct EventReader<'a> {
-    parser: Box<MaybeUninit<sys::yaml_parser_t>>,
+    parser: Box<MaybeUninit<unsafe_yaml::yaml_parser_t>>,
     _input: &'a [u8],
 }
 
 impl<'a> EventReader<'a> {
     fn new(input: &'a [u8]) -> Self {
-        let mut parser = Box::new(MaybeUninit::<sys::yaml_parser_t>::uninit());
+        let mut parser = Box::new(MaybeUninit::<unsafe_yaml::yaml_parser_t>::uninit());
         // SAFETY: initialize fills the boxed (address-stable) parser; the
         // input outlives the reader, which is the only user of the parser.
         unsafe {
             let p = parser.as_mut_ptr();
-            if sys::yaml_parser_initialize(p).fail {
+            if unsafe_yaml::yaml_parser_initialize(p).fail {
                 panic!("libyaml: out of memory initialising the parser");
             }
-            sys::yaml_parser_set_input_string(p, input.as_ptr(), input.len() as u64);
+            unsafe_yaml::yaml_parser_set_input_string(p, input.as_ptr(), input.len() as u64);
         }
-        EventReader { parser, _input: input }
+        EventReader {
+            parser,
+            _input: input,
+        }
     }
 
     fn next(&mut self) -> Result<Event, ParseError> {
-        let mut event = MaybeUninit::<sys::yaml_event_t>::uninit();
+        let mut event = MaybeUninit::<unsafe_yaml::yaml_event_t>::uninit();
         // SAFETY: the parser was initialised in `new`; a successfully parsed
         // event is copied out and then released with yaml_event_delete.
         unsafe {
             let p = self.parser.as_mut_ptr();
-            if (&*p).error != sys::YAML_NO_ERROR || sys::yaml_parser_parse(p, event.as_mut_ptr()).fail {
+            if (&*p).error != unsafe_yaml::YAML_NO_ERROR
+                || unsafe_yaml::yaml_parser_parse(p, event.as_mut_ptr()).fail
+            {
                 return Err(self.error());
             }
             let ev = event.as_mut_ptr();
             let out = convert(&*ev);
-            sys::yaml_event_delete(ev);
+            unsafe_yaml::yaml_event_delete(ev);
             Ok(out)
         }
     }
@@ -559,17 +653,24 @@ impl<'a> EventReader<'a> {
     /// The start offset of the next token and whether it is a STREAM-START
     /// or BLOCK-END; `None` at the end of the stream.
     fn next_token(&mut self) -> Result<Option<(u64, bool)>, ParseError> {
-        let mut token = MaybeUninit::<sys::yaml_token_t>::uninit();
+        let mut token = MaybeUninit::<unsafe_yaml::yaml_token_t>::uninit();
         // SAFETY: as in `next`; the token is released after reading its mark.
         unsafe {
             let p = self.parser.as_mut_ptr();
-            if (&*p).error != sys::YAML_NO_ERROR || sys::yaml_parser_scan(p, token.as_mut_ptr()).fail {
+            if (&*p).error != unsafe_yaml::YAML_NO_ERROR
+                || unsafe_yaml::yaml_parser_scan(p, token.as_mut_ptr()).fail
+            {
                 return Err(self.error());
             }
             let t = token.as_mut_ptr();
-            let out = ((*t).type_ != sys::YAML_STREAM_END_TOKEN)
-                .then_some(((*t).start_mark.index, matches!((*t).type_, sys::YAML_BLOCK_END_TOKEN | sys::YAML_STREAM_START_TOKEN)));
-            sys::yaml_token_delete(t);
+            let out = ((*t).type_ != unsafe_yaml::YAML_STREAM_END_TOKEN).then_some((
+                (*t).start_mark.index,
+                matches!(
+                    (*t).type_,
+                    unsafe_yaml::YAML_BLOCK_END_TOKEN | unsafe_yaml::YAML_STREAM_START_TOKEN
+                ),
+            ));
+            unsafe_yaml::yaml_token_delete(t);
             Ok(out)
         }
     }
@@ -581,28 +682,45 @@ impl<'a> EventReader<'a> {
         let (scanner, problem, problem_line, context_line, token_start) = unsafe {
             let p = &*self.parser.as_ptr();
             (
-                p.error == sys::YAML_SCANNER_ERROR,
+                p.error == unsafe_yaml::YAML_SCANNER_ERROR,
                 c_string(p.problem as *const u8),
                 p.problem_mark.line as usize,
                 p.context_mark.line as usize,
                 p.problem_mark.index,
             )
         };
-        let line = if context_line != 0 { context_line } else { problem_line };
+        let line = if context_line != 0 {
+            context_line
+        } else {
+            problem_line
+        };
         let line = if line != 0 && scanner { line + 1 } else { line };
-        let where_ = if line != 0 { format!("line {line}: ") } else { String::new() };
+        let where_ = if line != 0 {
+            format!("line {line}: ")
+        } else {
+            String::new()
+        };
         // go-yaml's port keeps a typo of an older libyaml.
-        let problem = problem.filter(|p| !p.is_empty()).map(|p| p.replace("hexadecimal", "hexdecimal"));
-        let message =
-            format!("yaml: {where_}{}", problem.as_deref().unwrap_or("unknown problem parsing YAML content"));
-        ParseError { message, token_start }
+        let problem = problem
+            .filter(|p| !p.is_empty())
+            .map(|p| p.replace("hexadecimal", "hexdecimal"));
+        let message = format!(
+            "yaml: {where_}{}",
+            problem
+                .as_deref()
+                .unwrap_or("unknown problem parsing YAML content")
+        );
+        ParseError {
+            message,
+            token_start,
+        }
     }
 }
 
 impl Drop for EventReader<'_> {
     fn drop(&mut self) {
         // SAFETY: initialised in `new`, deleted exactly once.
-        unsafe { sys::yaml_parser_delete(self.parser.as_mut_ptr()) }
+        unsafe { unsafe_yaml::yaml_parser_delete(self.parser.as_mut_ptr()) }
     }
 }
 
@@ -616,41 +734,45 @@ unsafe fn c_string(ptr: *const u8) -> Option<String> {
 }
 
 /// SAFETY: `ev` is an event just produced by yaml_parser_parse.
-unsafe fn convert(ev: &sys::yaml_event_t) -> Event {
+unsafe fn convert(ev: &unsafe_yaml::yaml_event_t) -> Event {
     let line = ev.start_mark.line as usize + 1;
     let token_start = ev.start_mark.index;
     let kind = unsafe {
         match ev.type_ {
-            sys::YAML_STREAM_START_EVENT => EventKind::StreamStart,
-            sys::YAML_STREAM_END_EVENT => EventKind::StreamEnd,
-            sys::YAML_DOCUMENT_START_EVENT => EventKind::DocumentStart,
-            sys::YAML_DOCUMENT_END_EVENT => EventKind::DocumentEnd,
-            sys::YAML_ALIAS_EVENT => {
-                EventKind::Alias { anchor: c_string(ev.data.alias.anchor).unwrap_or_default() }
-            }
-            sys::YAML_SCALAR_EVENT => {
+            unsafe_yaml::YAML_STREAM_START_EVENT => EventKind::StreamStart,
+            unsafe_yaml::YAML_STREAM_END_EVENT => EventKind::StreamEnd,
+            unsafe_yaml::YAML_DOCUMENT_START_EVENT => EventKind::DocumentStart,
+            unsafe_yaml::YAML_DOCUMENT_END_EVENT => EventKind::DocumentEnd,
+            unsafe_yaml::YAML_ALIAS_EVENT => EventKind::Alias {
+                anchor: c_string(ev.data.alias.anchor).unwrap_or_default(),
+            },
+            unsafe_yaml::YAML_SCALAR_EVENT => {
                 let s = &ev.data.scalar;
                 let bytes = std::slice::from_raw_parts(s.value, s.length as usize);
                 EventKind::Scalar {
                     anchor: c_string(s.anchor),
                     tag: c_string(s.tag),
                     value: String::from_utf8_lossy(bytes).into_owned(),
-                    quoted: s.style != sys::YAML_PLAIN_SCALAR_STYLE,
+                    quoted: s.style != unsafe_yaml::YAML_PLAIN_SCALAR_STYLE,
                 }
             }
-            sys::YAML_SEQUENCE_START_EVENT => EventKind::SequenceStart {
+            unsafe_yaml::YAML_SEQUENCE_START_EVENT => EventKind::SequenceStart {
                 anchor: c_string(ev.data.sequence_start.anchor),
                 tag: c_string(ev.data.sequence_start.tag),
             },
-            sys::YAML_SEQUENCE_END_EVENT => EventKind::SequenceEnd,
-            sys::YAML_MAPPING_START_EVENT => EventKind::MappingStart {
+            unsafe_yaml::YAML_SEQUENCE_END_EVENT => EventKind::SequenceEnd,
+            unsafe_yaml::YAML_MAPPING_START_EVENT => EventKind::MappingStart {
                 anchor: c_string(ev.data.mapping_start.anchor),
                 tag: c_string(ev.data.mapping_start.tag),
             },
             _ => EventKind::MappingEnd,
         }
     };
-    Event { kind, line, token_start }
+    Event {
+        kind,
+        line,
+        token_start,
+    }
 }
 
 #[cfg(test)]
@@ -695,10 +817,22 @@ mod tests {
 
     #[test]
     fn explicit_tags_must_fit_the_text() {
-        assert_eq!(resolve("!!int", "abc").unwrap_err(), "yaml: cannot decode !!str `abc` as a !!int");
-        assert_eq!(resolve("!!float", "3").unwrap(), (FLOAT.into(), Resolved::Float(3.0)));
-        assert_eq!(resolve("!!str", "3").unwrap(), (STR.into(), Resolved::Str("3".into())));
-        assert_eq!(resolve("!custom", "3").unwrap(), ("!custom".into(), Resolved::Str("3".into())));
+        assert_eq!(
+            resolve("!!int", "abc").unwrap_err(),
+            "yaml: cannot decode !!str `abc` as a !!int"
+        );
+        assert_eq!(
+            resolve("!!float", "3").unwrap(),
+            (FLOAT.into(), Resolved::Float(3.0))
+        );
+        assert_eq!(
+            resolve("!!str", "3").unwrap(),
+            (STR.into(), Resolved::Str("3".into()))
+        );
+        assert_eq!(
+            resolve("!custom", "3").unwrap(),
+            ("!custom".into(), Resolved::Str("3".into()))
+        );
     }
 
     #[test]
@@ -717,17 +851,26 @@ mod tests {
 
     #[test]
     fn syntax_errors_use_go_yaml_text() {
-        assert_eq!(parse_first_document(b"\":").unwrap_err(), "yaml: found unexpected end of stream");
+        assert_eq!(
+            parse_first_document(b"\":").unwrap_err(),
+            "yaml: found unexpected end of stream"
+        );
         assert_eq!(
             parse_first_document(b"a: b\nc: d: e\n").unwrap_err(),
             "yaml: line 2: mapping values are not allowed in this context"
         );
-        assert_eq!(parse_first_document(b"a: *nope\n").unwrap_err(), "yaml: unknown anchor 'nope' referenced");
+        assert_eq!(
+            parse_first_document(b"a: *nope\n").unwrap_err(),
+            "yaml: unknown anchor 'nope' referenced"
+        );
     }
 
     #[test]
     fn empty_stream_has_no_root() {
         assert!(parse_first_document(b"").unwrap().root.is_none());
-        assert!(parse_first_document(b"# only a comment\n").unwrap().root.is_none());
+        assert!(parse_first_document(b"# only a comment\n")
+            .unwrap()
+            .root
+            .is_none());
     }
 }
