@@ -5,6 +5,7 @@ mod decode;
 mod defaults;
 mod types;
 mod validate;
+mod yaml;
 
 pub use decode::{load, parse, ConfigError};
 pub use defaults::{apply_overrides, set_defaults};
