@@ -125,15 +125,12 @@ fn ha_cluster_inits_then_joins_control_planes_then_workers() {
         assert!(cds.contains(&format!("address: {}-{cp}", tc.name)), "{cds}");
     }
 
-    let ts_of = |node: &str, prefix: &str| -> f64 {
+    let ts_of = |node: &str, prefix: &str| -> u64 {
         calls(node)
             .iter()
-            .find(|c| {
-                let argv: Vec<&str> = c["argv"].as_array().unwrap().iter().map(|a| a.as_str().unwrap()).collect();
-                argv.join(" ").starts_with(prefix)
-            })
-            .unwrap_or_else(|| panic!("{node}: no call starting {prefix:?}"))["ts"]
-            .as_f64()
+            .find(|c| call_line(c).starts_with(prefix))
+            .unwrap_or_else(|| panic!("{node}: no call starting {prefix:?}"))["ts_ns"]
+            .as_u64()
             .unwrap()
     };
     let init = ts_of(&format!("{}-control-plane", tc.name), "kubeadm init");
@@ -261,7 +258,8 @@ fn runc_mode_requests_upstreams_privileged_flags() {
     let tc = TestCluster::new("runc");
     // Docker on our build machines cannot start privileged containers, so
     // creation fails at start; --retain keeps the created container so its
-    // HostConfig can be compared with upstream kind's flags.
+    // HostConfig can be compared with what upstream kind's exact `docker run`
+    // flags (spec §3.5) produce for the same node.
     let out = tc.kind_env(
         &["create", "cluster", "--name", &tc.name, "--image", FIXTURE_IMAGE, "--retain"],
         &[("KIND_EXPERIMENTAL_RUNTIME", "runc")],
@@ -269,26 +267,56 @@ fn runc_mode_requests_upstreams_privileged_flags() {
     let err = stderr(&out);
     assert!(err.contains("KIND_EXPERIMENTAL_RUNTIME=runc"), "runc mode warns: {err}");
     let node = format!("{}-control-plane", tc.name);
-    let c = inspect(&node);
-    let hc = &c["HostConfig"];
+    let ours = inspect(&node);
+    assert_eq!(ours["Config"]["Labels"]["dev.kind-sysbox.runtime-mode"], "runc");
+
+    let port = ours["HostConfig"]["PortBindings"]["6443/tcp"][0]["HostPort"].as_str().unwrap().to_string();
+    let reference = format!("{}-upstream-reference", tc.name);
+    let cluster_label = format!("io.x-k8s.kind.cluster={}", tc.name);
+    let publish = format!("--publish=127.0.0.1:{port}:6443/TCP");
+    // Upstream's flags, verbatim, minus --detach (docker create only).
+    docker(&[
+        "create", "--name", &reference, "--hostname", &node, "--label", "io.x-k8s.kind.role=control-plane",
+        "--privileged", "--security-opt", "seccomp=unconfined", "--security-opt", "apparmor=unconfined",
+        "--tmpfs", "/tmp", "--tmpfs", "/run", "--volume", "/var", "--volume", "/lib/modules:/lib/modules:ro",
+        "-e", "KIND_EXPERIMENTAL_CONTAINERD_SNAPSHOTTER", "--tty", "--label", &cluster_label, "--net", "kind",
+        "--restart=on-failure:1", "--init=false", "--cgroupns=private", &publish,
+        "-e", "KUBECONFIG=/etc/kubernetes/admin.conf", FIXTURE_IMAGE,
+    ]);
+    let upstream = inspect(&reference);
+    let sorted = |v: &serde_json::Value| -> Vec<String> {
+        let mut items: Vec<String> =
+            v.as_array().cloned().unwrap_or_default().iter().map(|x| x.as_str().unwrap_or("").to_string()).collect();
+        items.sort();
+        items
+    };
+    for field in ["Privileged", "Tmpfs", "RestartPolicy", "CgroupnsMode", "Init", "PortBindings", "UsernsMode", "NetworkMode"] {
+        assert_eq!(ours["HostConfig"][field], upstream["HostConfig"][field], "HostConfig.{field}");
+    }
+    // null and [] mean the same to Docker.
+    for field in ["SecurityOpt", "Binds", "Devices"] {
+        assert_eq!(sorted(&ours["HostConfig"][field]), sorted(&upstream["HostConfig"][field]), "HostConfig.{field}");
+    }
+    assert!(
+        ours["HostConfig"]["Runtime"] == upstream["HostConfig"]["Runtime"] || ours["HostConfig"]["Runtime"] == "runc",
+        "runtime {} vs {}",
+        ours["HostConfig"]["Runtime"],
+        upstream["HostConfig"]["Runtime"]
+    );
+    for field in ["Volumes", "Tty", "Hostname", "Image"] {
+        assert_eq!(ours["Config"][field], upstream["Config"][field], "Config.{field}");
+    }
+    assert_eq!(sorted(&ours["Config"]["Env"]), sorted(&upstream["Config"]["Env"]), "Config.Env");
+    let mut our_labels = ours["Config"]["Labels"].as_object().unwrap().clone();
+    our_labels.remove("dev.kind-sysbox.runtime-mode");
+    assert_eq!(serde_json::Value::Object(our_labels), upstream["Config"]["Labels"], "labels");
+    // And the flags themselves, spelled out.
+    let hc = &ours["HostConfig"];
     assert_eq!(hc["Privileged"], true);
-    let mut secopts: Vec<String> =
-        hc["SecurityOpt"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect();
-    secopts.sort();
-    assert_eq!(secopts, ["apparmor=unconfined", "seccomp=unconfined"]);
-    assert!(hc["Runtime"] == "runc" || hc["Runtime"] == "", "{}", hc["Runtime"]);
-    let tmpfs = hc["Tmpfs"].as_object().unwrap();
-    assert!(tmpfs.contains_key("/tmp") && tmpfs.contains_key("/run"));
-    let binds: Vec<&str> = hc["Binds"].as_array().unwrap().iter().map(|b| b.as_str().unwrap()).collect();
-    assert!(binds.contains(&"/lib/modules:/lib/modules:ro"), "{binds:?}");
-    assert!(c["Config"]["Volumes"].as_object().unwrap().contains_key("/var"));
-    assert_eq!(hc["RestartPolicy"]["Name"], "on-failure");
-    assert_eq!(hc["CgroupnsMode"], "private");
-    assert_eq!(hc["Init"], false);
-    let env: Vec<&str> = c["Config"]["Env"].as_array().unwrap().iter().map(|e| e.as_str().unwrap()).collect();
-    assert!(env.contains(&"KUBECONFIG=/etc/kubernetes/admin.conf"));
-    assert!(!env.iter().any(|e| e.starts_with("KIND_EXPERIMENTAL_CONTAINERD_SNAPSHOTTER")), "unset on host: not passed");
-    assert_eq!(c["Config"]["Labels"]["dev.kind-sysbox.runtime-mode"], "runc");
+    let secopts = sorted(&hc["SecurityOpt"]);
+    assert!(secopts.contains(&"seccomp=unconfined".into()) && secopts.contains(&"apparmor=unconfined".into()));
+    assert!(sorted(&hc["Binds"]).contains(&"/lib/modules:/lib/modules:ro".into()));
+    assert!(ours["Config"]["Volumes"].as_object().unwrap().contains_key("/var"));
 }
 
 #[test]

@@ -69,14 +69,16 @@ pub fn calls(node: &str) -> Vec<serde_json::Value> {
         .collect()
 }
 
-/// The argv of each recorded call, joined by spaces.
+/// A recorded call as a command line: the tool, then its argv.
+pub fn call_line(call: &serde_json::Value) -> String {
+    let mut words = vec![call["tool"].as_str().unwrap_or("").to_string()];
+    words.extend(call["argv"].as_array().expect("argv").iter().map(|a| a.as_str().unwrap_or("").to_string()));
+    words.join(" ")
+}
+
+/// Every recorded call of one node, as command lines.
 pub fn call_lines(node: &str) -> Vec<String> {
-    calls(node)
-        .iter()
-        .map(|c| {
-            c["argv"].as_array().expect("argv").iter().map(|a| a.as_str().unwrap_or("").to_string()).collect::<Vec<_>>().join(" ")
-        })
-        .collect()
+    calls(node).iter().map(call_line).collect()
 }
 
 /// One test's cluster: unique name, private kubeconfig, and a guard that
