@@ -1,0 +1,6 @@
+//! Images: the Sysbox node image (built from the embedded `node-image/`),
+//! preloading inner images into node images, and loading host images into
+//! the nodes of a running cluster.
+
+pub mod build;
+pub mod load;
