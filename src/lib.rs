@@ -14,3 +14,4 @@ pub mod log;
 pub mod patch;
 pub mod provider;
 pub mod version;
+pub mod yaml;

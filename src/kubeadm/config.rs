@@ -101,7 +101,7 @@ fn obj(pairs: Vec<(&str, Value)>) -> Value {
 
 /// Raw generated config (every document still carries `metadata.name: config`).
 pub fn generate(data: &ConfigData) -> anyhow::Result<String> {
-    Ok(documents(data)?.iter().map(patch::yaml::marshal).collect::<Vec<_>>().join("---\n"))
+    Ok(documents(data)?.iter().map(crate::yaml::marshal).collect::<Vec<_>>().join("---\n"))
 }
 
 /// The generated documents as JSON trees, in order.

@@ -3,7 +3,7 @@ use serde_json::{Map, Value};
 use serde_yaml::Value as Yaml;
 
 use super::merge::merge_patch;
-use super::yaml;
+use crate::yaml;
 use crate::config::PatchJson6902;
 
 /// Apply merge patches then JSON 6902 patches to every matching document of

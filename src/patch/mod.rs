@@ -5,7 +5,6 @@
 mod kubeyaml;
 mod merge;
 mod toml;
-pub mod yaml;
 
 pub use self::kubeyaml::{kube_yaml, split_documents};
 pub use self::merge::merge_patch;
