@@ -36,7 +36,7 @@ pub fn load(path: Option<&str>) -> Result<Cluster, ConfigError> {
             std::io::stdin().read_to_end(&mut raw).map_err(|e| {
                 ConfigError(format!(
                     "error reading config from stdin: read /dev/stdin: {}",
-                    go_errno_text(&e)
+                    crate::goerr::io_error_text(&e)
                 ))
             })?;
             parse(&raw)
@@ -50,7 +50,7 @@ fn read_file(path: &str) -> Result<Vec<u8>, ConfigError> {
     let fail = |op: &str, e: std::io::Error| {
         ConfigError(format!(
             "error reading file: {op} {path}: {}",
-            go_errno_text(&e)
+            crate::goerr::io_error_text(&e)
         ))
     };
     let mut file = std::fs::File::open(path).map_err(|e| fail("open", e))?;
@@ -59,20 +59,6 @@ fn read_file(path: &str) -> Result<Vec<u8>, ConfigError> {
     Ok(raw)
 }
 
-/// Go prints an errno as the lower-cased C message ("no such file or
-/// directory"); Rust appends " (os error N)" and capitalises it.
-fn go_errno_text(e: &std::io::Error) -> String {
-    let text = e.to_string();
-    let text = match text.rfind(" (os error ") {
-        Some(i) => &text[..i],
-        None => &text,
-    };
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_lowercase().chain(chars).collect(),
-        None => String::new(),
-    }
-}
 
 /// Decode the first YAML document of `raw` strictly (spec §2.1).
 pub fn parse(raw: &[u8]) -> Result<Cluster, ConfigError> {

@@ -34,22 +34,6 @@ pub(crate) fn lock_path(path: &Path) -> PathBuf {
     PathBuf::from(p)
 }
 
-/// Go's rendering of an OS error: lower-case message, no "(os error N)".
-pub(crate) fn go_error_text(err: &io::Error) -> String {
-    if err.kind() == io::ErrorKind::AlreadyExists {
-        return "file exists".into();
-    }
-    let text = err.to_string();
-    let text = match text.find(" (os error ") {
-        Some(i) => &text[..i],
-        None => &text,
-    };
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_lowercase().chain(chars).collect(),
-        None => String::new(),
-    }
-}
 
 /// Take the lock for kubeconfig `path`, creating its directory (0755) first.
 pub(crate) fn acquire(path: &Path, wait: Duration) -> anyhow::Result<Lock> {
@@ -57,7 +41,7 @@ pub(crate) fn acquire(path: &Path, wait: Duration) -> anyhow::Result<Lock> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         if !dir.exists() {
             std::fs::DirBuilder::new().recursive(true).mode(0o755).create(dir).map_err(|e| {
-                anyhow::anyhow!("failed to lock config file: mkdir {}: {}", dir.display(), go_error_text(&e))
+                anyhow::anyhow!("failed to lock config file: mkdir {}: {}", dir.display(), crate::goerr::io_error_text(&e))
             })?;
         }
     }
@@ -71,7 +55,7 @@ pub(crate) fn acquire(path: &Path, wait: Duration) -> anyhow::Result<Lock> {
                 std::thread::sleep(Duration::from_millis(rng.random_range(10..=50)));
             }
             Err(e) => {
-                anyhow::bail!("failed to lock config file: open {}: {}", lock.display(), go_error_text(&e))
+                anyhow::bail!("failed to lock config file: open {}: {}", lock.display(), crate::goerr::io_error_text(&e))
             }
         }
     }
@@ -118,12 +102,5 @@ mod tests {
         let got = acquire(&cfg, Duration::from_secs(5));
         releaser.join().unwrap();
         assert!(got.is_ok());
-    }
-
-    #[test]
-    fn go_error_text_matches_go() {
-        assert_eq!(go_error_text(&io::Error::from_raw_os_error(13)), "permission denied");
-        assert_eq!(go_error_text(&io::Error::from_raw_os_error(2)), "no such file or directory");
-        assert_eq!(go_error_text(&io::Error::from_raw_os_error(17)), "file exists");
     }
 }

@@ -107,7 +107,7 @@ fn read(path: &Path) -> Result<Config, String> {
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
-        Err(e) => return Err(format!("open {}: {}", path.display(), lock::go_error_text(&e))),
+        Err(e) => return Err(format!("open {}: {}", path.display(), crate::goerr::io_error_text(&e))),
     };
     let unchanged = |why: String| {
         format!(
@@ -144,7 +144,7 @@ fn resolve_symlinks(path: &Path) -> PathBuf {
 /// its mode and, when we may, its owner.
 fn write_atomic(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
     let fail = |what: &str, e: std::io::Error| {
-        anyhow!("failed to write KUBECONFIG: {what} {}: {}", path.display(), lock::go_error_text(&e))
+        anyhow!("failed to write KUBECONFIG: {what} {}: {}", path.display(), crate::goerr::io_error_text(&e))
     };
     let target = resolve_symlinks(path);
     let dir = match target.parent() {
