@@ -29,6 +29,11 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Build one of [node-image]
+    Build {
+        #[command(subcommand)]
+        command: Option<BuildCommand>,
+    },
     /// Creates one of [cluster]
     Create {
         #[command(subcommand)]
@@ -49,11 +54,78 @@ pub enum Command {
         #[command(subcommand)]
         command: Option<GetCommand>,
     },
+    /// Loads images into nodes
+    Load {
+        #[command(subcommand)]
+        command: Option<LoadCommand>,
+    },
     /// Prints the kind CLI version
     Version {
         /// Ignored, as upstream (kind version takes no arguments but does not check).
         #[arg(hide = true)]
         _args: Vec<String>,
+    },
+    #[command(external_subcommand)]
+    Unknown(Vec<String>),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BuildCommand {
+    /// Build the node image
+    #[command(name = "node-image")]
+    NodeImage(BuildNodeImage),
+    #[command(external_subcommand)]
+    Unknown(Vec<String>),
+}
+
+#[derive(Debug, Args)]
+pub struct BuildNodeImage {
+    /// optionally specify one of 'url', 'file', 'release', 'ci' or 'source' as the type of build
+    #[arg(long = "type", value_name = "string")]
+    pub build_type: Option<String>,
+    /// name:tag of the resulting image to be built
+    #[arg(long = "image", value_name = "string", default_value = crate::images::build::DEFAULT_BUILD_IMAGE)]
+    pub image: String,
+    /// name:tag of the base image to use for the build
+    #[arg(long = "base-image", value_name = "string", default_value = crate::images::build::DEFAULT_BASE_IMAGE)]
+    pub base_image: String,
+    /// architecture to build for, defaults to the host architecture
+    #[arg(long = "arch", value_name = "string")]
+    pub arch: Option<String>,
+    /// images on the host to preload into the node image's containerd (repeatable, comma separated)
+    #[arg(long = "preload", value_name = "strings", value_delimiter = ',')]
+    pub preload: Vec<String>,
+    /// image archives to preload into the node image's containerd (repeatable, comma separated)
+    #[arg(long = "preload-archive", value_name = "strings", value_delimiter = ',')]
+    pub preload_archive: Vec<PathBuf>,
+    /// Kubernetes source to build from: not supported (build with upstream kind and pass --base-image)
+    #[arg(hide = true)]
+    pub kubernetes_source: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LoadCommand {
+    /// Loads docker images from host into nodes
+    #[command(name = "docker-image")]
+    DockerImage {
+        /// the cluster context name
+        #[arg(short = 'n', long = "name", value_name = "string")]
+        name: Option<String>,
+        /// comma separated list of nodes to load images into
+        #[arg(long = "nodes", value_name = "strings", value_delimiter = ',')]
+        nodes: Vec<String>,
+        images: Vec<String>,
+    },
+    /// Loads docker image from archive into nodes
+    #[command(name = "image-archive")]
+    ImageArchive {
+        /// the cluster context name
+        #[arg(short = 'n', long = "name", value_name = "string")]
+        name: Option<String>,
+        /// comma separated list of nodes to load images into
+        #[arg(long = "nodes", value_name = "strings", value_delimiter = ',')]
+        nodes: Vec<String>,
+        archives: Vec<PathBuf>,
     },
     #[command(external_subcommand)]
     Unknown(Vec<String>),

@@ -4,14 +4,14 @@ use std::path::Path;
 
 use anyhow::Context as _;
 
-use super::args::{Cli, Command, CreateCommand, DeleteCommand, ExportCommand, GetCommand};
+use super::args::{BuildCommand, Cli, Command, CreateCommand, DeleteCommand, ExportCommand, GetCommand, LoadCommand};
 use super::{help_for, suggestions, Failure, KIND_COMPAT_VERSION};
 use crate::cluster::{self, CreateOptions};
 use crate::kubeconfig;
 use crate::log::Logger;
 use crate::provider::Docker;
 
-const TOP_LEVEL: [&str; 6] = ["create", "delete", "export", "get", "help", "version"];
+const TOP_LEVEL: [&str; 8] = ["build", "create", "delete", "export", "get", "help", "load", "version"];
 
 /// `--name` when given, else KIND_CLUSTER_NAME when non-empty, else `default`.
 pub fn resolve_name(flag: Option<String>, env: Option<String>, default: &str) -> String {
@@ -57,6 +57,36 @@ pub async fn dispatch(cli: Cli, log: &Logger) -> Result<(), Failure> {
             }
             Err(Failure::Error(anyhow::anyhow!(msg)))
         }
+        Command::Build { command } => match command {
+            Some(BuildCommand::NodeImage(flags)) => build_node_image(flags, log).await.map_err(Failure::Error),
+            _ => Err(subcommand_required("build")),
+        },
+        Command::Load { command } => match command {
+            Some(LoadCommand::DockerImage { name, nodes, images }) => {
+                if images.is_empty() {
+                    return Err(Failure::Error(anyhow::anyhow!("a list of image names is required")));
+                }
+                let docker = Docker::connect().await?;
+                crate::images::load::load_docker_images(&docker, &name_from(name), &images, &nodes, log)
+                    .await
+                    .map_err(Failure::Error)
+            }
+            Some(LoadCommand::ImageArchive { name, nodes, archives }) => {
+                if archives.is_empty() {
+                    return Err(Failure::Error(anyhow::anyhow!("name of image archive is required")));
+                }
+                let docker = Docker::connect().await?;
+                crate::images::load::load_image_archives(&docker, &name_from(name), &archives, &nodes, log)
+                    .await
+                    .map_err(Failure::Error)
+            }
+            // `load` takes no arguments of its own, so cobra reports the word.
+            Some(LoadCommand::Unknown(args)) => Err(Failure::Error(anyhow::anyhow!(
+                "unknown command {:?} for \"kind load\"",
+                args.first().cloned().unwrap_or_default()
+            ))),
+            None => Err(subcommand_required("load")),
+        },
         Command::Create { command } => match command {
             Some(CreateCommand::Cluster(flags)) => {
                 let opts = CreateOptions {
@@ -114,17 +144,43 @@ pub async fn dispatch(cli: Cli, log: &Logger) -> Result<(), Failure> {
 
 /// `kind v<version> <implementation> <os>/<arch>`; the third field names
 /// this implementation where upstream names its Go runtime.
-pub fn version_line() -> String {
-    let arch = match std::env::consts::ARCH {
+/// The host architecture in Go's spelling (`amd64`, `arm64`).
+pub fn host_arch() -> &'static str {
+    match std::env::consts::ARCH {
         "x86_64" => "amd64",
         "aarch64" => "arm64",
         other => other,
-    };
+    }
+}
+
+pub fn version_line() -> String {
+    let arch = host_arch();
     format!(
         "kind v{KIND_COMPAT_VERSION} kind-sysbox-{} {}/{arch}",
         env!("CARGO_PKG_VERSION"),
         std::env::consts::OS
     )
+}
+
+async fn build_node_image(flags: super::args::BuildNodeImage, log: &Logger) -> anyhow::Result<()> {
+    let result = async {
+        crate::images::build::check_build_source(flags.build_type.as_deref(), flags.kubernetes_source.as_deref())?;
+        if let Some(arch) = &flags.arch {
+            let host = host_arch();
+            if arch != host {
+                anyhow::bail!("--arch {arch} is not supported: node images are derived for the host architecture ({host})");
+            }
+        }
+        let docker = Docker::connect().await?;
+        let opts = crate::images::build::BuildOptions {
+            base_image: flags.base_image,
+            image: flags.image,
+            preload: flags.preload,
+            preload_archives: flags.preload_archive,
+        };
+        crate::images::build::build_node_image(&docker, &opts, log).await
+    };
+    result.await.context("error building node image")
 }
 
 async fn delete_cluster(name: &str, kubeconfig: Option<&Path>, log: &Logger) -> anyhow::Result<()> {

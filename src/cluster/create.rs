@@ -13,6 +13,7 @@ use rand::Rng as _;
 
 use super::{actions, delete, ActionContext};
 use crate::config::{self, Cluster};
+use crate::images;
 use crate::kubeconfig;
 use crate::log::Logger;
 use crate::provider::{self, ContainerSpec, Docker, HostInfo, PlanContext, RuntimeMode};
@@ -44,7 +45,7 @@ pub async fn create(opts: &CreateOptions, log: &Logger) -> anyhow::Result<()> {
     host_checks(&host, &mode, log)?;
 
     config::apply_overrides(&mut cluster, &opts.name, opts.image.as_deref());
-    config::set_defaults(&mut cluster);
+    config::set_defaults_with_image(&mut cluster, default_node_image(&mode));
     if !docker.list_nodes(&cluster.name).await?.is_empty() {
         anyhow::bail!("node(s) already exist for a cluster with the name {:?}", cluster.name);
     }
@@ -121,6 +122,16 @@ pub fn validate_for_runtime(cluster: &Cluster, mode: &RuntimeMode) -> anyhow::Re
     Ok(())
 }
 
+/// The image of nodes whose image nobody named: in Sysbox mode the Sysbox
+/// node image derived locally from upstream's default; in runc mode
+/// upstream's default itself, exactly as upstream kind.
+pub fn default_node_image(mode: &RuntimeMode) -> &'static str {
+    match mode {
+        RuntimeMode::Sysbox { .. } => images::build::DEFAULT_SYSBOX_IMAGE,
+        RuntimeMode::Runc => config::DEFAULT_NODE_IMAGE,
+    }
+}
+
 /// Node images (friendly names without digests) in the order they are ensured.
 pub fn required_images(cluster: &Cluster) -> Vec<String> {
     cluster.nodes.iter().map(|n| n.image.clone()).collect::<BTreeSet<_>>().into_iter().collect()
@@ -136,6 +147,11 @@ pub fn preparing_nodes_status(cluster: &Cluster) -> String {
 }
 
 async fn ensure_image(docker: &Docker, image: &str, log: &Logger) -> anyhow::Result<()> {
+    if image == images::build::DEFAULT_SYSBOX_IMAGE {
+        // Built from the embedded node-image/ on first use, then reused.
+        images::build::ensure_default_image(docker, log).await?;
+        return Ok(());
+    }
     if docker.image_exists(image).await? {
         return Ok(());
     }
@@ -261,6 +277,32 @@ mod tests {
             nodes: images.iter().map(|i| Node { image: i.to_string(), ..Default::default() }).collect(),
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn unnamed_images_default_by_runtime_mode() {
+        let sysbox = RuntimeMode::Sysbox { runtime: "sysbox-runc".into() };
+        let yaml = "kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes:\n- role: control-plane\n- role: worker\n  image: mine:1\n";
+        let mut c = config::parse(yaml.as_bytes()).unwrap();
+        let mut runc = c.clone();
+        config::set_defaults_with_image(&mut c, default_node_image(&sysbox));
+        let got: Vec<&str> = c.nodes.iter().map(|n| n.image.as_str()).collect();
+        assert_eq!(got, [images::build::DEFAULT_SYSBOX_IMAGE, "mine:1"]);
+        config::set_defaults_with_image(&mut runc, default_node_image(&RuntimeMode::Runc));
+        assert_eq!(runc.nodes[0].image, config::DEFAULT_NODE_IMAGE, "runc mode keeps upstream's default");
+    }
+
+    #[test]
+    fn no_config_means_one_node_with_the_sysbox_node_image() {
+        let mut c = config::load(None).unwrap();
+        config::apply_overrides(&mut c, "", None);
+        config::set_defaults_with_image(&mut c, default_node_image(&RuntimeMode::Sysbox { runtime: "x".into() }));
+        assert_eq!(c.nodes.len(), 1);
+        assert_eq!(c.nodes[0].image, images::build::DEFAULT_SYSBOX_IMAGE);
+        let mut named = config::load(None).unwrap();
+        config::apply_overrides(&mut named, "", Some("given:1"));
+        config::set_defaults_with_image(&mut named, images::build::DEFAULT_SYSBOX_IMAGE);
+        assert_eq!(named.nodes[0].image, "given:1", "--image is used as is");
     }
 
     #[test]

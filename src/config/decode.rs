@@ -23,12 +23,13 @@ use super::{
 pub struct ConfigError(pub String);
 
 /// `None` => the default config; `Some("-")` => stdin; otherwise a file.
-/// The result is decoded (and defaulted, as upstream does at decode time).
+/// The result is decoded and defaulted as upstream does at decode time,
+/// except the name and node images (see `set_defaults_with_image`).
 pub fn load(path: Option<&str>) -> Result<Cluster, ConfigError> {
     match path {
         None | Some("") => {
             let mut cluster = Cluster::default();
-            defaults::set_defaults(&mut cluster);
+            defaults::set_defaults_except_name(&mut cluster);
             Ok(cluster)
         }
         Some("-") => {

@@ -14,24 +14,34 @@ pub fn apply_overrides(cluster: &mut Cluster, name: &str, image: Option<&str>) {
     }
 }
 
-/// Idempotent defaulting (spec §2.3).
+/// Idempotent defaulting (spec §2.3), with upstream's default node image.
 pub fn set_defaults(cluster: &mut Cluster) {
+    set_defaults_with_image(cluster, DEFAULT_NODE_IMAGE);
+}
+
+/// Idempotent defaulting, with `default_image` for nodes whose image nobody
+/// named (create uses the Sysbox node image there in Sysbox mode).
+pub fn set_defaults_with_image(cluster: &mut Cluster, default_image: &str) {
     if cluster.name.is_empty() {
         cluster.name = DEFAULT_CLUSTER_NAME.to_string();
     }
     set_defaults_except_name(cluster);
+    for node in &mut cluster.nodes {
+        if node.image.is_empty() {
+            node.image = default_image.to_string();
+        }
+    }
 }
 
 /// The defaulting upstream applies when a file is decoded: everything but
-/// the name, which waits for the CLI's override.
+/// the name, which waits for the CLI's override, and the node image, which
+/// depends on the runtime mode (an empty image means "not named"; it is
+/// filled before validation either way).
 pub(crate) fn set_defaults_except_name(cluster: &mut Cluster) {
     if cluster.nodes.is_empty() {
         cluster.nodes.push(Node::default());
     }
     for node in &mut cluster.nodes {
-        if node.image.is_empty() {
-            node.image = DEFAULT_NODE_IMAGE.to_string();
-        }
         if node.role.is_empty() {
             node.role = ROLE_CONTROL_PLANE.to_string();
         }

@@ -8,7 +8,7 @@ mod validate;
 mod yaml;
 
 pub use decode::{load, parse, ConfigError};
-pub use defaults::{apply_overrides, set_defaults};
+pub use defaults::{apply_overrides, set_defaults, set_defaults_with_image};
 pub use types::*;
 pub use validate::{validate, ValidationErrors};
 

@@ -1,0 +1,77 @@
+//! The image commands through the `kind` binary: the default Sysbox node
+//! image, `kind build node-image`, and the refusals.
+
+mod common;
+
+use common::*;
+
+const DEFAULT_IMAGE: &str = "kind-sysbox/node:v1.36.1";
+
+fn image_id(image: &str) -> String {
+    docker(&["image", "inspect", "-f", "{{.Id}}", image]).trim().to_string()
+}
+
+#[test]
+fn create_without_image_builds_the_sysbox_node_image_once_then_reuses_it() {
+    require_fixture();
+    // Start from no derived image, so the first create must build it.
+    let _ = std::process::Command::new("docker").args(["rmi", "-f", DEFAULT_IMAGE]).output();
+    let env = [("KIND_SYSBOX_BASE_IMAGE", FIXTURE_IMAGE)];
+
+    let first = TestCluster::new("dflt1");
+    let out = first.kind_env(&["create", "cluster", "--name", &first.name, "-v", "1"], &env);
+    assert_ok(&out);
+    let err = stderr(&out);
+    assert!(err.contains(&format!(" ✓ Ensuring node image ({DEFAULT_IMAGE}) 🖼️\n")), "{err}");
+    assert!(err.contains("Building Sysbox node image"), "first create builds: {err}");
+    let built = image_id(DEFAULT_IMAGE);
+    let node = inspect(&format!("{}-control-plane", first.name));
+    assert_eq!(node["Config"]["Image"], DEFAULT_IMAGE);
+    let env_vars: Vec<&str> = node["Config"]["Env"].as_array().unwrap().iter().map(|e| e.as_str().unwrap()).collect();
+    assert!(env_vars.contains(&"KIND_EXPERIMENTAL_CONTAINERD_SNAPSHOTTER=overlayfs"), "{env_vars:?}");
+
+    let second = TestCluster::new("dflt2");
+    let out = second.kind_env(&["create", "cluster", "--name", &second.name, "-v", "1"], &env);
+    assert_ok(&out);
+    let err = stderr(&out);
+    assert!(!err.contains("Building Sysbox node image"), "second create must not build: {err}");
+    assert!(err.contains("Using Sysbox node image"), "{err}");
+    assert_eq!(image_id(DEFAULT_IMAGE), built, "the same image is reused");
+}
+
+#[test]
+fn runc_mode_keeps_upstreams_default_image() {
+    let tc = TestCluster::new("dfltrunc");
+    // The upstream image cannot be pulled here: the failure names it.
+    let out = tc.kind_env(&["create", "cluster", "--name", &tc.name], &[("KIND_EXPERIMENTAL_RUNTIME", "runc")]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains(" • Ensuring node image (kindest/node:v1.36.1) 🖼️  ..."), "{err}");
+    assert!(tc.containers().is_empty());
+}
+
+#[test]
+fn build_node_image_preloads_and_refuses_kubernetes_builds() {
+    require_fixture();
+    let tc = TestCluster::new("bld");
+    let tag = format!("kind-sysbox-test/preloaded:{}", tc.name);
+    let inner = format!("kind-sysbox-test/inner:{}", tc.name);
+    docker(&["tag", "kind-fixture/node:base", &inner]);
+    let out = tc.kind(&["build", "node-image", "--base-image", FIXTURE_IMAGE, "--image", &tag, "--preload", &inner]);
+    assert_ok(&out);
+    assert!(stderr(&out).contains(&format!("Image \"{tag}\" build completed.")), "{}", stderr(&out));
+    let listed = docker(&["run", "--rm", "--entrypoint", "ctr", &tag, "-n", "k8s.io", "images", "list"]);
+    assert!(listed.contains(&format!("docker.io/{inner}")), "{listed}");
+
+    for args in [
+        vec!["build", "node-image", "--type", "release"],
+        vec!["build", "node-image", "/path/to/kubernetes"],
+    ] {
+        let out = tc.kind(&args);
+        assert_eq!(out.status.code(), Some(1));
+        let err = stderr(&out);
+        assert!(err.starts_with("ERROR: error building node image: "), "{err}");
+        assert!(err.contains("upstream kind") && err.contains("--base-image"), "{err}");
+    }
+    let _ = std::process::Command::new("docker").args(["rmi", "-f", &tag, &inner]).output();
+}
