@@ -3,6 +3,7 @@
 //! talks to the Docker Engine API through bollard.
 
 pub mod docker;
+mod exec_stream;
 pub mod network;
 pub mod plan;
 pub mod ports;
