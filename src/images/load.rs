@@ -38,6 +38,7 @@ pub async fn load_docker_images(docker: &Docker, cluster: &str, images: &[String
     let all = docker.list_nodes(cluster).await?;
     let candidates = plan::select_nodes(cluster, &internal(&all), nodes, UnknownNodeStyle::Quoted)?;
 
+    let started = std::time::Instant::now();
     let mut selected: Vec<String> = Vec::new();
     for (image, id) in images.iter().zip(&ids) {
         // Nodes are independent: look (and re-tag) concurrently, report in order.
@@ -49,17 +50,19 @@ pub async fn load_docker_images(docker: &Docker, cluster: &str, images: &[String
             log.info(&line);
         }
     }
+    log.debug(1, &format!("checked {} image(s) on {} node(s) in {:.2?}", images.len(), candidates.len(), started.elapsed()));
     if selected.is_empty() {
         return Ok(());
     }
-    let targets: Vec<NodeRef> = selected.iter().filter_map(|name| candidates.iter().find(|n| n.name == *name).cloned()).collect();
+    let targets: Vec<NodeRef> = candidates.iter().filter(|n| selected.contains(&n.name)).cloned().collect();
+    let (platforms, snapshotters) = load_facts(docker, &targets).await;
     // As upstream, every requested image is saved, even those some nodes have.
     let api = docker.api().clone();
     let source = move || -> Source {
         let names: Vec<&str> = images.iter().map(String::as_str).collect();
         api.export_images(&names).map_err(|e| anyhow!("failed to save images: {}", daemon_message(&e))).boxed()
     };
-    load_streamed(docker, &targets, log, source).await
+    load_streamed(docker, &targets, &platforms, snapshotters, log, source).await
 }
 
 /// `kind load image-archive FILE… [--name] [--nodes]`.
@@ -76,8 +79,9 @@ pub async fn load_image_archives(docker: &Docker, cluster: &str, archives: &[Pat
         for node in &targets {
             log.debug(2, &format!("Loading Docker Image from archive {} to node {}", archive.display(), node.name));
         }
+        let (platforms, snapshotters) = load_facts(docker, &targets).await;
         let path = archive.clone();
-        load_streamed(docker, &targets, log, move || file_stream(path.clone())).await?;
+        load_streamed(docker, &targets, &platforms, snapshotters, log, move || file_stream(path.clone())).await?;
     }
     Ok(())
 }
@@ -95,12 +99,14 @@ fn not_present(image: &str) -> anyhow::Error {
 }
 
 /// One node, one image: crictl by ID, then re-tag or crictl by name.
+/// (Sequential as upstream: on a busy host the fewest execs is fastest, and
+/// an image already present costs one exec per node.)
 async fn observe(docker: &Docker, node: &NodeRef, image: &str, id: &str) -> NodeOutcome {
-    let tags = docker
-        .exec(node, &["crictl", "inspecti", id], None)
-        .await
-        .ok()
-        .and_then(|out| plan::repo_tags_of(&String::from_utf8_lossy(&out.stdout)));
+    let inspect = |what: &str| {
+        let what = what.to_string();
+        async move { docker.exec(node, &["crictl", "inspecti", &what], None).await.ok().map(|out| String::from_utf8_lossy(&out.stdout).into_owned()) }
+    };
+    let tags = inspect(id).await.as_deref().and_then(plan::repo_tags_of);
     match plan::presence(image, tags.as_deref()) {
         plan::Presence::Tagged => NodeOutcome::Present,
         plan::Presence::NeedsRetag(name) => {
@@ -110,11 +116,7 @@ async fn observe(docker: &Docker, node: &NodeRef, image: &str, id: &str) -> Node
             }
         }
         plan::Presence::Absent => {
-            let by_name = docker
-                .exec(node, &["crictl", "inspecti", image], None)
-                .await
-                .ok()
-                .and_then(|out| plan::image_id_of(&String::from_utf8_lossy(&out.stdout)));
+            let by_name = inspect(image).await.as_deref().and_then(plan::image_id_of);
             if plan::absent_needs_load(id, by_name.as_deref()) {
                 NodeOutcome::Missing
             } else {
@@ -152,33 +154,49 @@ fn daemon_message(e: &bollard::errors::Error) -> String {
     }
 }
 
-/// Load one archive (from `source`, opened once per round) into `targets`:
-/// snapshotters first, then one stream into every node, then — only for
-/// nodes whose platform-only import found nothing for their platform — one
-/// more stream importing all platforms. Every node runs to its end; the
-/// first failure (in node order) is the error.
-async fn load_streamed(docker: &Docker, targets: &[NodeRef], log: &Logger, source: impl Fn() -> Source) -> anyhow::Result<()> {
-    let platform = docker.api().info().await.ok().and_then(|i| i.architecture).and_then(|a| plan::node_platform(&a));
-    let platforms = platform.map_or(Platforms::All, Platforms::Only);
-    let snapshotters = futures_util::future::join_all(targets.iter().map(|node| snapshotter(docker, node))).await;
+/// What importing into `nodes` needs: which platforms to import (the
+/// host's, as nodes run on it) and each node's snapshotter.
+async fn load_facts(docker: &Docker, nodes: &[NodeRef]) -> (Platforms, Vec<anyhow::Result<String>>) {
+    let platform = async { docker.api().info().await.ok().and_then(|i| i.architecture).and_then(|a| plan::node_platform(&a)) };
+    let snapshotters = futures_util::future::join_all(nodes.iter().map(|node| snapshotter(docker, node)));
+    let (platform, snapshotters) = tokio::join!(platform, snapshotters);
+    (platform.map_or(Platforms::All, Platforms::Only), snapshotters)
+}
 
+/// Load one archive (from `source`, opened once per round) into `targets`
+/// (with their snapshotters, in the same order): one stream into every
+/// node, then — only for nodes whose platform-only import found nothing for
+/// their platform — one more stream importing all platforms. Every node runs
+/// to its end; the first failure (in node order) is the error.
+async fn load_streamed(
+    docker: &Docker,
+    targets: &[NodeRef],
+    platforms: &Platforms,
+    snapshotters: Vec<anyhow::Result<String>>,
+    log: &Logger,
+    source: impl Fn() -> Source,
+) -> anyhow::Result<()> {
     // Per target node, in order: its failure, if any.
     let mut failures: Vec<Option<anyhow::Error>> = Vec::with_capacity(targets.len());
     let mut round: Vec<(usize, Vec<String>)> = Vec::new();
     for (i, s) in snapshotters.into_iter().enumerate() {
         match s {
             Ok(s) => {
-                round.push((i, plan::import_argv(&platforms, &s)));
+                round.push((i, plan::import_argv(platforms, &s)));
                 failures.push(None);
             }
             Err(e) => failures.push(Some(e.context(format!("node \"{}\"", targets[i].name)))),
         }
     }
 
+    let started = std::time::Instant::now();
     let mut source_error = None;
     let mut fallback: Vec<(usize, Vec<String>)> = Vec::new();
     if !round.is_empty() {
-        let (results, pumped) = stream_round(docker, targets, &round, source()).await;
+        let (results, pumped) = stream_round(docker, targets, &round, source(), log).await;
+        if let Ok(p) = &pumped {
+            log.debug(1, &format!("{} bytes imported by {} node(s) in {:.2?}", p.bytes, round.len(), started.elapsed()));
+        }
         source_error = pumped.err();
         for ((i, argv), result) in round.iter().zip(results) {
             let Err(e) = result else { continue };
@@ -194,7 +212,7 @@ async fn load_streamed(docker: &Docker, targets: &[NodeRef], log: &Logger, sourc
         }
     }
     if !fallback.is_empty() {
-        let (results, pumped) = stream_round(docker, targets, &fallback, source()).await;
+        let (results, pumped) = stream_round(docker, targets, &fallback, source(), log).await;
         source_error = pumped.err();
         for ((i, _), result) in fallback.iter().zip(results) {
             if let Err(e) = result {
@@ -238,7 +256,9 @@ async fn stream_round(
     targets: &[NodeRef],
     round: &[(usize, Vec<String>)],
     source: Source,
+    log: &Logger,
 ) -> (Vec<anyhow::Result<()>>, anyhow::Result<fanout::Pumped>) {
+    let started = std::time::Instant::now();
     let (senders, inputs) = fanout::sinks(round.len());
     // Spawned so the nodes' socket writes spread over the runtime's threads.
     let execs: Vec<_> = round
@@ -247,6 +267,7 @@ async fn stream_round(
         .map(|((i, argv), input)| tokio::spawn(docker.exec_with_input_stream(&targets[*i], argv, input)))
         .collect();
     let pumped = fanout::pump(source, senders, fanout::CHUNK_BYTES).await;
+    log.debug(1, &format!("source read and handed to {} node(s) in {:.2?}", round.len(), started.elapsed()));
     let mut results = Vec::with_capacity(execs.len());
     for exec in execs {
         results.push(match exec.await {
