@@ -9,6 +9,14 @@
 #             < file` per node, all nodes concurrently (its presence checks
 #             are left out, which favours upstream);
 #   floor     one `docker save` to /dev/null.
+# Each is run against two import sinks inside the nodes:
+#   fixture   the fixture's stand-in ctr (copies stdin to a file, sha256sums
+#             it, lists the tar, records the image) — the same work for both
+#             methods, and every run is checked: each node must have received
+#             exactly `docker save`'s bytes;
+#   discard   `ctr … import` replaced by `cat > /dev/null` in the nodes, so
+#             what remains is the cost of the method itself (save, transport,
+#             checks).
 # Prints a Markdown table of median wall times and ratios.
 #
 # Usage: bench/load.sh [repetitions (default 5)] [image MiB (default 200)]
@@ -81,6 +89,16 @@ check_nodes() {
   done
 }
 
+# Swap the nodes' import for a sink that only drains stdin (other ctr
+# subcommands still reach the stand-in).
+discard_imports() {
+  local n
+  for n in $(nodes_of "$1"); do
+    docker exec "$n" sh -c 'mv /usr/bin/ctr /usr/bin/ctr.fixture && printf "%s\n" "#!/bin/bash" "case \" \$* \" in *\" import \"*) exec cat >/dev/null ;; esac" "exec /usr/bin/ctr.fixture \"\$@\"" >/usr/bin/ctr && chmod +x /usr/bin/ctr' &
+  done
+  wait
+}
+
 now() { date +%s%N; }
 
 run_ours() { "$ours" "$1" "$image" 2>/dev/null; }
@@ -101,22 +119,29 @@ run_floor() { docker save "$image" >/dev/null; }
 median() { sort -n | awk '{ a[NR] = $1 } END { m = (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2; printf "%.2f", m / 1e9 }'; }
 
 declare -A times
+# BENCH_NODES / BENCH_SINKS select a subset (e.g. BENCH_NODES=10 BENCH_SINKS=discard).
+counts=(${BENCH_NODES:-1 10})
+sinks=(${BENCH_SINKS:-fixture discard})
 for spec in "1:${clusters[0]}:0" "10:${clusters[1]}:9"; do
   IFS=: read -r count cluster workers <<<"$spec"
+  [[ " ${counts[*]} " == *" $count "* ]] || continue
   log "cluster $cluster ($count nodes)"
   create "$cluster" "$workers"
   [[ $(nodes_of "$cluster" | wc -l) == "$count" ]] || { log "expected $count nodes"; exit 1; }
-  for ((r = 1; r <= reps; r++)); do
-    # Alternate the order so drift (page cache, other load) hits both.
-    if ((r % 2)); then order=(ours upstream floor); else order=(upstream ours floor); fi
-    for m in "${order[@]}"; do
-      reset_nodes "$cluster"
-      t0=$(now)
-      "run_$m" "$cluster"
-      t1=$(now)
-      [[ $m == floor ]] || check_nodes "$cluster" "$m"
-      times[$count:$m]+="$((t1 - t0)) "
-      log "  $count nodes, rep $r, $m: $(awk -v d=$((t1 - t0)) 'BEGIN { printf "%.2f s", d / 1e9 }')"
+  for sink in "${sinks[@]}"; do
+    [[ $sink == discard ]] && discard_imports "$cluster"
+    for ((r = 1; r <= reps; r++)); do
+      # Alternate the order so drift (page cache, other load) hits both.
+      if ((r % 2)); then order=(ours upstream floor); else order=(upstream ours floor); fi
+      for m in "${order[@]}"; do
+        reset_nodes "$cluster"
+        t0=$(now)
+        "run_$m" "$cluster"
+        t1=$(now)
+        [[ $m == floor || $sink == discard ]] || check_nodes "$cluster" "$m"
+        times[$count:$sink:$m]+="$((t1 - t0)) "
+        log "  $count nodes, $sink, rep $r, $m: $(awk -v d=$((t1 - t0)) 'BEGIN { printf "%.2f s", d / 1e9 }')"
+      done
     done
   done
   "$kind" delete cluster --name "$cluster" >/dev/null 2>&1
@@ -125,16 +150,21 @@ done
 echo
 echo "Image: $(awk -v b="$save_bytes" 'BEGIN { printf "%.0f MB", b / 1e6 }') \`docker save\` stream; $reps repetitions; median wall time in seconds."
 echo
-echo "| nodes | floor (docker save > /dev/null) | upstream's method | ours | ours / upstream |"
-echo "|---|---|---|---|---|"
-for count in 1 10; do
-  f=$(tr ' ' '\n' <<<"${times[$count:floor]}" | grep . | median)
-  u=$(tr ' ' '\n' <<<"${times[$count:upstream]}" | grep . | median)
-  o=$(tr ' ' '\n' <<<"${times[$count:ours]}" | grep . | median)
-  echo "| $count | $f | $u | $o | $(awk -v o="$o" -v u="$u" 'BEGIN { printf "%.2f", o / u }') |"
+echo "| nodes | import sink in the nodes | floor (docker save > /dev/null) | upstream's method | ours | ours / upstream |"
+echo "|---|---|---|---|---|---|"
+for count in "${counts[@]}"; do
+  for sink in "${sinks[@]}"; do
+    f=$(tr ' ' '\n' <<<"${times[$count:$sink:floor]}" | grep . | median)
+    u=$(tr ' ' '\n' <<<"${times[$count:$sink:upstream]}" | grep . | median)
+    o=$(tr ' ' '\n' <<<"${times[$count:$sink:ours]}" | grep . | median)
+    echo "| $count | $sink | $f | $u | $o | $(awk -v o="$o" -v u="$u" 'BEGIN { printf "%.2f", o / u }') |"
+  done
 done
-for count in 1 10; do
-  for m in floor upstream ours; do
-    echo "raw $count $m (ns): ${times[$count:$m]}"
+echo
+for count in "${counts[@]}"; do
+  for sink in "${sinks[@]}"; do
+    for m in floor upstream ours; do
+      echo "raw $count $sink $m (ns): ${times[$count:$sink:$m]}"
+    done
   done
 done
