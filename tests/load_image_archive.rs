@@ -46,7 +46,7 @@ fn image_archives_into_a_two_node_cluster() {
     let a_tar = write_file(dir.path(), "a.tar", &a_bytes);
 
     // Errors load nothing.
-    let (r, _) = load_archives(&tc.name, &[a_tar.clone()], &[&w, "bogus"], 0);
+    let (r, _) = load_archives(&tc.name, std::slice::from_ref(&a_tar), &[&w, "bogus"], 0);
     assert_eq!(r, Err("unknown node: bogus".to_string()));
     let (r, logged) = load_archives(&tc.name, &[a_tar.clone(), dir.path().join("nope.tar")], &[], 0);
     assert_eq!(r, Err(format!("stat {}: no such file or directory", dir.path().join("nope.tar").display())));
@@ -54,7 +54,7 @@ fn image_archives_into_a_two_node_cluster() {
     assert_eq!(imports(&cp).len() + imports(&w).len(), 0);
 
     // One archive: both nodes receive the file's exact bytes (V(2) lines).
-    let (r, logged) = load_archives(&tc.name, &[a_tar.clone()], &[], 2);
+    let (r, logged) = load_archives(&tc.name, std::slice::from_ref(&a_tar), &[], 2);
     assert_eq!(r, Ok(()), "{logged}");
     for node in [&cp, &w] {
         assert!(logged.contains(&format!("DEBUG: Loading Docker Image from archive {} to node {node}\n", a_tar.display())), "{logged}");

@@ -49,7 +49,7 @@ pub fn presence(image: &str, repo_tags: Option<&[String]>) -> Presence {
         None | Some([]) => Presence::Absent,
         Some(tags) => {
             let name = normalize_image_name(image);
-            if tags.iter().any(|t| *t == name) {
+            if tags.contains(&name) {
                 Presence::Tagged
             } else {
                 Presence::NeedsRetag(name)
@@ -333,7 +333,8 @@ mod tests {
         let name = "docker.io/library/img:latest".to_string();
 
         // (outcomes, selected before, lines, selected after)
-        let cases: Vec<(Vec<(String, NodeOutcome)>, Vec<String>, Vec<String>, Vec<String>)> = vec![
+        type Case = (Vec<(String, NodeOutcome)>, Vec<String>, Vec<String>, Vec<String>);
+        let cases: Vec<Case> = vec![
             (o(&[("a", Present), ("b", Present)]), vec![], vec![present_all.into()], vec![]),
             (o(&[("a", Present), ("b", Missing)]), vec![], vec![missing("b")], s(&["b"])),
             (o(&[("a", Missing), ("b", Missing)]), vec![], vec![missing("a"), missing("b")], s(&["a", "b"])),
