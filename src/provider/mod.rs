@@ -4,6 +4,7 @@
 
 pub mod docker;
 pub mod image_ops;
+mod exec_stream;
 pub mod network;
 pub mod plan;
 pub mod ports;

@@ -1,0 +1,512 @@
+//! The pure half of `kind load`: argument handling, image-name normalisation,
+//! the per-node decision (skip / re-tag / load) from what crictl answers,
+//! node selection, the containerd snapshotter, and the import command line.
+
+use std::collections::BTreeSet;
+
+use anyhow::{anyhow, bail};
+
+use crate::provider::NodeRef;
+
+/// Upstream's de-duplication: first occurrences, in order.
+pub fn dedup(items: &[String]) -> Vec<String> {
+    let mut seen = BTreeSet::new();
+    items.iter().filter(|i| seen.insert(i.as_str())).cloned().collect()
+}
+
+/// The name containerd's CRI plugin keeps for a requested image:
+/// `library/` for single-component names, `docker.io/` unless the first
+/// component is a registry (has `.` or `:`, or is `localhost`), `:latest`
+/// unless the last component has a tag or the name a digest.
+pub fn normalize_image_name(image: &str) -> String {
+    let mut name = if image.contains('/') { image.to_string() } else { format!("library/{image}") };
+    let first = name.split('/').next().unwrap_or_default();
+    if !first.contains(['.', ':']) && first != "localhost" {
+        name = format!("docker.io/{name}");
+    }
+    let last = name.rsplit('/').next().unwrap_or_default();
+    if !last.contains(':') && !name.contains('@') {
+        name.push_str(":latest");
+    }
+    name
+}
+
+/// What the node's `crictl inspecti <imageID>` says about an image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Presence {
+    /// Present by ID and already tagged with the requested name.
+    Tagged,
+    /// Present by ID, but the requested (normalised) name is not among its tags.
+    NeedsRetag(String),
+    /// The lookup failed or listed no tags: treat as not present by ID.
+    Absent,
+}
+
+/// Upstream's re-tag decision from the repoTags of the host image's ID on the
+/// node (`None` when the lookup failed).
+pub fn presence(image: &str, repo_tags: Option<&[String]>) -> Presence {
+    match repo_tags {
+        None | Some([]) => Presence::Absent,
+        Some(tags) => {
+            let name = normalize_image_name(image);
+            if tags.contains(&name) {
+                Presence::Tagged
+            } else {
+                Presence::NeedsRetag(name)
+            }
+        }
+    }
+}
+
+/// For an image absent by ID: load unless the node's image of that name
+/// (`crictl inspecti <name>`, `None` when the lookup failed) has the host's ID.
+pub fn absent_needs_load(host_id: &str, id_by_name: Option<&str>) -> bool {
+    id_by_name != Some(host_id)
+}
+
+/// What happened on one node for one image (observed, including the
+/// re-tag's outcome).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NodeOutcome {
+    /// Nothing to do.
+    Present,
+    /// Re-tagged with the normalised name.
+    Retagged { name: String },
+    /// The re-tag failed: load instead.
+    RetagFailed { name: String, error: String },
+    /// Not present: load.
+    Missing,
+}
+
+/// One image's outcomes over the candidate nodes (in order) -> the log lines
+/// upstream prints, adding the nodes to load to `selected` (kept unique, in
+/// first-selection order). `selected` carries over from earlier images: the
+/// "already present on all nodes" line only appears while it is empty.
+pub fn fold_image(image: &str, id: &str, outcomes: &[(String, NodeOutcome)], selected: &mut Vec<String>) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut retagged = false;
+    let select = |node: &str, selected: &mut Vec<String>| {
+        if !selected.iter().any(|n| n == node) {
+            selected.push(node.to_string());
+        }
+    };
+    for (node, outcome) in outcomes {
+        match outcome {
+            NodeOutcome::Present => {}
+            NodeOutcome::Retagged { name } => {
+                lines.push(retag_line(id, node, name));
+                retagged = true;
+            }
+            NodeOutcome::RetagFailed { name, error } => {
+                lines.push(retag_line(id, node, name));
+                lines.push(format!("failed to re-tag image on the node {node} due to an error {error}. Will load it instead..."));
+                select(node, selected);
+            }
+            NodeOutcome::Missing => {
+                select(node, selected);
+                lines.push(format!("Image: \"{image}\" with ID \"{id}\" not yet present on node \"{node}\", loading..."));
+            }
+        }
+    }
+    if selected.is_empty() && !retagged {
+        lines.push(format!("Image: \"{image}\" with ID \"{id}\" found to be already present on all nodes."));
+    }
+    lines
+}
+
+fn retag_line(id: &str, node: &str, name: &str) -> String {
+    format!("Image with ID: {id} already present on the node {node} but is missing the tag {name}. re-tagging...")
+}
+
+/// How an unknown `--nodes` name is reported: `load docker-image` quotes
+/// it, `load image-archive` does not (as upstream).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnknownNodeStyle {
+    Quoted,
+    Bare,
+}
+
+/// The candidate nodes: all internal nodes, or those named by `--nodes` in
+/// the order given (duplicates collapse: a node is loaded once).
+pub fn select_nodes(cluster: &str, internal: &[NodeRef], wanted: &[String], style: UnknownNodeStyle) -> anyhow::Result<Vec<NodeRef>> {
+    if internal.is_empty() {
+        bail!("no nodes found for cluster \"{cluster}\"");
+    }
+    if wanted.is_empty() {
+        return Ok(internal.to_vec());
+    }
+    let mut out: Vec<NodeRef> = Vec::new();
+    for name in wanted {
+        let Some(node) = internal.iter().find(|n| n.name == *name) else {
+            return Err(match style {
+                UnknownNodeStyle::Quoted => anyhow!("unknown node: \"{name}\""),
+                UnknownNodeStyle::Bare => anyhow!("unknown node: {name}"),
+            });
+        };
+        if !out.iter().any(|n| n.name == node.name) {
+            out.push(node.clone());
+        }
+    }
+    Ok(out)
+}
+
+/// The snapshotter from `containerd config dump` (config versions 2, 3, 4).
+pub fn parse_snapshotter(config: &str) -> anyhow::Result<String> {
+    let doc: toml::Table = config.parse().map_err(|e: toml::de::Error| anyhow!("failed to parse containerd config: {}", e.message()))?;
+    let version = doc.get("version").and_then(toml::Value::as_integer).ok_or_else(|| anyhow!("failed to detect containerd config version"))?;
+    let path: &[&str] = match version {
+        2 => &["plugins", "io.containerd.grpc.v1.cri", "containerd", "snapshotter"],
+        3 | 4 => &["plugins", "io.containerd.cri.v1.images", "snapshotter"],
+        v => bail!("unknown containerd config version: {v} (supported versions: 2, 3 and 4)"),
+    };
+    let mut value = doc.get(path[0]);
+    for key in &path[1..] {
+        value = value.and_then(|v| v.get(key));
+    }
+    value
+        .and_then(toml::Value::as_str)
+        .map(str::to_string)
+        .ok_or_else(|| anyhow!("failed to detect containerd snapshotter (config version {version})"))
+}
+
+/// Docker's host architecture (`uname -m` style or Go style) as the Go
+/// architecture containerd matches platforms with; `None` for anything else,
+/// which then imports every platform as upstream does.
+pub fn node_platform(host_arch: &str) -> Option<String> {
+    let arch = match host_arch {
+        "x86_64" | "amd64" => "amd64",
+        "aarch64" | "arm64" => "arm64",
+        _ => return None,
+    };
+    Some(format!("linux/{arch}"))
+}
+
+/// Which platforms an import keeps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Platforms {
+    /// Only the node's (ours: less to unpack, as `docker save` of a
+    /// single-platform image is the common case).
+    Only(String),
+    /// Every platform in the archive (upstream's only mode; our fallback).
+    All,
+}
+
+/// `ctr` arguments importing an archive from stdin.
+pub fn import_argv(platforms: &Platforms, snapshotter: &str) -> Vec<String> {
+    let platform_flag = match platforms {
+        Platforms::Only(p) => format!("--platform={p}"),
+        Platforms::All => "--all-platforms".to_string(),
+    };
+    ["ctr", "--namespace=k8s.io", "images", "import"]
+        .iter()
+        .map(|s| s.to_string())
+        .chain([platform_flag, "--digests".into(), format!("--snapshotter={snapshotter}"), "-".into()])
+        .collect()
+}
+
+/// Whether a platform-only import failed because the archive holds no image
+/// for the node's platform (ctr: "image might be filtered out", or the
+/// unpacker's "no match for platform"), so an all-platforms import may work.
+pub fn is_platform_mismatch(output: &str) -> bool {
+    output.contains("might be filtered out") || output.contains("no match for platform")
+}
+
+/// `crictl inspecti` JSON -> `.status.repoTags` (`None` if unparsable).
+pub fn repo_tags_of(inspect_json: &str) -> Option<Vec<String>> {
+    let v: serde_json::Value = serde_json::from_str(inspect_json).ok()?;
+    let tags = v.get("status")?.get("repoTags")?.as_array()?;
+    Some(tags.iter().filter_map(|t| t.as_str().map(str::to_string)).collect())
+}
+
+/// `crictl inspecti` JSON -> `.status.id` (`None` if absent).
+pub fn image_id_of(inspect_json: &str) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_str(inspect_json).ok()?;
+    v.get("status")?.get("id")?.as_str().map(str::to_string)
+}
+
+/// An OS error as Go prints it for `os.Stat` (`stat <path>: <text>`): Go's
+/// lower-case errno texts.
+pub fn go_stat_error(path: &str, err: &std::io::Error) -> String {
+    let text = match err.raw_os_error() {
+        Some(2) => "no such file or directory".to_string(),
+        Some(13) => "permission denied".to_string(),
+        Some(20) => "not a directory".to_string(),
+        Some(36) => "file name too long".to_string(),
+        Some(40) => "too many levels of symbolic links".to_string(),
+        _ => {
+            // Rust appends " (os error N)" and capitalises; Go does neither.
+            let s = err.to_string();
+            let s = s.split(" (os error").next().unwrap_or(&s).to_string();
+            let mut c = s.chars();
+            c.next().map(|f| f.to_lowercase().chain(c).collect()).unwrap_or_default()
+        }
+    };
+    format!("stat {path}: {text}")
+}
+
+/// Upstream's advice when several archives are loaded one by one.
+pub const MULTI_ARCHIVE_WARNING: &str = "It is suggested that you save multiple images into a common archive and load that instead of loading multiple archives for better performance";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(v: &[&str]) -> Vec<String> {
+        v.iter().map(|x| x.to_string()).collect()
+    }
+
+    fn node(name: &str, role: &str) -> NodeRef {
+        NodeRef { name: name.into(), role: role.into(), runtime_mode: "sysbox".into() }
+    }
+
+    #[test]
+    fn dedup_keeps_first_occurrences_in_order() {
+        let cases: &[(&[&str], &[&str])] = &[
+            (&[], &[]),
+            (&["a"], &["a"]),
+            (&["a", "b", "a", "c", "b"], &["a", "b", "c"]),
+            (&["b", "a", "b", "a"], &["b", "a"]),
+            // Different spellings of one image are different arguments.
+            (&["ubuntu", "docker.io/library/ubuntu:latest", "ubuntu"], &["ubuntu", "docker.io/library/ubuntu:latest"]),
+        ];
+        for (input, want) in cases {
+            assert_eq!(dedup(&s(input)), s(want), "{input:?}");
+        }
+    }
+
+    #[test]
+    fn names_normalise_as_containerd_keeps_them() {
+        let cases = [
+            ("ubuntu:18.04", "docker.io/library/ubuntu:18.04"),
+            ("custom/ubuntu:18.04", "docker.io/custom/ubuntu:18.04"),
+            ("registry.k8s.io/pause:3.6", "registry.k8s.io/pause:3.6"),
+            ("baz", "docker.io/library/baz:latest"),
+            ("other-registry/baz", "docker.io/other-registry/baz:latest"),
+            ("localhost:5000/baz", "localhost:5000/baz:latest"),
+            ("localhost/baz", "localhost/baz:latest"),
+            ("localhost:5000/baz:v1", "localhost:5000/baz:v1"),
+            ("docker.io/library/baz:1", "docker.io/library/baz:1"),
+            ("a/b/c", "docker.io/a/b/c:latest"),
+            ("kind-fixture/node:v1.36.1", "docker.io/kind-fixture/node:v1.36.1"),
+            ("baz@sha256:abc", "docker.io/library/baz@sha256:abc"),
+            ("quay.io/x/y@sha256:abc", "quay.io/x/y@sha256:abc"),
+        ];
+        for (image, want) in cases {
+            assert_eq!(normalize_image_name(image), want, "{image}");
+        }
+    }
+
+    #[test]
+    fn presence_from_repo_tags() {
+        let tags = s(&["docker.io/library/ubuntu:18.04", "docker.io/library/ubuntu:bionic"]);
+        let cases: &[(&str, Option<&[String]>, Presence)] = &[
+            // Tag present -> exists, no re-tag (requested spelling does not matter).
+            ("ubuntu:18.04", Some(&tags), Presence::Tagged),
+            ("docker.io/library/ubuntu:bionic", Some(&tags), Presence::Tagged),
+            // Different tag -> exists, re-tag with the normalised name.
+            ("ubuntu:latest", Some(&tags), Presence::NeedsRetag("docker.io/library/ubuntu:latest".into())),
+            ("ubuntu", Some(&tags), Presence::NeedsRetag("docker.io/library/ubuntu:latest".into())),
+            ("localhost:5000/u", Some(&tags), Presence::NeedsRetag("localhost:5000/u:latest".into())),
+            // Lookup error or no tags -> not present by ID.
+            ("ubuntu:18.04", None, Presence::Absent),
+            ("ubuntu:18.04", Some(&[]), Presence::Absent),
+        ];
+        for (image, tags, want) in cases {
+            assert_eq!(presence(image, *tags), *want, "{image} {tags:?}");
+        }
+    }
+
+    #[test]
+    fn absent_images_load_unless_the_name_has_the_host_id() {
+        assert!(absent_needs_load("sha256:a", None));
+        assert!(absent_needs_load("sha256:a", Some("sha256:b")));
+        assert!(!absent_needs_load("sha256:a", Some("sha256:a")));
+    }
+
+    #[test]
+    fn fold_image_logs_and_selects_like_upstream() {
+        use NodeOutcome::*;
+        let o = |v: &[(&str, NodeOutcome)]| v.iter().map(|(n, o)| (n.to_string(), o.clone())).collect::<Vec<_>>();
+        let present_all = "Image: \"img\" with ID \"sha256:1\" found to be already present on all nodes.";
+        let missing = |n: &str| format!("Image: \"img\" with ID \"sha256:1\" not yet present on node \"{n}\", loading...");
+        let retag = |n: &str| format!("Image with ID: sha256:1 already present on the node {n} but is missing the tag docker.io/library/img:latest. re-tagging...");
+        let name = "docker.io/library/img:latest".to_string();
+
+        // (outcomes, selected before, lines, selected after)
+        type Case = (Vec<(String, NodeOutcome)>, Vec<String>, Vec<String>, Vec<String>);
+        let cases: Vec<Case> = vec![
+            (o(&[("a", Present), ("b", Present)]), vec![], vec![present_all.into()], vec![]),
+            (o(&[("a", Present), ("b", Missing)]), vec![], vec![missing("b")], s(&["b"])),
+            (o(&[("a", Missing), ("b", Missing)]), vec![], vec![missing("a"), missing("b")], s(&["a", "b"])),
+            // A successful re-tag suppresses the summary line, selects nothing.
+            (o(&[("a", Retagged { name: name.clone() }), ("b", Present)]), vec![], vec![retag("a")], vec![]),
+            // A failed re-tag loads instead.
+            (
+                o(&[("a", RetagFailed { name: name.clone(), error: "boom".into() })]),
+                vec![],
+                vec![retag("a"), "failed to re-tag image on the node a due to an error boom. Will load it instead...".into()],
+                s(&["a"]),
+            ),
+            // Nodes selected for an earlier image suppress the summary line.
+            (o(&[("a", Present)]), s(&["b"]), vec![], s(&["b"])),
+            // A node is selected once across images.
+            (o(&[("a", Missing), ("b", Missing)]), s(&["b"]), vec![missing("a"), missing("b")], s(&["b", "a"])),
+        ];
+        for (outcomes, before, lines, after) in cases {
+            let mut selected = before.clone();
+            assert_eq!(fold_image("img", "sha256:1", &outcomes, &mut selected), lines, "{outcomes:?} {before:?}");
+            assert_eq!(selected, after, "{outcomes:?} {before:?}");
+        }
+    }
+
+    #[test]
+    fn node_selection() {
+        let internal = vec![node("c-worker", "worker"), node("c-control-plane", "control-plane"), node("c-worker2", "worker")];
+        let names = |v: Vec<NodeRef>| v.into_iter().map(|n| n.name).collect::<Vec<_>>();
+        use UnknownNodeStyle::*;
+        assert_eq!(names(select_nodes("c", &internal, &[], Quoted).unwrap()), s(&["c-worker", "c-control-plane", "c-worker2"]));
+        assert_eq!(names(select_nodes("c", &internal, &s(&["c-worker2", "c-worker"]), Quoted).unwrap()), s(&["c-worker2", "c-worker"]));
+        assert_eq!(names(select_nodes("c", &internal, &s(&["c-worker", "c-worker"]), Bare).unwrap()), s(&["c-worker"]));
+        let err = |wanted: &[&str], style| select_nodes("c", &internal, &s(wanted), style).unwrap_err().to_string();
+        assert_eq!(err(&["c-worker", "nope"], Quoted), "unknown node: \"nope\"");
+        assert_eq!(err(&["nope"], Bare), "unknown node: nope");
+        // No nodes at all wins over the selection.
+        assert_eq!(select_nodes("c", &[], &s(&["x"]), Quoted).unwrap_err().to_string(), "no nodes found for cluster \"c\"");
+        assert_eq!(select_nodes("kind", &[], &[], Bare).unwrap_err().to_string(), "no nodes found for cluster \"kind\"");
+    }
+
+    const FULL_V2_DUMP: &str = r#"disabled_plugins = []
+imports = ["/etc/containerd/config.toml"]
+oom_score = 0
+plugin_dir = ""
+required_plugins = []
+root = "/var/lib/containerd"
+state = "/run/containerd"
+temp = ""
+version = 2
+
+[cgroup]
+  path = ""
+
+[grpc]
+  address = "/run/containerd/containerd.sock"
+  max_recv_message_size = 16777216
+
+[plugins]
+
+  [plugins."io.containerd.grpc.v1.cri"]
+    sandbox_image = "registry.k8s.io/pause:3.7"
+
+    [plugins."io.containerd.grpc.v1.cri".containerd]
+      default_runtime_name = "runc"
+      discard_unpacked_layers = true
+      snapshotter = "overlayfs"
+
+      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes]
+
+        [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+          runtime_type = "io.containerd.runc.v2"
+
+          [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
+            SystemdCgroup = true
+
+  [plugins."io.containerd.snapshotter.v1.overlayfs"]
+    root_path = ""
+"#;
+
+    #[test]
+    fn snapshotter_from_config_dump() {
+        let ok = [
+            (FULL_V2_DUMP, "overlayfs"),
+            ("version = 3\n[plugins.\"io.containerd.cri.v1.images\"]\nsnapshotter = \"overlayfs\"\n", "overlayfs"),
+            ("version = 4\n[plugins.\"io.containerd.cri.v1.images\"]\nsnapshotter = \"btrfs\"\n", "btrfs"),
+            ("version = 2\n[plugins.\"io.containerd.grpc.v1.cri\".containerd]\nsnapshotter = \"native\"\n", "native"),
+            // The fixture node image's config.
+            (include_str!("../../../tests/fixtures/node-image/rootfs/etc/containerd/config.toml"), "overlayfs"),
+        ];
+        for (config, want) in ok {
+            assert_eq!(parse_snapshotter(config).unwrap(), want);
+        }
+        let err = |config: &str| parse_snapshotter(config).unwrap_err().to_string();
+        assert_eq!(err(""), "failed to detect containerd config version");
+        assert!(err("version = ").starts_with("failed to parse containerd config: "), "{}", err("version = "));
+        assert!(err("[[[").starts_with("failed to parse containerd config: "));
+        assert_eq!(err("version = \"2\""), "failed to detect containerd config version");
+        assert_eq!(err("version = 1"), "unknown containerd config version: 1 (supported versions: 2, 3 and 4)");
+        assert_eq!(err("version = 5"), "unknown containerd config version: 5 (supported versions: 2, 3 and 4)");
+        assert_eq!(err("version = 2"), "failed to detect containerd snapshotter (config version 2)");
+        // A version-3 key in a version-2 config is not looked at, and vice versa.
+        assert_eq!(
+            err("version = 2\n[plugins.\"io.containerd.cri.v1.images\"]\nsnapshotter = \"overlayfs\"\n"),
+            "failed to detect containerd snapshotter (config version 2)"
+        );
+        assert_eq!(
+            err("version = 3\n[plugins.\"io.containerd.grpc.v1.cri\".containerd]\nsnapshotter = \"overlayfs\"\n"),
+            "failed to detect containerd snapshotter (config version 3)"
+        );
+        assert_eq!(err("version = 4\n[plugins.\"io.containerd.cri.v1.images\"]\nsnapshotter = 1\n"), "failed to detect containerd snapshotter (config version 4)");
+    }
+
+    #[test]
+    fn platforms_of_the_host() {
+        let cases = [
+            ("x86_64", Some("linux/amd64")),
+            ("amd64", Some("linux/amd64")),
+            ("aarch64", Some("linux/arm64")),
+            ("arm64", Some("linux/arm64")),
+            ("armv7l", None),
+            ("s390x", None),
+            ("", None),
+        ];
+        for (arch, want) in cases {
+            assert_eq!(node_platform(arch).as_deref(), want, "{arch}");
+        }
+    }
+
+    #[test]
+    fn import_command_lines() {
+        assert_eq!(
+            import_argv(&Platforms::Only("linux/amd64".into()), "overlayfs"),
+            s(&["ctr", "--namespace=k8s.io", "images", "import", "--platform=linux/amd64", "--digests", "--snapshotter=overlayfs", "-"])
+        );
+        // Upstream's command line exactly.
+        assert_eq!(
+            import_argv(&Platforms::All, "native"),
+            s(&["ctr", "--namespace=k8s.io", "images", "import", "--all-platforms", "--digests", "--snapshotter=native", "-"])
+        );
+    }
+
+    #[test]
+    fn platform_mismatch_detection() {
+        assert!(is_platform_mismatch("ctr: image might be filtered out\n"));
+        assert!(is_platform_mismatch("unpacking docker.io/library/x:latest (sha256:1)...ctr: no match for platform in manifest: not found"));
+        assert!(!is_platform_mismatch("ctr: failed to import image: injected failure (kind-fixture)"));
+        assert!(!is_platform_mismatch("ctr: snapshotter not loaded: zfs: invalid argument"));
+        assert!(!is_platform_mismatch(""));
+    }
+
+    #[test]
+    fn crictl_inspecti_answers() {
+        let json = r#"{"status":{"id":"sha256:abc","repoTags":["docker.io/library/a:1","docker.io/library/a:2"],"repoDigests":[],"size":"1"},"info":{}}"#;
+        assert_eq!(repo_tags_of(json), Some(s(&["docker.io/library/a:1", "docker.io/library/a:2"])));
+        assert_eq!(image_id_of(json).as_deref(), Some("sha256:abc"));
+        let untagged = r#"{"status":{"id":"sha256:abc","repoTags":[]}}"#;
+        assert_eq!(repo_tags_of(untagged), Some(vec![]));
+        assert_eq!(repo_tags_of(r#"{"status":{"id":"sha256:abc","repoTags":null}}"#), None);
+        assert_eq!(repo_tags_of("not json"), None);
+        assert_eq!(image_id_of("{}"), None);
+    }
+
+    #[test]
+    fn stat_errors_read_like_go() {
+        let err = |code| std::io::Error::from_raw_os_error(code);
+        assert_eq!(go_stat_error("x.tar", &err(2)), "stat x.tar: no such file or directory");
+        assert_eq!(go_stat_error("/root/x.tar", &err(13)), "stat /root/x.tar: permission denied");
+        assert_eq!(go_stat_error("f/x.tar", &err(20)), "stat f/x.tar: not a directory");
+        assert_eq!(go_stat_error("l", &err(40)), "stat l: too many levels of symbolic links");
+        // Others: Rust's text without its suffix, lower-cased first letter.
+        assert_eq!(go_stat_error("x", &err(5)), "stat x: input/output error");
+        let real = std::fs::metadata("/nonexistent/kind-load-test.tar").unwrap_err();
+        assert_eq!(go_stat_error("/nonexistent/kind-load-test.tar", &real), "stat /nonexistent/kind-load-test.tar: no such file or directory");
+    }
+}
