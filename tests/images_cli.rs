@@ -75,3 +75,37 @@ fn build_node_image_preloads_and_refuses_kubernetes_builds() {
     }
     let _ = std::process::Command::new("docker").args(["rmi", "-f", &tag, &inner]).output();
 }
+
+#[test]
+fn load_commands_through_the_binary() {
+    require_fixture();
+    let tc = TestCluster::new("ldcli");
+    assert_ok(&tc.kind(&["create", "cluster", "--name", &tc.name, "--image", FIXTURE_IMAGE]));
+    let image = format!("kind-sysbox-test/load:{}", tc.name);
+    docker(&["tag", "kind-fixture/node:base", &image]);
+    let id = image_id(&image);
+    let node = format!("{}-control-plane", tc.name);
+
+    let out = tc.kind(&["load", "docker-image", "--name", &tc.name, &image]);
+    assert_ok(&out);
+    assert_eq!(
+        stderr(&out),
+        format!("Image: \"{image}\" with ID \"{id}\" not yet present on node \"{node}\", loading...\n")
+    );
+    let again = tc.kind(&["load", "docker-image", "--name", &tc.name, &image]);
+    assert_ok(&again);
+    assert_eq!(stderr(&again), format!("Image: \"{image}\" with ID \"{id}\" found to be already present on all nodes.\n"));
+
+    let missing = tc.kind(&["load", "docker-image", "--name", &tc.name, "kind-sysbox-test/absent:x"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert_eq!(stderr(&missing), "ERROR: image: \"kind-sysbox-test/absent:x\" not present locally\n");
+    let no_archive = tc.kind(&["load", "image-archive", "--name", &tc.name, "/nonexistent/images.tar"]);
+    assert_eq!(no_archive.status.code(), Some(1));
+    assert_eq!(stderr(&no_archive), "ERROR: stat /nonexistent/images.tar: no such file or directory\n");
+    let no_args = tc.kind(&["load", "docker-image"]);
+    assert_eq!(stderr(&no_args), "ERROR: a list of image names is required\n");
+    let typo = tc.kind(&["load", "dokker-image"]);
+    assert_eq!(typo.status.code(), Some(1));
+    assert_eq!(stderr(&typo), "ERROR: unknown command \"dokker-image\" for \"kind load\"\n");
+    let _ = std::process::Command::new("docker").args(["rmi", "-f", &image]).output();
+}

@@ -15,10 +15,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{anyhow, bail, Context};
 use bollard::models::{ContainerConfig, ImageConfig};
-use futures_util::Stream;
 use sha2::{Digest, Sha256};
-use tokio::io::AsyncReadExt;
 
+use super::load;
 use crate::log::Logger;
 use crate::provider::image_ops::{BuildRequest, Change};
 use crate::provider::plan::{SNAPSHOTTER_ENV, SYSBOX_SNAPSHOTTER};
@@ -388,7 +387,7 @@ pub async fn build_node_image(docker: &Docker, opts: &BuildOptions, log: &Logger
         }
     }
     for archive in &archives {
-        std::fs::metadata(archive).map_err(|e| anyhow!("stat {}: {}", archive.display(), io_message(&e)))?;
+        std::fs::metadata(archive).map_err(|e| anyhow!("stat {}: {}", archive.display(), crate::goerr::io_error_text(&e)))?;
     }
     let runtime = if preload.is_empty() && archives.is_empty() { None } else { Some(preload_runtime(docker).await?) };
 
@@ -468,27 +467,22 @@ async fn preload_in(
     let ready = regex::Regex::new(provider::NODE_READY_LOG_REGEX).expect("valid readiness regex");
     docker.wait_for_log(name, &ready, NODE_READY_TIMEOUT).await.context("the node container did not become ready")?;
 
+    // Streamed like `kind load`: no registry, no temp file.
+    let node = NodeRef { name: name.to_string(), role: String::new(), runtime_mode: "sysbox".into() };
     if !images.is_empty() {
         log.debug(1, &format!("Preloading images {images:?} ..."));
-        let refs: Vec<&str> = images.iter().map(String::as_str).collect();
-        docker
-            .export_images_into(&refs, name, IMPORT_ARGV)
+        import_into(docker, &node, load::saved_images(docker, images), log)
             .await
             .with_context(|| format!("failed to preload images {images:?}"))?;
     }
     for archive in archives {
         log.debug(1, &format!("Preloading image archive {} ...", archive.display()));
-        let file = tokio::fs::File::open(archive)
-            .await
-            .map_err(|e| anyhow!("open {}: {}", archive.display(), io_message(&e)))?;
-        docker
-            .import_stream(name, IMPORT_ARGV, Box::pin(file_chunks(file)))
+        import_into(docker, &node, load::file_stream(archive.clone()), log)
             .await
             .with_context(|| format!("failed to preload image archive {}", archive.display()))?;
     }
 
     // containerd's metadata must be at rest when the filesystem is captured.
-    let node = NodeRef { name: name.to_string(), role: String::new(), runtime_mode: "sysbox".into() };
     docker.exec(&node, &["systemctl", "stop", "containerd"], None).await?;
 
     let (restore, remove) = boot_leftovers(&docker.container_changes(name).await?);
@@ -514,26 +508,15 @@ async fn preload_in(
 }
 
 /// A file as a stream of chunks (never all in memory).
-fn file_chunks(file: tokio::fs::File) -> impl Stream<Item = std::io::Result<Vec<u8>>> {
-    futures_util::stream::try_unfold(file, |mut file| async move {
-        let mut buf = vec![0u8; 256 * 1024];
-        let n = file.read(&mut buf).await?;
-        if n == 0 {
-            return Ok(None);
-        }
-        buf.truncate(n);
-        Ok(Some((buf, file)))
-    })
+/// `source` into `ctr … images import -` in the build container; a failure
+/// to read the source is reported before the import's own.
+async fn import_into(docker: &Docker, node: &NodeRef, source: load::Source, log: &Logger) -> anyhow::Result<()> {
+    let argv: Vec<String> = IMPORT_ARGV.iter().map(|a| a.to_string()).collect();
+    let (mut imported, pumped) = load::stream_round(docker, std::slice::from_ref(node), &[(0, argv)], source, log).await;
+    pumped?;
+    imported.remove(0)
 }
 
-/// An OS error as Go prints it (`no such file or directory`), as upstream's messages show it.
-fn io_message(e: &std::io::Error) -> String {
-    match e.kind() {
-        std::io::ErrorKind::NotFound => "no such file or directory".into(),
-        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
-        _ => e.to_string(),
-    }
-}
 
 #[cfg(test)]
 mod tests;

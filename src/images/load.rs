@@ -26,7 +26,7 @@ use crate::provider::{Docker, NodeRef, RunError};
 use plan::{NodeOutcome, Platforms, UnknownNodeStyle};
 
 /// A source of archive bytes; opened once per streaming round.
-type Source = BoxStream<'static, anyhow::Result<Bytes>>;
+pub(crate) type Source = BoxStream<'static, anyhow::Result<Bytes>>;
 
 /// `kind load docker-image IMAGE… [--name] [--nodes]`.
 pub async fn load_docker_images(docker: &Docker, cluster: &str, images: &[String], nodes: &[String], log: &Logger) -> anyhow::Result<()> {
@@ -57,11 +57,7 @@ pub async fn load_docker_images(docker: &Docker, cluster: &str, images: &[String
     let targets: Vec<NodeRef> = candidates.iter().filter(|n| selected.contains(&n.name)).cloned().collect();
     let (platforms, snapshotters) = load_facts(docker, &targets).await;
     // As upstream, every requested image is saved, even those some nodes have.
-    let api = docker.api().clone();
-    let source = move || -> Source {
-        let names: Vec<&str> = images.iter().map(String::as_str).collect();
-        api.export_images(&names).map_err(|e| anyhow!("failed to save images: {}", daemon_message(&e))).boxed()
-    };
+    let source = || saved_images(docker, &images);
     load_streamed(docker, &targets, &platforms, snapshotters, log, source).await
 }
 
@@ -126,8 +122,14 @@ async fn observe(docker: &Docker, node: &NodeRef, image: &str, id: &str) -> Node
     }
 }
 
+/// One `docker save` of `images`, as a stream.
+pub(crate) fn saved_images(docker: &Docker, images: &[String]) -> Source {
+    let names: Vec<&str> = images.iter().map(String::as_str).collect();
+    docker.api().export_images(&names).map_err(|e| anyhow!("failed to save images: {}", crate::provider::docker::daemon_message(&e))).boxed()
+}
+
 /// The archive read in chunks.
-fn file_stream(path: PathBuf) -> Source {
+pub(crate) fn file_stream(path: PathBuf) -> Source {
     futures_util::stream::try_unfold(None::<tokio::fs::File>, move |file| {
         let path = path.clone();
         async move {
@@ -147,12 +149,6 @@ fn read_error(path: &Path, e: std::io::Error) -> anyhow::Error {
     anyhow!("failed to read image archive {}: {e}", path.display())
 }
 
-fn daemon_message(e: &bollard::errors::Error) -> String {
-    match e {
-        bollard::errors::Error::DockerResponseServerError { message, .. } => format!("Error response from daemon: {message}"),
-        other => other.to_string(),
-    }
-}
 
 /// What importing into `nodes` needs: which platforms to import (the
 /// host's, as nodes run on it) and each node's snapshotter.
@@ -251,7 +247,7 @@ async fn snapshotter(docker: &Docker, node: &NodeRef) -> anyhow::Result<String> 
 
 /// One pass of `source` into `ctr … import -` on the given nodes at once.
 /// Returns each node's result (in `round` order) and the pump's result.
-async fn stream_round(
+pub(crate) async fn stream_round(
     docker: &Docker,
     targets: &[NodeRef],
     round: &[(usize, Vec<String>)],

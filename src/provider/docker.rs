@@ -10,7 +10,6 @@ use std::time::Duration;
 use anyhow::{anyhow, bail};
 use bollard::container::LogOutput;
 use bollard::errors::Error as BollardError;
-use bollard::exec::{CreateExecOptions, StartExecOptions, StartExecResults};
 use bollard::models::{
     ContainerCreateBody, ContainerInspectResponse, DeviceMapping, HostConfig, HostConfigCgroupnsModeEnum, Ipam,
     IpamConfig, NetworkCreateRequest, PortBinding, RestartPolicy, RestartPolicyNameEnum, SystemInfo,
@@ -20,7 +19,6 @@ use bollard::query_parameters::{
     ListContainersOptionsBuilder, ListNetworksOptionsBuilder, LogsOptionsBuilder, RemoveContainerOptionsBuilder,
 };
 use futures_util::{StreamExt, TryStreamExt};
-use tokio::io::AsyncWriteExt;
 
 use super::network::{self, NetworkEntry, OPT_MASQUERADE, OPT_MTU, ULA_ATTEMPTS};
 use super::plan::{docker_run_args, join_host_port};
@@ -86,7 +84,7 @@ fn shell_quote(arg: &str) -> String {
 }
 
 /// A daemon error as the docker CLI prints it.
-fn daemon_message(e: &BollardError) -> String {
+pub fn daemon_message(e: &BollardError) -> String {
     match e {
         BollardError::DockerResponseServerError { message, .. } => format!("Error response from daemon: {message}"),
         BollardError::DockerStreamError { error } => error.clone(),
@@ -94,7 +92,7 @@ fn daemon_message(e: &BollardError) -> String {
     }
 }
 
-fn is_not_found(e: &BollardError) -> bool {
+pub(crate) fn is_not_found(e: &BollardError) -> bool {
     matches!(e, BollardError::DockerResponseServerError { status_code: 404, .. })
 }
 
@@ -508,91 +506,6 @@ impl Docker {
             Ok(Err(e)) => Err(e),
             Ok(Ok(false)) | Err(_) => Err(anyhow!("could not find a log line that matches \"{}\"", pattern.as_str())),
         }
-    }
-
-    /// Run a command in a node; non-zero exit => RunError.
-    pub async fn exec(&self, node: &NodeRef, argv: &[&str], stdin: Option<Vec<u8>>) -> Result<ExecOutput, RunError> {
-        let mut cli = vec!["docker".to_string(), "exec".to_string()];
-        if node.privileged_exec() {
-            cli.push("--privileged".into());
-        }
-        if stdin.is_some() {
-            cli.push("-i".into());
-        }
-        cli.push(node.name.clone());
-        cli.extend(argv.iter().map(|a| a.to_string()));
-        let fail = |reason: String, output: String| RunError { argv: cli.clone(), reason, output };
-        let api_fail = |e: BollardError| {
-            let msg = daemon_message(&e);
-            fail(msg.clone(), msg)
-        };
-
-        let config = CreateExecOptions {
-            attach_stdin: Some(stdin.is_some()),
-            attach_stdout: Some(true),
-            attach_stderr: Some(true),
-            privileged: Some(node.privileged_exec()),
-            cmd: Some(argv.iter().map(|a| a.to_string()).collect()),
-            ..Default::default()
-        };
-        let created = self.api.create_exec(&node.name, config).await.map_err(api_fail)?;
-        let started = self
-            .api
-            .start_exec(&created.id, Some(StartExecOptions { detach: false, tty: false, output_capacity: None }))
-            .await
-            .map_err(api_fail)?;
-        let StartExecResults::Attached { mut output, mut input } = started else {
-            return Err(fail("exec did not attach".into(), String::new()));
-        };
-
-        let mut out = ExecOutput::default();
-        let mut combined = Vec::new();
-        let feed = async {
-            if let Some(data) = stdin {
-                // A command that exits without reading all of stdin is judged
-                // by its exit status, not by the broken pipe.
-                let _ = input.write_all(&data).await;
-                let _ = input.shutdown().await;
-            }
-            input
-        };
-        let collect = async {
-            while let Some(item) = output.next().await {
-                match item? {
-                    LogOutput::StdErr { message } => {
-                        out.stderr.extend_from_slice(&message);
-                        combined.extend_from_slice(&message);
-                    }
-                    LogOutput::StdOut { message } | LogOutput::Console { message } => {
-                        out.stdout.extend_from_slice(&message);
-                        combined.extend_from_slice(&message);
-                    }
-                    LogOutput::StdIn { .. } => {}
-                }
-            }
-            Ok::<(), BollardError>(())
-        };
-        let (_input, collected) = tokio::join!(feed, collect);
-        collected.map_err(api_fail)?;
-
-        // The stream can end a moment before the daemon records the exit code.
-        let mut code = None;
-        for _ in 0..50 {
-            let inspect = self.api.inspect_exec(&created.id).await.map_err(api_fail)?;
-            if inspect.running != Some(true) {
-                code = inspect.exit_code;
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        let Some(code) = code else {
-            return Err(fail("exec still running after its output ended".into(), String::from_utf8_lossy(&combined).into_owned()));
-        };
-        out.exit_code = code;
-        if code != 0 {
-            return Err(fail(format!("exit status {code}"), String::from_utf8_lossy(&combined).into_owned()));
-        }
-        Ok(out)
     }
 
     /// Cluster names (sorted, unique) from LABEL_CLUSTER.

@@ -1,5 +1,6 @@
-//! Exec with stdin fed from a stream, for inputs too big to hold in memory
-//! (image archives streamed into `ctr images import -`).
+//! Running commands in nodes: the one exec implementation, with stdin
+//! (when there is one) fed from a stream, so inputs too big to hold in
+//! memory (image archives into `ctr images import -`) are never buffered.
 
 use std::future::Future;
 use std::time::Duration;
@@ -8,9 +9,11 @@ use bollard::container::LogOutput;
 use bollard::errors::Error as BollardError;
 use bollard::exec::{CreateExecOptions, StartExecOptions, StartExecResults};
 use bytes::Bytes;
+use futures_util::stream::BoxStream;
 use futures_util::{Stream, StreamExt};
 use tokio::io::AsyncWriteExt;
 
+use super::docker::daemon_message;
 use super::{Docker, ExecOutput, NodeRef, RunError};
 
 /// How long to wait for the daemon to record the exit code once the
@@ -18,13 +21,6 @@ use super::{Docker, ExecOutput, NodeRef, RunError};
 const EXIT_CODE_POLLS: u32 = 100;
 const EXIT_CODE_POLL_INTERVAL: Duration = Duration::from_millis(20);
 
-fn daemon_message(e: &BollardError) -> String {
-    match e {
-        BollardError::DockerResponseServerError { message, .. } => format!("Error response from daemon: {message}"),
-        BollardError::DockerStreamError { error } => error.clone(),
-        other => other.to_string(),
-    }
-}
 
 impl Docker {
     /// Run `argv` in a node with `input` as its stdin, like [`Docker::exec`]
@@ -43,19 +39,29 @@ impl Docker {
         let api = self.api().clone();
         let node = node.clone();
         let argv = argv.to_vec();
-        async move { exec_streaming(api, node, argv, input).await }
+        async move { exec_streaming(api, node, argv, Some(input.boxed())).await }
+    }
+
+    /// Run a command in a node; non-zero exit => RunError.
+    pub async fn exec(&self, node: &NodeRef, argv: &[&str], stdin: Option<Vec<u8>>) -> Result<ExecOutput, RunError> {
+        let input = stdin.map(|data| futures_util::stream::once(async move { Bytes::from(data) }).boxed());
+        exec_streaming(self.api().clone(), node.clone(), argv.iter().map(|a| a.to_string()).collect(), input).await
     }
 }
 
-async fn exec_streaming<S>(api: bollard::Docker, node: NodeRef, argv: Vec<String>, input: S) -> Result<ExecOutput, RunError>
-where
-    S: Stream<Item = Bytes> + Send + 'static,
-{
+async fn exec_streaming(
+    api: bollard::Docker,
+    node: NodeRef,
+    argv: Vec<String>,
+    input: Option<BoxStream<'static, Bytes>>,
+) -> Result<ExecOutput, RunError> {
     let mut cli = vec!["docker".to_string(), "exec".to_string()];
     if node.privileged_exec() {
         cli.push("--privileged".into());
     }
-    cli.push("-i".into());
+    if input.is_some() {
+        cli.push("-i".into());
+    }
     cli.push(node.name.clone());
     cli.extend(argv.iter().cloned());
     let fail = |reason: String, output: String| RunError { argv: cli.clone(), reason, output };
@@ -65,7 +71,7 @@ where
     };
 
     let config = CreateExecOptions {
-        attach_stdin: Some(true),
+        attach_stdin: Some(input.is_some()),
         attach_stdout: Some(true),
         attach_stderr: Some(true),
         // Never in Sysbox mode: privileged_exec() is false there.
@@ -83,7 +89,10 @@ where
     };
 
     let feed = async move {
-        let mut input = Box::pin(input);
+        let Some(mut input) = input else {
+            // Nothing to send: the command's stdin is not attached.
+            return std::future::pending::<()>().await;
+        };
         let mut writable = true;
         while let Some(chunk) = input.next().await {
             // A command that stops reading is judged by its exit status,

@@ -3,35 +3,19 @@
 //! Used by `images::build` (the Sysbox node image and preloading).
 
 use std::collections::HashMap;
-use std::fmt::Display;
-use std::time::Duration;
 
 use anyhow::anyhow;
-use bollard::container::LogOutput;
-use bollard::errors::Error as BollardError;
-use bollard::exec::{CreateExecOptions, StartExecOptions, StartExecResults};
 use bollard::models::{ChangeType, ContainerConfig, ImageInspect};
 use bollard::query_parameters::{
     BuildImageOptionsBuilder, BuilderVersion, CommitContainerOptionsBuilder, DownloadFromContainerOptionsBuilder,
     RemoveImageOptionsBuilder, UploadToContainerOptionsBuilder,
 };
-use futures_util::{Stream, StreamExt, TryStreamExt};
-use tokio::io::AsyncWriteExt;
+use futures_util::{StreamExt, TryStreamExt};
 
-use super::{Docker, ExecOutput, RunError};
+use super::docker::{daemon_message, is_not_found};
+use super::Docker;
 
-/// A daemon error as the docker CLI prints it.
-fn daemon_message(e: &BollardError) -> String {
-    match e {
-        BollardError::DockerResponseServerError { message, .. } => format!("Error response from daemon: {message}"),
-        BollardError::DockerStreamError { error } => error.clone(),
-        other => other.to_string(),
-    }
-}
 
-fn is_not_found(e: &BollardError) -> bool {
-    matches!(e, BollardError::DockerResponseServerError { status_code: 404, .. })
-}
 
 /// What a build asks of the daemon besides its context.
 #[derive(Debug, Clone, Default)]
@@ -176,113 +160,6 @@ impl Docker {
             .upload_to_container(container, Some(opts), bollard::body_full(tar.into()))
             .await
             .map_err(|e| anyhow!("failed to copy into {dir} of container {container}: {}", daemon_message(&e)))
-    }
-
-    /// Run `argv` in a running container (never privileged) with `input`
-    /// streamed to its stdin as it arrives: no temp file, nothing held in
-    /// memory. A failure of the input stream is reported before the
-    /// command's own (the command then saw a truncated stdin).
-    pub async fn import_stream<S, B, E>(&self, container: &str, argv: &[&str], input: S) -> Result<ExecOutput, RunError>
-    where
-        S: Stream<Item = Result<B, E>> + Unpin,
-        B: AsRef<[u8]>,
-        E: Display,
-    {
-        let mut cli = vec!["docker".to_string(), "exec".to_string(), "-i".to_string(), container.to_string()];
-        cli.extend(argv.iter().map(|a| a.to_string()));
-        let fail = |reason: String, output: String| RunError { argv: cli.clone(), reason, output };
-        let api_fail = |e: BollardError| {
-            let msg = daemon_message(&e);
-            fail(msg.clone(), msg)
-        };
-        let config = CreateExecOptions {
-            attach_stdin: Some(true),
-            attach_stdout: Some(true),
-            attach_stderr: Some(true),
-            privileged: Some(false),
-            cmd: Some(argv.iter().map(|a| a.to_string()).collect()),
-            ..Default::default()
-        };
-        let created = self.api().create_exec(container, config).await.map_err(api_fail)?;
-        let started = self
-            .api()
-            .start_exec(&created.id, Some(StartExecOptions { detach: false, tty: false, output_capacity: None }))
-            .await
-            .map_err(api_fail)?;
-        let StartExecResults::Attached { mut output, input: mut stdin } = started else {
-            return Err(fail("exec did not attach".into(), String::new()));
-        };
-
-        let mut input = input;
-        let feed = async {
-            let mut failure = None;
-            while let Some(chunk) = input.next().await {
-                match chunk {
-                    Ok(bytes) => {
-                        // The command stopped reading: its exit status tells why.
-                        if stdin.write_all(bytes.as_ref()).await.is_err() {
-                            break;
-                        }
-                    }
-                    Err(e) => {
-                        failure = Some(e.to_string());
-                        break;
-                    }
-                }
-            }
-            let _ = stdin.shutdown().await;
-            failure
-        };
-        let mut out = ExecOutput::default();
-        let mut combined = Vec::new();
-        let collect = async {
-            while let Some(item) = output.next().await {
-                match item? {
-                    LogOutput::StdErr { message } => {
-                        out.stderr.extend_from_slice(&message);
-                        combined.extend_from_slice(&message);
-                    }
-                    LogOutput::StdOut { message } | LogOutput::Console { message } => {
-                        out.stdout.extend_from_slice(&message);
-                        combined.extend_from_slice(&message);
-                    }
-                    LogOutput::StdIn { .. } => {}
-                }
-            }
-            Ok::<(), BollardError>(())
-        };
-        let (input_failure, collected) = tokio::join!(feed, collect);
-        let text = String::from_utf8_lossy(&combined).into_owned();
-        if let Some(e) = input_failure {
-            return Err(fail(format!("reading its input failed: {e}"), text));
-        }
-        collected.map_err(api_fail)?;
-
-        // The stream can end a moment before the daemon records the exit code.
-        for _ in 0..100 {
-            let inspect = self.api().inspect_exec(&created.id).await.map_err(api_fail)?;
-            if inspect.running != Some(true) {
-                let code = inspect.exit_code.unwrap_or(-1);
-                out.exit_code = code;
-                if code != 0 {
-                    return Err(fail(format!("exit status {code}"), text));
-                }
-                return Ok(out);
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        Err(fail("exec still running after its output ended".into(), text))
-    }
-
-    /// `docker save <images…> | docker exec -i <container> <argv…>`, streamed.
-    pub async fn export_images_into(
-        &self,
-        images: &[&str],
-        container: &str,
-        argv: &[&str],
-    ) -> Result<ExecOutput, RunError> {
-        let export = self.api().export_images(images).map(|r| r.map_err(|e| daemon_message(&e)));
-        self.import_stream(container, argv, Box::pin(export)).await
     }
 }
 

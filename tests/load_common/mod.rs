@@ -153,6 +153,16 @@ pub fn imports(node: &str) -> Vec<(Vec<String>, String, u128)> {
         .collect()
 }
 
+/// Bytes the node's last `ctr … images import` read from stdin.
+pub fn import_bytes(node: &str) -> u64 {
+    calls(node)
+        .into_iter()
+        .filter(|c| c["tool"] == "ctr" && c["argv"].as_array().is_some_and(|a| a.iter().any(|x| x == "import")))
+        .last()
+        .and_then(|c| c["stdin_bytes"].as_u64())
+        .expect("an import")
+}
+
 /// The stand-in tools' calls of one node matching a prefix (`tool argv…`).
 pub fn calls_starting(node: &str, prefix: &str) -> Vec<String> {
     crate::common::call_lines(node).into_iter().filter(|l| l.starts_with(prefix)).collect()

@@ -294,9 +294,3 @@ fn dedupe_keeps_first_occurrences_in_order() {
     assert_eq!(dedupe(&["b", "a", "b", "c", "a"]), ["b", "a", "c"]);
     assert_eq!(dedupe::<&str>(&[]), Vec::<&str>::new());
 }
-
-#[test]
-fn os_errors_read_as_upstream_prints_them() {
-    let e = std::fs::metadata("/nonexistent/x.tar").unwrap_err();
-    assert_eq!(io_message(&e), "no such file or directory");
-}
