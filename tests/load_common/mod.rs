@@ -157,8 +157,7 @@ pub fn imports(node: &str) -> Vec<(Vec<String>, String, u128)> {
 pub fn import_bytes(node: &str) -> u64 {
     calls(node)
         .into_iter()
-        .filter(|c| c["tool"] == "ctr" && c["argv"].as_array().is_some_and(|a| a.iter().any(|x| x == "import")))
-        .last()
+        .rfind(|c| c["tool"] == "ctr" && c["argv"].as_array().is_some_and(|a| a.iter().any(|x| x == "import")))
         .and_then(|c| c["stdin_bytes"].as_u64())
         .expect("an import")
 }

@@ -73,10 +73,8 @@ async fn write_kubeadm_config(ctx: &ActionContext<'_>, node: &NodeRef, endpoint:
 /// subnet's family (spec §4.3).
 pub fn node_address(cluster: &Cluster, name: &str, v4: &str, v6: &str) -> anyhow::Result<String> {
     let family = cluster.networking.ip_family.as_str();
-    if family == "ipv6" || family == "dual" {
-        if v6.parse::<std::net::Ipv6Addr>().is_err() {
-            anyhow::bail!("failed to get IPv6 address for node {name}; is docker configured to use IPv6 correctly?");
-        }
+    if (family == "ipv6" || family == "dual") && v6.parse::<std::net::Ipv6Addr>().is_err() {
+        anyhow::bail!("failed to get IPv6 address for node {name}; is docker configured to use IPv6 correctly?");
     }
     Ok(match family {
         "ipv6" => v6.to_string(),
