@@ -1,7 +1,9 @@
 //! A Docker daemon with no Sysbox runtime registered: `kind create cluster`
 //! refuses before creating anything and says what to do. Runs a private
-//! dockerd (own socket, data root, no bridge, no iptables) so the shared
-//! daemon, which has the `sysbox-runc` stand-in, is not touched.
+//! dockerd (own socket, data root, and its own network namespace) so the
+//! shared daemon, which has the `sysbox-runc` stand-in, is not touched.
+//! (Without the namespace, a second dockerd would manage the host's
+//! docker0: `--bridge none` even deletes it.)
 
 mod common;
 
@@ -24,7 +26,8 @@ impl PrivateDockerd {
         let log = std::fs::File::create(dir.path().join("dockerd.log")).unwrap();
         let root = dir.path().to_path_buf();
         let p = |s: &str| root.join(s);
-        let child = Command::new("dockerd")
+        let child = Command::new("unshare")
+            .args(["--net", "--", "dockerd"])
             .arg("--host")
             .arg(format!("unix://{}", p("docker.sock").display()))
             .arg("--data-root")
@@ -33,7 +36,7 @@ impl PrivateDockerd {
             .arg(p("exec"))
             .arg("--pidfile")
             .arg(p("docker.pid"))
-            .args(["--bridge", "none", "--iptables=false", "--ip6tables=false", "--config-file"])
+            .args(["--iptables=false", "--ip6tables=false", "--config-file"])
             .arg(&cfg)
             .stdout(Stdio::null())
             .stderr(log)
