@@ -159,3 +159,29 @@ fn kubeadm_config_follows_the_node_images_kubernetes_version() {
         assert_ok(&tc.kind(&["delete", "cluster", "--name", &tc.name]));
     }
 }
+
+#[test]
+fn experimental_docker_network_is_created_used_and_left_in_place() {
+    require_fixture();
+    let tc = TestCluster::new("altnet");
+    let network = format!("{}-net", tc.name);
+    let out = tc.kind_env(
+        &["create", "cluster", "--name", &tc.name, "--image", FIXTURE_IMAGE],
+        &[("KIND_EXPERIMENTAL_DOCKER_NETWORK", &network)],
+    );
+    assert_ok(&out);
+    let err = stderr(&out);
+    assert!(
+        err.contains("WARNING: Overriding docker network due to KIND_EXPERIMENTAL_DOCKER_NETWORK\nWARNING: Here be dragons! This is not supported currently.\n"),
+        "{err}"
+    );
+    let node = format!("{}-control-plane", tc.name);
+    let networks = inspect(&node)["NetworkSettings"]["Networks"].as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+    assert_eq!(networks, [network.clone()]);
+    let opts = docker(&["network", "inspect", "-f", "{{json .Options}}", &network]);
+    assert!(opts.contains("\"com.docker.network.bridge.enable_ip_masquerade\":\"true\""), "{opts}");
+    assert_ok(&tc.kind(&["delete", "cluster", "--name", &tc.name]));
+    // As upstream, the network outlives the cluster.
+    assert!(docker(&["network", "ls", "--format", "{{.Name}}"]).lines().any(|n| n == network));
+    docker(&["network", "rm", &network]);
+}
