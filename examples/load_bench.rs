@@ -10,7 +10,9 @@ use kind_sysbox::provider::Docker;
 #[tokio::main]
 async fn main() {
     let mut args = std::env::args().skip(1);
-    let cluster = args.next().expect("usage: load_bench <cluster> [--nodes a,b] IMAGE…");
+    let cluster = args
+        .next()
+        .expect("usage: load_bench <cluster> [--nodes a,b] IMAGE…");
     let mut nodes = Vec::new();
     let mut images = Vec::new();
     let mut verbosity = 0;
@@ -18,7 +20,12 @@ async fn main() {
         if a == "-v" {
             verbosity = args.next().and_then(|v| v.parse().ok()).expect("-v N");
         } else if a == "--nodes" {
-            nodes.extend(args.next().expect("--nodes value").split(',').map(String::from));
+            nodes.extend(
+                args.next()
+                    .expect("--nodes value")
+                    .split(',')
+                    .map(String::from),
+            );
         } else {
             images.push(a);
         }

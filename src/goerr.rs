@@ -25,9 +25,21 @@ mod tests {
 
     #[test]
     fn errnos_read_like_go() {
-        assert_eq!(io_error_text(&io::Error::from_raw_os_error(13)), "permission denied");
-        assert_eq!(io_error_text(&io::Error::from_raw_os_error(2)), "no such file or directory");
-        assert_eq!(io_error_text(&io::Error::from_raw_os_error(17)), "file exists");
-        assert_eq!(io_error_text(&io::Error::from_raw_os_error(21)), "is a directory");
+        assert_eq!(
+            io_error_text(&io::Error::from_raw_os_error(13)),
+            "permission denied"
+        );
+        assert_eq!(
+            io_error_text(&io::Error::from_raw_os_error(2)),
+            "no such file or directory"
+        );
+        assert_eq!(
+            io_error_text(&io::Error::from_raw_os_error(17)),
+            "file exists"
+        );
+        assert_eq!(
+            io_error_text(&io::Error::from_raw_os_error(21)),
+            "is a directory"
+        );
     }
 }

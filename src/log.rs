@@ -90,7 +90,11 @@ impl Logger {
             quiet,
             verbosity,
             smart,
-            state: Arc::new(Mutex::new(State { sink, status: None, spinner: None })),
+            state: Arc::new(Mutex::new(State {
+                sink,
+                status: None,
+                spinner: None,
+            })),
         }
     }
 
@@ -161,12 +165,19 @@ impl Logger {
         st.status = Some(text.to_string());
         if self.smart {
             let stop = Arc::new(AtomicBool::new(false));
-            let (stop2, state, prefix, suffix) =
-                (stop.clone(), self.state.clone(), " ".to_string(), format!(" {text} "));
+            let (stop2, state, prefix, suffix) = (
+                stop.clone(),
+                self.state.clone(),
+                " ".to_string(),
+                format!(" {text} "),
+            );
             let handle = std::thread::spawn(move || {
                 let mut i = 0;
                 while !stop2.load(Ordering::SeqCst) {
-                    let frame = format!("\x1b[?7l\r{prefix}{}{suffix}\x1b[?7h", SPINNER_FRAMES[i % 15]);
+                    let frame = format!(
+                        "\x1b[?7l\r{prefix}{}{suffix}\x1b[?7h",
+                        SPINNER_FRAMES[i % 15]
+                    );
                     state.lock().unwrap().sink.write_all(frame.as_bytes());
                     i += 1;
                     std::thread::sleep(Duration::from_millis(100));
@@ -250,7 +261,10 @@ mod tests {
     fn error_with_command_output_has_blank_line_when_plain() {
         let (log, buf) = plain(false, 0);
         log.error("failed to create cluster: boom", Some("the output"));
-        assert_eq!(buf.contents(), "ERROR: failed to create cluster: boom\n\nCommand Output: the output\n");
+        assert_eq!(
+            buf.contents(),
+            "ERROR: failed to create cluster: boom\n\nCommand Output: the output\n"
+        );
     }
 
     #[test]
@@ -263,14 +277,22 @@ mod tests {
     #[test]
     fn smart_terminal_rules() {
         let env = |pairs: &'static [(&'static str, &'static str)]| {
-            move |k: &str| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
+            move |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            }
         };
         assert!(is_smart_terminal(true, &env(&[("TERM", "xterm")])));
         assert!(!is_smart_terminal(false, &env(&[])));
         assert!(!is_smart_terminal(true, &env(&[("NO_COLOR", "")])));
         assert!(!is_smart_terminal(true, &env(&[("TERM", "dumb")])));
         assert!(!is_smart_terminal(true, &env(&[("TERM", "st-256color")])));
-        assert!(!is_smart_terminal(true, &env(&[("HAS_JOSH_K_SEAL_OF_APPROVAL", "true"), ("TRAVIS", "true")])));
+        assert!(!is_smart_terminal(
+            true,
+            &env(&[("HAS_JOSH_K_SEAL_OF_APPROVAL", "true"), ("TRAVIS", "true")])
+        ));
         assert!(is_smart_terminal(true, &env(&[("TRAVIS", "true")])));
     }
 
@@ -282,7 +304,13 @@ mod tests {
         std::thread::sleep(Duration::from_millis(250));
         log.status_end(true);
         let out = buf.contents();
-        assert!(out.starts_with("\x1b[?7l\r ⠈⠁ Writing configuration 📜 \x1b[?7h"), "{out:?}");
-        assert!(out.ends_with("\r \x1b[32m✓\x1b[0m Writing configuration 📜\n"), "{out:?}");
+        assert!(
+            out.starts_with("\x1b[?7l\r ⠈⠁ Writing configuration 📜 \x1b[?7h"),
+            "{out:?}"
+        );
+        assert!(
+            out.ends_with("\r \x1b[32m✓\x1b[0m Writing configuration 📜\n"),
+            "{out:?}"
+        );
     }
 }

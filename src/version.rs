@@ -49,7 +49,9 @@ pub(crate) fn go_quote(s: &str) -> String {
             '\u{8}' => out.push_str("\\b"),
             '\u{c}' => out.push_str("\\f"),
             '\u{b}' => out.push_str("\\v"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
             c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
             c => out.push(c),
         }
@@ -80,21 +82,37 @@ fn parse(s: &str, semver: bool) -> Result<Version, String> {
             ));
         }
         let n: u64 = comp.parse().map_err(|e| {
-            format!("illegal non-numeric version component {} in {}: {e}", go_quote(comp), go_quote(s))
+            format!(
+                "illegal non-numeric version component {} in {}: {e}",
+                go_quote(comp),
+                go_quote(s)
+            )
         })?;
         components.push(n);
     }
 
-    let mut v = Version { components, pre_release: String::new(), build_metadata: String::new(), semver };
+    let mut v = Version {
+        components,
+        pre_release: String::new(),
+        build_metadata: String::new(),
+        semver,
+    };
     if semver && !extra.is_empty() {
-        let caps = extra_re()
-            .captures(extra)
-            .ok_or_else(|| format!("could not parse pre-release/metadata ({extra}) in version {}", go_quote(s)))?;
+        let caps = extra_re().captures(extra).ok_or_else(|| {
+            format!(
+                "could not parse pre-release/metadata ({extra}) in version {}",
+                go_quote(s)
+            )
+        })?;
         v.pre_release = caps.get(1).map_or("", |m| m.as_str()).to_string();
         v.build_metadata = caps.get(2).map_or("", |m| m.as_str()).to_string();
         for comp in v.pre_release.split('.') {
             if comp.parse::<u64>().is_ok() && comp.starts_with('0') && comp != "0" {
-                return Err(format!("illegal zero-prefixed version component {} in {}", go_quote(comp), go_quote(s)));
+                return Err(format!(
+                    "illegal zero-prefixed version component {} in {}",
+                    go_quote(comp),
+                    go_quote(s)
+                ));
             }
         }
     }
@@ -205,7 +223,11 @@ mod tests {
             assert_eq!(v.to_string(), shown, "round trip of {input:?}");
             if let Some(p) = prev {
                 let pv = parse(p, semver).unwrap();
-                let want = if equals_prev { Ordering::Equal } else { Ordering::Greater };
+                let want = if equals_prev {
+                    Ordering::Equal
+                } else {
+                    Ordering::Greater
+                };
                 assert_eq!(v.compare(&pv), want, "{input:?} vs {p:?}");
                 assert_eq!(pv.compare(&v), want.reverse(), "{p:?} vs {input:?}");
             }
@@ -225,7 +247,11 @@ mod tests {
                 ("1.0.0-alpha.1", "1.0.0-alpha.1", false),
                 ("1.0.0-alpha.beta", "1.0.0-alpha.beta", false),
                 ("1.0.0-beta", "1.0.0-beta", false),
-                ("1.0.0-beta+exp.sha.5114f85", "1.0.0-beta+exp.sha.5114f85", true),
+                (
+                    "1.0.0-beta+exp.sha.5114f85",
+                    "1.0.0-beta+exp.sha.5114f85",
+                    true,
+                ),
                 ("1.0.0-beta.2", "1.0.0-beta.2", false),
                 ("1.0.0-beta.11", "1.0.0-beta.11", false),
                 ("1.0.0-rc.1", "1.0.0-rc.1", false),
@@ -233,7 +259,11 @@ mod tests {
                 ("1.0.0", "1.0.0", false),
                 ("1.0.0+20130313144700", "1.0.0+20130313144700", true),
                 ("1.8.0-alpha.3", "1.8.0-alpha.3", false),
-                ("1.8.0-alpha.3.673+73326ef01d2d7c", "1.8.0-alpha.3.673+73326ef01d2d7c", false),
+                (
+                    "1.8.0-alpha.3.673+73326ef01d2d7c",
+                    "1.8.0-alpha.3.673+73326ef01d2d7c",
+                    false,
+                ),
                 ("1.9.0", "1.9.0", false),
                 ("1.10.0", "1.10.0", false),
                 ("1.11.0", "1.11.0", false),
@@ -295,20 +325,53 @@ mod tests {
     #[test]
     fn bad_semantic_versions_are_rejected() {
         for s in [
-            "1", "1.2", "1.2.3.4", ".2.3", "1..3", "1.2.", "", "..", "-1.2.3", "1.-2.3", "1.2.-3", "1a.2.3",
-            "1.2a.3", "1.2.3a", "a1.2.3", "a.b.c", "1 .2.3", "1. 2.3", "01.2.3", "1.02.3", "1.2.03", "1.2.3-/",
-            "1.2.3-", "1.2.3-.", "1.2.3-foo.", "1.2.3-.foo", "1.2.3-01", "1.2.3+/", "1.2.3+", "1.2.3+.",
-            "1.2.3+foo.", "1.2.3+.foo", "v 1.2.3", "vv1.2.3",
+            "1",
+            "1.2",
+            "1.2.3.4",
+            ".2.3",
+            "1..3",
+            "1.2.",
+            "",
+            "..",
+            "-1.2.3",
+            "1.-2.3",
+            "1.2.-3",
+            "1a.2.3",
+            "1.2a.3",
+            "1.2.3a",
+            "a1.2.3",
+            "a.b.c",
+            "1 .2.3",
+            "1. 2.3",
+            "01.2.3",
+            "1.02.3",
+            "1.2.03",
+            "1.2.3-/",
+            "1.2.3-",
+            "1.2.3-.",
+            "1.2.3-foo.",
+            "1.2.3-.foo",
+            "1.2.3-01",
+            "1.2.3+/",
+            "1.2.3+",
+            "1.2.3+.",
+            "1.2.3+foo.",
+            "1.2.3+.foo",
+            "v 1.2.3",
+            "vv1.2.3",
         ] {
-            assert!(Version::parse_semantic(s).is_err(), "{s:?} should not parse");
+            assert!(
+                Version::parse_semantic(s).is_err(),
+                "{s:?} should not parse"
+            );
         }
     }
 
     #[test]
     fn bad_generic_versions_are_rejected() {
         for s in [
-            "1", "01.2.3", "-1.2.3", "1.-2.3", ".2.3", "1..3", "1a.2.3", "a1.2.3", "1 .2.3", "1. 2.3", "1.bob",
-            "bob", "v 1.2.3", "vv1.2.3", "", ".",
+            "1", "01.2.3", "-1.2.3", "1.-2.3", ".2.3", "1..3", "1a.2.3", "a1.2.3", "1 .2.3",
+            "1. 2.3", "1.bob", "bob", "v 1.2.3", "vv1.2.3", "", ".",
         ] {
             assert!(Version::parse_generic(s).is_err(), "{s:?} should not parse");
         }
@@ -321,10 +384,26 @@ mod tests {
             ("", false, r#"could not parse "" as version"#),
             ("1", false, r#"illegal version string "1""#),
             ("1.2", true, r#"illegal version string "1.2""#),
-            ("01.2.3", false, r#"illegal zero-prefixed version component "01" in "01.2.3""#),
-            ("1.02.3", true, r#"illegal zero-prefixed version component "02" in "1.02.3""#),
-            ("1.2.3-01", true, r#"illegal zero-prefixed version component "01" in "1.2.3-01""#),
-            ("1.2.3-/", true, r#"could not parse pre-release/metadata (-/) in version "1.2.3-/""#),
+            (
+                "01.2.3",
+                false,
+                r#"illegal zero-prefixed version component "01" in "01.2.3""#,
+            ),
+            (
+                "1.02.3",
+                true,
+                r#"illegal zero-prefixed version component "02" in "1.02.3""#,
+            ),
+            (
+                "1.2.3-01",
+                true,
+                r#"illegal zero-prefixed version component "01" in "1.2.3-01""#,
+            ),
+            (
+                "1.2.3-/",
+                true,
+                r#"could not parse pre-release/metadata (-/) in version "1.2.3-/""#,
+            ),
         ];
         for (s, semver, want) in cases {
             assert_eq!(parse(s, semver).unwrap_err(), want, "{s:?}");
@@ -358,10 +437,26 @@ mod tests {
             (sem("1.21.3"), sem("1.21.2"), false),
             (sem("1.22.1"), sem("1.21.2"), false),
             (sem("1.20.3"), sem("1.21.2"), true),
-            (sem("v1.24.0"), sem("v1.24.0-beta.0.115+65178fec72df62"), false),
-            (sem("v1.24.0-beta.0.115+65178fec72df62"), sem("v1.24.0"), true),
-            (sem("v1.24.0-alpha.1.591+a3d5e5598290df"), sem("v1.24.0-alpha.1.592+370031cadac624"), true),
-            (sem("v1.24.0-alpha.2"), sem("v1.24.0-alpha.1.592+370031cadac624"), false),
+            (
+                sem("v1.24.0"),
+                sem("v1.24.0-beta.0.115+65178fec72df62"),
+                false,
+            ),
+            (
+                sem("v1.24.0-beta.0.115+65178fec72df62"),
+                sem("v1.24.0"),
+                true,
+            ),
+            (
+                sem("v1.24.0-alpha.1.591+a3d5e5598290df"),
+                sem("v1.24.0-alpha.1.592+370031cadac624"),
+                true,
+            ),
+            (
+                sem("v1.24.0-alpha.2"),
+                sem("v1.24.0-alpha.1.592+370031cadac624"),
+                false,
+            ),
             // A generic operand ignores pre-releases: 1.36.0-alpha.1 counts as 1.36.0.
             (gen("v1.36.0-alpha.1"), sem("v1.36.0"), false),
             (gen("v1.35.9"), sem("v1.36.0"), true),

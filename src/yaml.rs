@@ -72,7 +72,9 @@ pub fn yaml_value_to_json(v: &serde_yaml::Value) -> Result<Value> {
                 Value::from(u)
             } else {
                 let f = n.as_f64().unwrap_or(f64::NAN);
-                Value::Number(Number::from_f64(f).ok_or_else(|| anyhow!("json: unsupported value: {n}"))?)
+                Value::Number(
+                    Number::from_f64(f).ok_or_else(|| anyhow!("json: unsupported value: {n}"))?,
+                )
             }
         }
         Y::String(s) => Value::String(s.clone()),
@@ -203,7 +205,14 @@ fn write_map(out: &mut String, m: &Map<String, Value>, indent: usize, inline_fir
         // libyaml writes long or multi-line keys as `? key` / `: value`.
         if k.len() > 128 || k.contains(is_break) {
             out.push_str("? ");
-            out.push_str(&scalar_string(k, false, Pos { parent: indent, col: indent + 2 }));
+            out.push_str(&scalar_string(
+                k,
+                false,
+                Pos {
+                    parent: indent,
+                    col: indent + 2,
+                },
+            ));
             out.push('\n');
             pad(out, indent);
             out.push(':');
@@ -218,17 +227,38 @@ fn write_map(out: &mut String, m: &Map<String, Value>, indent: usize, inline_fir
                 }
                 other => {
                     out.push(' ');
-                    out.push_str(&scalar_or_empty(other, false, Pos { parent: indent, col: indent + 2 }));
+                    out.push_str(&scalar_or_empty(
+                        other,
+                        false,
+                        Pos {
+                            parent: indent,
+                            col: indent + 2,
+                        },
+                    ));
                     out.push('\n');
                 }
             }
             continue;
         }
-        let key = scalar_string(k, true, Pos { parent: indent, col: indent });
+        let key = scalar_string(
+            k,
+            true,
+            Pos {
+                parent: indent,
+                col: indent,
+            },
+        );
         out.push_str(&key);
         out.push(':');
         let col = indent + key.chars().count() + 2;
-        write_value(out, &m[k], Pos { parent: indent, col });
+        write_value(
+            out,
+            &m[k],
+            Pos {
+                parent: indent,
+                col,
+            },
+        );
     }
 }
 
@@ -250,7 +280,14 @@ fn write_seq(out: &mut String, a: &[Value], indent: usize, inline_first: bool) {
             }
             other => {
                 out.push(' ');
-                out.push_str(&scalar_or_empty(other, false, Pos { parent: indent, col: indent + 2 }));
+                out.push_str(&scalar_or_empty(
+                    other,
+                    false,
+                    Pos {
+                        parent: indent,
+                        col: indent + 2,
+                    },
+                ));
                 out.push('\n');
             }
         }
@@ -316,10 +353,18 @@ pub fn go_format_float(f: f64) -> String {
         return ".nan".into();
     }
     if f.is_infinite() {
-        return if f > 0.0 { ".inf".into() } else { "-.inf".into() };
+        return if f > 0.0 {
+            ".inf".into()
+        } else {
+            "-.inf".into()
+        };
     }
     if f == 0.0 {
-        return if f.is_sign_negative() { "-0".into() } else { "0".into() };
+        return if f.is_sign_negative() {
+            "-0".into()
+        } else {
+            "0".into()
+        };
     }
     // Rust's `{:e}` gives the shortest round-tripping digits, as Go's -1 precision.
     let e = format!("{:e}", f.abs());
@@ -330,7 +375,11 @@ pub fn go_format_float(f: f64) -> String {
     // Shortest formatting switches to %e outside [1e-4, 1e6).
     if !(-4..6).contains(&exp) {
         let (first, rest) = digits.split_at(1);
-        let frac = if rest.is_empty() { String::new() } else { format!(".{rest}") };
+        let frac = if rest.is_empty() {
+            String::new()
+        } else {
+            format!(".{rest}")
+        };
         let esign = if exp < 0 { '-' } else { '+' };
         return format!("{sign}{first}{frac}e{esign}{:02}", exp.abs());
     }
@@ -389,7 +438,11 @@ struct Folder {
 
 impl Folder {
     fn new(pos: Pos) -> Folder {
-        Folder { out: String::new(), col: pos.col, cont_indent: pos.parent + 2 }
+        Folder {
+            out: String::new(),
+            col: pos.col,
+            cont_indent: pos.parent + 2,
+        }
     }
     fn push(&mut self, s: &str) {
         self.out.push_str(s);
@@ -438,7 +491,11 @@ fn single_quoted(s: &str, allow_breaks: bool, pos: Pos) -> String {
             spaces = true;
         } else {
             let mut buf = [0; 4];
-            f.push(if c == '\'' { "''" } else { c.encode_utf8(&mut buf) });
+            f.push(if c == '\'' {
+                "''"
+            } else {
+                c.encode_utf8(&mut buf)
+            });
             spaces = false;
         }
     }
@@ -455,7 +512,10 @@ struct Analysis {
 
 fn printable(c: char) -> bool {
     let u = c as u32;
-    u == 0x0A || (0x20..=0x7E).contains(&u) || (0xA0..=0xD7FF).contains(&u) || ((0xE000..=0xFFFD).contains(&u) && u != 0xFEFF)
+    u == 0x0A
+        || (0x20..=0x7E).contains(&u)
+        || (0xA0..=0xD7FF).contains(&u)
+        || ((0xE000..=0xFFFD).contains(&u) && u != 0xFEFF)
 }
 
 fn is_break(c: char) -> bool {
@@ -465,11 +525,17 @@ fn is_break(c: char) -> bool {
 // libyaml's yaml_emitter_analyze_scalar, block context only.
 fn analyze(s: &str) -> Analysis {
     if s.is_empty() {
-        return Analysis { multiline: false, block_plain_allowed: true, single_quoted_allowed: true, block_allowed: false };
+        return Analysis {
+            multiline: false,
+            block_plain_allowed: true,
+            single_quoted_allowed: true,
+            block_allowed: false,
+        };
     }
     let mut block_indicators = s.starts_with("---") || s.starts_with("...");
     let (mut special, mut line_breaks) = (false, false);
-    let (mut leading_space, mut leading_break, mut trailing_space, mut trailing_break) = (false, false, false, false);
+    let (mut leading_space, mut leading_break, mut trailing_space, mut trailing_break) =
+        (false, false, false, false);
     let (mut break_space, mut space_break) = (false, false);
     let (mut prev_space, mut prev_break) = (false, false);
     let mut preceded_by_ws = true;
@@ -479,9 +545,8 @@ fn analyze(s: &str) -> Analysis {
         let followed_by_ws = next.is_none_or(|n| n == ' ' || n == '\t' || is_break(n));
         if i == 0 {
             match c {
-                '#' | ',' | '[' | ']' | '{' | '}' | '&' | '*' | '!' | '|' | '>' | '\'' | '"' | '%' | '@' | '`' => {
-                    block_indicators = true
-                }
+                '#' | ',' | '[' | ']' | '{' | '}' | '&' | '*' | '!' | '|' | '>' | '\'' | '"'
+                | '%' | '@' | '`' => block_indicators = true,
                 '?' | ':' | '-' if followed_by_ws => block_indicators = true,
                 _ => {}
             }
@@ -515,7 +580,12 @@ fn analyze(s: &str) -> Analysis {
         }
         preceded_by_ws = c == ' ' || c == '\t' || is_break(c);
     }
-    let mut a = Analysis { multiline: line_breaks, block_plain_allowed: true, single_quoted_allowed: true, block_allowed: true };
+    let mut a = Analysis {
+        multiline: line_breaks,
+        block_plain_allowed: true,
+        single_quoted_allowed: true,
+        block_allowed: true,
+    };
     if leading_space || leading_break || trailing_space || trailing_break {
         a.block_plain_allowed = false;
     }
@@ -661,9 +731,10 @@ fn go_parses_as_int(s: &str) -> bool {
 /// Whether go-yaml v2 would resolve this plain scalar to a string.
 fn resolves_to_string(s: &str) -> bool {
     const SPECIAL: &[&str] = &[
-        "", "~", "null", "Null", "NULL", "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "true", "True",
-        "TRUE", "false", "False", "FALSE", "on", "On", "ON", "off", "Off", "OFF", ".nan", ".NaN", ".NAN", ".inf",
-        ".Inf", ".INF", "+.inf", "+.Inf", "+.INF", "-.inf", "-.Inf", "-.INF", "<<",
+        "", "~", "null", "Null", "NULL", "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO",
+        "true", "True", "TRUE", "false", "False", "FALSE", "on", "On", "ON", "off", "Off", "OFF",
+        ".nan", ".NaN", ".NAN", ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF", "-.inf",
+        "-.Inf", "-.INF", "<<",
     ];
     if SPECIAL.contains(&s) {
         return false;
@@ -715,7 +786,10 @@ mod tests {
             ("127.0.0.1", "127.0.0.1"),
             ("v1.37.0-rc.1", "v1.37.0-rc.1"),
             ("kind-control-plane:6443", "kind-control-plane:6443"),
-            ("unix:///run/containerd/containerd.sock", "unix:///run/containerd/containerd.sock"),
+            (
+                "unix:///run/containerd/containerd.sock",
+                "unix:///run/containerd/containerd.sock",
+            ),
             ("::1", "::1"),
             ("::", "'::'"),
             ("a: b", "'a: b'"),
@@ -751,7 +825,10 @@ mod tests {
     #[test]
     fn multi_line_strings_use_literal_blocks() {
         let v = json!({"a": "x\ny", "b": "x\ny\n", "c": "x\n\n", "k\nk": [1]});
-        assert_eq!(marshal(&v), "a: |-\n  x\n  y\nb: |\n  x\n  y\nc: |+\n  x\n\n? |-\n  k\n  k\n: - 1\n");
+        assert_eq!(
+            marshal(&v),
+            "a: |-\n  x\n  y\nb: |\n  x\n  y\nc: |+\n  x\n\n? |-\n  k\n  k\n: - 1\n"
+        );
     }
 
     #[test]
@@ -811,19 +888,30 @@ nested:
   b:
   - x
 ";
-        assert_eq!(marshal(&json!({ words.clone(): {"a": 1, "b": ["x"]} })), want);
+        assert_eq!(
+            marshal(&json!({ words.clone(): {"a": 1, "b": ["x"]} })),
+            want
+        );
     }
 
     #[test]
     fn keys_sort_in_go_yaml_natural_order() {
-        let mut keys = vec!["b", "a10", "a2", "A", "_x", "a", "1", "10", "2", "a-b", "a.b", "ab", "a01", "a1"];
+        let mut keys = vec![
+            "b", "a10", "a2", "A", "_x", "a", "1", "10", "2", "a-b", "a.b", "ab", "a01", "a1",
+        ];
         keys.sort_by(|a, b| natural_cmp(a, b));
         // Digit runs compare as numbers (a non-digit counts as 0), so `_x`
         // sorts before `1`, and `a1` before `a01` (shorter run first).
-        assert_eq!(keys, vec!["_x", "1", "2", "10", "A", "a", "a-b", "a.b", "a1", "a01", "a2", "a10", "ab", "b"]);
+        assert_eq!(
+            keys,
+            vec!["_x", "1", "2", "10", "A", "a", "a-b", "a.b", "a1", "a01", "a2", "a10", "ab", "b"]
+        );
         // Letter vs non-letter: the non-letter first, unlike byte order.
         assert_eq!(natural_cmp("a_", "aa"), Ordering::Less);
-        assert_eq!(natural_cmp("imagefs.available", "nodefs.available"), Ordering::Less);
+        assert_eq!(
+            natural_cmp("imagefs.available", "nodefs.available"),
+            Ordering::Less
+        );
     }
 
     #[test]
@@ -887,7 +975,10 @@ whole: 1000000
     #[test]
     fn yaml_to_json_stringifies_keys_and_keeps_numbers() {
         let v = to_json("a: 1\n2: x\ntrue: y\nf: 1.5\nl: [x, 2]\nn: ~\n").unwrap();
-        assert_eq!(v, json!({"a": 1, "2": "x", "true": "y", "f": 1.5, "l": ["x", 2], "n": null}));
+        assert_eq!(
+            v,
+            json!({"a": 1, "2": "x", "true": "y", "f": 1.5, "l": ["x", 2], "n": null})
+        );
         assert_eq!(to_json("").unwrap(), Value::Null);
         assert_eq!(to_json("# only a comment\n").unwrap(), Value::Null);
         assert!(to_json("a: [").is_err());

@@ -89,7 +89,10 @@ fn load_reference_cases() {
 fn default_config_is_fully_defaulted() {
     let mut c = config::load(None).unwrap();
     assert_eq!(c.name, "", "the name waits for the CLI override");
-    assert_eq!(c.nodes[0].image, "", "the node image waits for the runtime mode");
+    assert_eq!(
+        c.nodes[0].image, "",
+        "the node image waits for the runtime mode"
+    );
     config::set_defaults(&mut c);
     assert_eq!(c.name, "kind");
     assert_eq!(
@@ -110,7 +113,10 @@ fn decoding_defaults_everything_but_the_name_and_image() {
     let c = parse("");
     assert_eq!(c.name, "", "the name is defaulted after the CLI override");
     assert_eq!(c.nodes.len(), 1);
-    assert_eq!(c.nodes[0].image, "", "an unnamed image is filled by set_defaults_with_image");
+    assert_eq!(
+        c.nodes[0].image, "",
+        "an unnamed image is filled by set_defaults_with_image"
+    );
     assert_eq!(c.networking.pod_subnet, "10.244.0.0/16");
     let c = parse("networking:\n  ipFamily: ipv6\n");
     assert_eq!(c.networking.api_server_address, "::1");

@@ -34,17 +34,29 @@ fn assert_sysbox_node(name: &str) {
     assert_eq!(hc["Runtime"], "sysbox-runc", "{name}");
     assert_eq!(hc["Privileged"], false, "{name}");
     let secopts = hc["SecurityOpt"].as_array().cloned().unwrap_or_default();
-    assert!(secopts.is_empty(), "{name}: unexpected security options {secopts:?}");
+    assert!(
+        secopts.is_empty(),
+        "{name}: unexpected security options {secopts:?}"
+    );
     for m in c["Mounts"].as_array().cloned().unwrap_or_default() {
         let dest = m["Destination"].as_str().unwrap_or("");
-        assert!(dest != "/var" && dest != "/lib/modules", "{name}: unexpected mount {m}");
+        assert!(
+            dest != "/var" && dest != "/lib/modules",
+            "{name}: unexpected mount {m}"
+        );
     }
     let tmpfs = hc["Tmpfs"].as_object().cloned().unwrap_or_default();
-    assert!(tmpfs.contains_key("/tmp") && tmpfs.contains_key("/run"), "{name}: tmpfs {tmpfs:?}");
+    assert!(
+        tmpfs.contains_key("/tmp") && tmpfs.contains_key("/run"),
+        "{name}: tmpfs {tmpfs:?}"
+    );
     assert_eq!(hc["UsernsMode"], "", "{name}");
     assert_eq!(hc["RestartPolicy"]["Name"], "on-failure", "{name}");
     assert_eq!(hc["RestartPolicy"]["MaximumRetryCount"], 1, "{name}");
-    assert_eq!(c["Config"]["Labels"]["dev.kind-sysbox.runtime-mode"], "sysbox", "{name}");
+    assert_eq!(
+        c["Config"]["Labels"]["dev.kind-sysbox.runtime-mode"], "sysbox",
+        "{name}"
+    );
 }
 
 #[test]
@@ -53,7 +65,14 @@ fn ten_node_cluster_end_to_end() {
     // The literal acceptance scenario uses the default name `kind`.
     let tc = TestCluster::named("kind");
     let config = repo_root().join("config-examples/ten-nodes.yaml");
-    let out = tc.kind(&["create", "cluster", "--config", config.to_str().unwrap(), "--image", FIXTURE_IMAGE]);
+    let out = tc.kind(&[
+        "create",
+        "cluster",
+        "--config",
+        config.to_str().unwrap(),
+        "--image",
+        FIXTURE_IMAGE,
+    ]);
     assert_ok(&out);
     let err = stderr(&out);
     let expected_head = format!(
@@ -61,9 +80,15 @@ fn ten_node_cluster_end_to_end() {
         boxes = "📦 ".repeat(10)
     );
     let body = after_warnings(&err);
-    assert!(body.starts_with(&expected_head), "status lines differ:\n{body}\n--- expected prefix ---\n{expected_head}");
+    assert!(
+        body.starts_with(&expected_head),
+        "status lines differ:\n{body}\n--- expected prefix ---\n{expected_head}"
+    );
     let salutation = body[expected_head.len()..].trim_end_matches('\n');
-    assert!(SALUTATIONS.contains(&salutation), "salutation {salutation:?}");
+    assert!(
+        SALUTATIONS.contains(&salutation),
+        "salutation {salutation:?}"
+    );
 
     let nodes = tc.containers();
     assert_eq!(nodes.len(), 10);
@@ -71,12 +96,20 @@ fn ten_node_cluster_end_to_end() {
         assert_sysbox_node(n);
     }
 
-    let view = kubectl(&tc.kubeconfig(), &["config", "view", "--minify", "--context", "kind-kind"]);
+    let view = kubectl(
+        &tc.kubeconfig(),
+        &["config", "view", "--minify", "--context", "kind-kind"],
+    );
     assert!(view.status.success(), "{}", stderr(&view));
     let server = regex::Regex::new(r"server: https://127\.0\.0\.1:(\d+)\n").unwrap();
-    let port: u16 = server.captures(&stdout(&view)).expect("server line")[1].parse().unwrap();
+    let port: u16 = server.captures(&stdout(&view)).expect("server line")[1]
+        .parse()
+        .unwrap();
     let published = docker(&["port", "kind-control-plane", "6443/tcp"]);
-    assert!(published.contains(&format!("127.0.0.1:{port}")), "published {published}");
+    assert!(
+        published.contains(&format!("127.0.0.1:{port}")),
+        "published {published}"
+    );
 
     let listed = tc.kind(&["get", "nodes"]);
     assert_ok(&listed);
@@ -89,15 +122,28 @@ fn ten_node_cluster_end_to_end() {
 
     // Every worker joined, through the stand-in kubeadm.
     for w in nodes.iter().filter(|n| n.contains("worker")) {
-        assert!(call_lines(w).iter().any(|l| l.starts_with("kubeadm join --config /kind/kubeadm.conf")), "{w}");
+        assert!(
+            call_lines(w)
+                .iter()
+                .any(|l| l.starts_with("kubeadm join --config /kind/kubeadm.conf")),
+            "{w}"
+        );
     }
 
     let del = tc.kind(&["delete", "cluster"]);
     assert_ok(&del);
-    assert!(stderr(&del).starts_with("Deleting cluster \"kind\" ...\nDeleted nodes: ["), "{}", stderr(&del));
+    assert!(
+        stderr(&del).starts_with("Deleting cluster \"kind\" ...\nDeleted nodes: ["),
+        "{}",
+        stderr(&del)
+    );
     assert!(tc.containers().is_empty());
     let contexts = kubectl(&tc.kubeconfig(), &["config", "get-contexts", "-o", "name"]);
-    assert!(!stdout(&contexts).contains("kind-kind"), "{}", stdout(&contexts));
+    assert!(
+        !stdout(&contexts).contains("kind-kind"),
+        "{}",
+        stdout(&contexts)
+    );
 }
 
 #[test]
@@ -105,7 +151,16 @@ fn ha_cluster_inits_then_joins_control_planes_then_workers() {
     require_fixture();
     let tc = TestCluster::new("ha");
     let config = repo_root().join("config-examples/ha.yaml");
-    let out = tc.kind(&["create", "cluster", "--name", &tc.name, "--config", config.to_str().unwrap(), "--image", FIXTURE_IMAGE]);
+    let out = tc.kind(&[
+        "create",
+        "cluster",
+        "--name",
+        &tc.name,
+        "--config",
+        config.to_str().unwrap(),
+        "--image",
+        FIXTURE_IMAGE,
+    ]);
     assert_ok(&out);
     let err = stderr(&out);
     for line in [
@@ -117,7 +172,10 @@ fn ha_cluster_inits_then_joins_control_planes_then_workers() {
     }
     let lb = format!("{}-external-load-balancer", tc.name);
     let lb_info = inspect(&lb);
-    assert_eq!(lb_info["Config"]["Labels"]["io.x-k8s.kind.role"], "external-load-balancer");
+    assert_eq!(
+        lb_info["Config"]["Labels"]["io.x-k8s.kind.role"],
+        "external-load-balancer"
+    );
     assert_eq!(lb_info["HostConfig"]["Runtime"], "sysbox-runc");
     assert_eq!(lb_info["HostConfig"]["Privileged"], false);
     let cds = docker(&["exec", &lb, "cat", "/home/envoy/cds.yaml"]);
@@ -138,14 +196,23 @@ fn ha_cluster_inits_then_joins_control_planes_then_workers() {
     let cp3 = ts_of(&format!("{}-control-plane3", tc.name), "kubeadm join");
     let w1 = ts_of(&format!("{}-worker", tc.name), "kubeadm join");
     let w2 = ts_of(&format!("{}-worker2", tc.name), "kubeadm join");
-    assert!(init < cp2 && cp2 < cp3, "control planes join one by one after init");
-    assert!(cp3 < w1 && cp3 < w2, "workers join after every control plane");
+    assert!(
+        init < cp2 && cp2 < cp3,
+        "control planes join one by one after init"
+    );
+    assert!(
+        cp3 < w1 && cp3 < w2,
+        "workers join after every control plane"
+    );
 
     // The kubeconfig points at the load balancer's published port.
     let lb_port = docker(&["port", &lb, "6443/tcp"]);
     let view = stdout(&kubectl(&tc.kubeconfig(), &["config", "view", "--minify"]));
     let port = lb_port.trim().rsplit(':').next().unwrap().to_string();
-    assert!(view.contains(&format!("server: https://127.0.0.1:{port}")), "{view}\nlb: {lb_port}");
+    assert!(
+        view.contains(&format!("server: https://127.0.0.1:{port}")),
+        "{view}\nlb: {lb_port}"
+    );
     assert_ok(&tc.kind(&["delete", "cluster", "--name", &tc.name]));
     assert!(tc.containers().is_empty());
 }
@@ -165,7 +232,16 @@ fn failing_kubeadm_init_removes_every_container_unless_retained() {
                 fail_dir.display()
             ),
         );
-        let mut args = vec!["create", "cluster", "--name", &tc.name, "--config", config.to_str().unwrap(), "--image", FIXTURE_IMAGE];
+        let mut args = vec![
+            "create",
+            "cluster",
+            "--name",
+            &tc.name,
+            "--config",
+            config.to_str().unwrap(),
+            "--image",
+            FIXTURE_IMAGE,
+        ];
         if retain {
             args.push("--retain");
         }
@@ -184,7 +260,11 @@ fn failing_kubeadm_init_removes_every_container_unless_retained() {
         if retain {
             assert_eq!(tc.containers().len(), 2, "--retain keeps the nodes");
         } else {
-            assert!(tc.containers().is_empty(), "nodes left behind: {:?}", tc.containers());
+            assert!(
+                tc.containers().is_empty(),
+                "nodes left behind: {:?}",
+                tc.containers()
+            );
             let kc = std::fs::read_to_string(tc.kubeconfig()).unwrap_or_default();
             assert!(!kc.contains(&format!("kind-{}", tc.name)), "{kc}");
         }
@@ -195,8 +275,22 @@ fn failing_kubeadm_init_removes_every_container_unless_retained() {
 fn existing_cluster_name_is_refused_without_touching_it() {
     require_fixture();
     let tc = TestCluster::new("dup");
-    assert_ok(&tc.kind(&["create", "cluster", "--name", &tc.name, "--image", FIXTURE_IMAGE]));
-    let again = tc.kind(&["create", "cluster", "--name", &tc.name, "--image", FIXTURE_IMAGE]);
+    assert_ok(&tc.kind(&[
+        "create",
+        "cluster",
+        "--name",
+        &tc.name,
+        "--image",
+        FIXTURE_IMAGE,
+    ]));
+    let again = tc.kind(&[
+        "create",
+        "cluster",
+        "--name",
+        &tc.name,
+        "--image",
+        FIXTURE_IMAGE,
+    ]);
     assert_eq!(again.status.code(), Some(1));
     assert!(stderr(&again).ends_with(&format!(
         "ERROR: failed to create cluster: node(s) already exist for a cluster with the name \"{}\"\n",
@@ -205,7 +299,9 @@ fn existing_cluster_name_is_refused_without_touching_it() {
     assert_eq!(tc.containers().len(), 1);
     // Single-node clusters lose the control-plane taint.
     let node = format!("{}-control-plane", tc.name);
-    assert!(call_lines(&node).iter().any(|l| l.contains("taint nodes --all node-role.kubernetes.io/control-plane-")));
+    assert!(call_lines(&node)
+        .iter()
+        .any(|l| l.contains("taint nodes --all node-role.kubernetes.io/control-plane-")));
 }
 
 #[test]
@@ -214,17 +310,34 @@ fn unparsable_kubeconfig_is_left_unchanged() {
     let tc = TestCluster::new("badkc");
     let garbage = "this: is: not\n  - valid yaml {{{\n";
     std::fs::write(tc.kubeconfig(), garbage).unwrap();
-    let out = tc.kind(&["create", "cluster", "--name", &tc.name, "--image", FIXTURE_IMAGE]);
+    let out = tc.kind(&[
+        "create",
+        "cluster",
+        "--name",
+        &tc.name,
+        "--image",
+        FIXTURE_IMAGE,
+    ]);
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert!(err.contains("ERROR: failed to create cluster: "), "{err}");
-    assert!(err.contains(&tc.kubeconfig().display().to_string()), "error names the file: {err}");
-    assert!(err.contains("unchanged"), "error says the file was left unchanged: {err}");
+    assert!(
+        err.contains(&tc.kubeconfig().display().to_string()),
+        "error names the file: {err}"
+    );
+    assert!(
+        err.contains("unchanged"),
+        "error says the file was left unchanged: {err}"
+    );
     assert_eq!(std::fs::read_to_string(tc.kubeconfig()).unwrap(), garbage);
     // As upstream, a kubeconfig failure after bring-up keeps the cluster.
     assert_eq!(tc.containers().len(), 1);
     let del = tc.kind(&["delete", "cluster", "--name", &tc.name]);
-    assert_eq!(del.status.code(), Some(1), "delete reports the kubeconfig error");
+    assert_eq!(
+        del.status.code(),
+        Some(1),
+        "delete reports the kubeconfig error"
+    );
     assert!(tc.containers().is_empty(), "but still deletes the nodes");
     assert_eq!(std::fs::read_to_string(tc.kubeconfig()).unwrap(), garbage);
 }
@@ -233,20 +346,40 @@ fn unparsable_kubeconfig_is_left_unchanged() {
 fn get_kubeconfig_prints_an_extra_blank_line_and_internal_uses_the_node_name() {
     require_fixture();
     let tc = TestCluster::new("getkc");
-    assert_ok(&tc.kind(&["create", "cluster", "--name", &tc.name, "--image", FIXTURE_IMAGE]));
+    assert_ok(&tc.kind(&[
+        "create",
+        "cluster",
+        "--name",
+        &tc.name,
+        "--image",
+        FIXTURE_IMAGE,
+    ]));
     let ext = tc.kind(&["get", "kubeconfig", "--name", &tc.name]);
     assert_ok(&ext);
     let text = stdout(&ext);
     assert!(text.ends_with("\n\n"), "{text:?}");
     assert!(text.contains("server: https://127.0.0.1:"), "{text}");
     let int = stdout(&tc.kind(&["get", "kubeconfig", "--name", &tc.name, "--internal"]));
-    assert!(int.contains(&format!("server: https://{}-control-plane:6443", tc.name)), "{int}");
+    assert!(
+        int.contains(&format!("server: https://{}-control-plane:6443", tc.name)),
+        "{int}"
+    );
 
     // export kubeconfig into a fresh file, checked by the real kubectl.
     let other = tc.dir.path().join("exported");
-    let exp = tc.kind(&["export", "kubeconfig", "--name", &tc.name, "--kubeconfig", other.to_str().unwrap()]);
+    let exp = tc.kind(&[
+        "export",
+        "kubeconfig",
+        "--name",
+        &tc.name,
+        "--kubeconfig",
+        other.to_str().unwrap(),
+    ]);
     assert_ok(&exp);
-    assert_eq!(stderr(&exp), format!("Set kubectl context to \"kind-{}\"\n", tc.name));
+    assert_eq!(
+        stderr(&exp),
+        format!("Set kubectl context to \"kind-{}\"\n", tc.name)
+    );
     let cur = kubectl(&other, &["config", "current-context"]);
     assert_eq!(stdout(&cur).trim(), format!("kind-{}", tc.name));
     assert_ok(&tc.kind(&["delete", "cluster", "--name", &tc.name]));
@@ -261,62 +394,146 @@ fn runc_mode_requests_upstreams_privileged_flags() {
     // HostConfig can be compared with what upstream kind's exact `docker run`
     // flags (spec §3.5) produce for the same node.
     let out = tc.kind_env(
-        &["create", "cluster", "--name", &tc.name, "--image", FIXTURE_IMAGE, "--retain"],
+        &[
+            "create",
+            "cluster",
+            "--name",
+            &tc.name,
+            "--image",
+            FIXTURE_IMAGE,
+            "--retain",
+        ],
         &[("KIND_EXPERIMENTAL_RUNTIME", "runc")],
     );
     let err = stderr(&out);
-    assert!(err.contains("KIND_EXPERIMENTAL_RUNTIME=runc"), "runc mode warns: {err}");
+    assert!(
+        err.contains("KIND_EXPERIMENTAL_RUNTIME=runc"),
+        "runc mode warns: {err}"
+    );
     let node = format!("{}-control-plane", tc.name);
     let ours = inspect(&node);
-    assert_eq!(ours["Config"]["Labels"]["dev.kind-sysbox.runtime-mode"], "runc");
+    assert_eq!(
+        ours["Config"]["Labels"]["dev.kind-sysbox.runtime-mode"],
+        "runc"
+    );
 
-    let port = ours["HostConfig"]["PortBindings"]["6443/tcp"][0]["HostPort"].as_str().unwrap().to_string();
+    let port = ours["HostConfig"]["PortBindings"]["6443/tcp"][0]["HostPort"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let reference = format!("{}-upstream-reference", tc.name);
     let cluster_label = format!("io.x-k8s.kind.cluster={}", tc.name);
     let publish = format!("--publish=127.0.0.1:{port}:6443/TCP");
     // Upstream's flags, verbatim, minus --detach (docker create only).
     docker(&[
-        "create", "--name", &reference, "--hostname", &node, "--label", "io.x-k8s.kind.role=control-plane",
-        "--privileged", "--security-opt", "seccomp=unconfined", "--security-opt", "apparmor=unconfined",
-        "--tmpfs", "/tmp", "--tmpfs", "/run", "--volume", "/var", "--volume", "/lib/modules:/lib/modules:ro",
-        "-e", "KIND_EXPERIMENTAL_CONTAINERD_SNAPSHOTTER", "--tty", "--label", &cluster_label, "--net", "kind",
-        "--restart=on-failure:1", "--init=false", "--cgroupns=private", &publish,
-        "-e", "KUBECONFIG=/etc/kubernetes/admin.conf", FIXTURE_IMAGE,
+        "create",
+        "--name",
+        &reference,
+        "--hostname",
+        &node,
+        "--label",
+        "io.x-k8s.kind.role=control-plane",
+        "--privileged",
+        "--security-opt",
+        "seccomp=unconfined",
+        "--security-opt",
+        "apparmor=unconfined",
+        "--tmpfs",
+        "/tmp",
+        "--tmpfs",
+        "/run",
+        "--volume",
+        "/var",
+        "--volume",
+        "/lib/modules:/lib/modules:ro",
+        "-e",
+        "KIND_EXPERIMENTAL_CONTAINERD_SNAPSHOTTER",
+        "--tty",
+        "--label",
+        &cluster_label,
+        "--net",
+        "kind",
+        "--restart=on-failure:1",
+        "--init=false",
+        "--cgroupns=private",
+        &publish,
+        "-e",
+        "KUBECONFIG=/etc/kubernetes/admin.conf",
+        FIXTURE_IMAGE,
     ]);
     let upstream = inspect(&reference);
     let sorted = |v: &serde_json::Value| -> Vec<String> {
-        let mut items: Vec<String> =
-            v.as_array().cloned().unwrap_or_default().iter().map(|x| x.as_str().unwrap_or("").to_string()).collect();
+        let mut items: Vec<String> = v
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .map(|x| x.as_str().unwrap_or("").to_string())
+            .collect();
         items.sort();
         items
     };
-    for field in ["Privileged", "Tmpfs", "RestartPolicy", "CgroupnsMode", "Init", "PortBindings", "UsernsMode", "NetworkMode"] {
-        assert_eq!(ours["HostConfig"][field], upstream["HostConfig"][field], "HostConfig.{field}");
+    for field in [
+        "Privileged",
+        "Tmpfs",
+        "RestartPolicy",
+        "CgroupnsMode",
+        "Init",
+        "PortBindings",
+        "UsernsMode",
+        "NetworkMode",
+    ] {
+        assert_eq!(
+            ours["HostConfig"][field], upstream["HostConfig"][field],
+            "HostConfig.{field}"
+        );
     }
     // null and [] mean the same to Docker.
     for field in ["SecurityOpt", "Binds", "Devices"] {
-        assert_eq!(sorted(&ours["HostConfig"][field]), sorted(&upstream["HostConfig"][field]), "HostConfig.{field}");
+        assert_eq!(
+            sorted(&ours["HostConfig"][field]),
+            sorted(&upstream["HostConfig"][field]),
+            "HostConfig.{field}"
+        );
     }
     assert!(
-        ours["HostConfig"]["Runtime"] == upstream["HostConfig"]["Runtime"] || ours["HostConfig"]["Runtime"] == "runc",
+        ours["HostConfig"]["Runtime"] == upstream["HostConfig"]["Runtime"]
+            || ours["HostConfig"]["Runtime"] == "runc",
         "runtime {} vs {}",
         ours["HostConfig"]["Runtime"],
         upstream["HostConfig"]["Runtime"]
     );
     for field in ["Volumes", "Tty", "Hostname", "Image"] {
-        assert_eq!(ours["Config"][field], upstream["Config"][field], "Config.{field}");
+        assert_eq!(
+            ours["Config"][field], upstream["Config"][field],
+            "Config.{field}"
+        );
     }
-    assert_eq!(sorted(&ours["Config"]["Env"]), sorted(&upstream["Config"]["Env"]), "Config.Env");
+    assert_eq!(
+        sorted(&ours["Config"]["Env"]),
+        sorted(&upstream["Config"]["Env"]),
+        "Config.Env"
+    );
     let mut our_labels = ours["Config"]["Labels"].as_object().unwrap().clone();
     our_labels.remove("dev.kind-sysbox.runtime-mode");
-    assert_eq!(serde_json::Value::Object(our_labels), upstream["Config"]["Labels"], "labels");
+    assert_eq!(
+        serde_json::Value::Object(our_labels),
+        upstream["Config"]["Labels"],
+        "labels"
+    );
     // And the flags themselves, spelled out.
     let hc = &ours["HostConfig"];
     assert_eq!(hc["Privileged"], true);
     let secopts = sorted(&hc["SecurityOpt"]);
-    assert!(secopts.contains(&"seccomp=unconfined".into()) && secopts.contains(&"apparmor=unconfined".into()));
+    assert!(
+        secopts.contains(&"seccomp=unconfined".into())
+            && secopts.contains(&"apparmor=unconfined".into())
+    );
     assert!(sorted(&hc["Binds"]).contains(&"/lib/modules:/lib/modules:ro".into()));
-    assert!(ours["Config"]["Volumes"].as_object().unwrap().contains_key("/var"));
+    assert!(ours["Config"]["Volumes"]
+        .as_object()
+        .unwrap()
+        .contains_key("/var"));
 }
 
 #[test]
@@ -326,9 +543,16 @@ fn no_sysbox_runtime_fails_before_creating_anything() {
     // for an unknown KIND_EXPERIMENTAL_RUNTIME value, which is refused at
     // the same point.
     let tc = TestCluster::new("badrt");
-    let out = tc.kind_env(&["create", "cluster", "--name", &tc.name], &[("KIND_EXPERIMENTAL_RUNTIME", "crun")]);
+    let out = tc.kind_env(
+        &["create", "cluster", "--name", &tc.name],
+        &[("KIND_EXPERIMENTAL_RUNTIME", "crun")],
+    );
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("KIND_EXPERIMENTAL_RUNTIME"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("KIND_EXPERIMENTAL_RUNTIME"),
+        "{}",
+        stderr(&out)
+    );
     assert!(tc.containers().is_empty());
 }
 
@@ -341,7 +565,12 @@ fn ipvs_is_refused_under_sysbox_before_anything_is_created() {
     );
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
-    assert!(err.contains("ERROR: failed to create cluster: ") && err.contains("Sysbox") && err.contains("IPVS"), "{err}");
+    assert!(
+        err.contains("ERROR: failed to create cluster: ")
+            && err.contains("Sysbox")
+            && err.contains("IPVS"),
+        "{err}"
+    );
     assert!(!err.contains("Creating cluster"), "{err}");
     assert!(tc.containers().is_empty());
 }

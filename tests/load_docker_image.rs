@@ -19,8 +19,15 @@ fn import_count(nodes: &[String]) -> usize {
 fn missing_image_fails_before_looking_at_any_cluster() {
     let img = TestImage::tiny(&format!("{}:v1", unique("kind-load-test/present")));
     let missing = format!("{}:nope", unique("kind-load-test/missing"));
-    let (result, logged) = load_images("no-such-cluster-kind-load", &[&img.name, &missing, &img.name], &[]);
-    assert_eq!(result, Err(format!("image: \"{missing}\" not present locally")));
+    let (result, logged) = load_images(
+        "no-such-cluster-kind-load",
+        &[&img.name, &missing, &img.name],
+        &[],
+    );
+    assert_eq!(
+        result,
+        Err(format!("image: \"{missing}\" not present locally"))
+    );
     assert_eq!(logged, "");
 }
 
@@ -28,7 +35,10 @@ fn missing_image_fails_before_looking_at_any_cluster() {
 fn unknown_cluster_has_no_nodes() {
     let img = TestImage::tiny(&format!("{}:v1", unique("kind-load-test/present")));
     let (result, _) = load_images("no-such-cluster-kind-load", &[&img.name], &[]);
-    assert_eq!(result, Err("no nodes found for cluster \"no-such-cluster-kind-load\"".to_string()));
+    assert_eq!(
+        result,
+        Err("no nodes found for cluster \"no-such-cluster-kind-load\"".to_string())
+    );
 }
 
 #[test]
@@ -36,14 +46,34 @@ fn docker_image_into_a_three_node_cluster() {
     require_fixture();
     let tc = TestCluster::new("load-img");
     let cfg = tc.write("cluster.yaml", THREE_NODES);
-    assert_ok(&tc.kind(&["create", "cluster", "--name", &tc.name, "--image", FIXTURE_IMAGE, "--config", cfg.to_str().unwrap()]));
+    assert_ok(&tc.kind(&[
+        "create",
+        "cluster",
+        "--name",
+        &tc.name,
+        "--image",
+        FIXTURE_IMAGE,
+        "--config",
+        cfg.to_str().unwrap(),
+    ]));
     let cp = format!("{}-control-plane", tc.name);
     let w1 = format!("{}-worker", tc.name);
     let w2 = format!("{}-worker2", tc.name);
     let all = vec![cp.clone(), w1.clone(), w2.clone()];
     let platform = host_platform_flag();
     let import_argv = |flag: &str| -> Vec<String> {
-        ["--namespace=k8s.io", "images", "import", flag, "--digests", "--snapshotter=overlayfs", "-"].iter().map(|s| s.to_string()).collect()
+        [
+            "--namespace=k8s.io",
+            "images",
+            "import",
+            flag,
+            "--digests",
+            "--snapshotter=overlayfs",
+            "-",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
     };
 
     let a = TestImage::tiny(&format!("{}:v1", unique("kind-load-test/a")));
@@ -61,7 +91,13 @@ fn docker_image_into_a_three_node_cluster() {
     // --nodes restricts to the named node.
     let (r, logged) = load_images(&tc.name, &[&a.name], &[&w1]);
     assert_eq!(r, Ok(()), "{logged}");
-    assert_eq!(logged, format!("Image: \"{}\" with ID \"{a_id}\" not yet present on node \"{w1}\", loading...\n", a.name));
+    assert_eq!(
+        logged,
+        format!(
+            "Image: \"{}\" with ID \"{a_id}\" not yet present on node \"{w1}\", loading...\n",
+            a.name
+        )
+    );
     let w1_imports = imports(&w1);
     assert_eq!(w1_imports.len(), 1);
     assert_eq!(w1_imports[0].0, import_argv(&platform));
@@ -78,7 +114,13 @@ fn docker_image_into_a_three_node_cluster() {
     let b_nodes: Vec<String> = logged
         .lines()
         .filter(|l| l.starts_with(&format!("Image: \"{}\"", b.name)))
-        .map(|l| l.split("on node \"").nth(1).unwrap().trim_end_matches("\", loading...").to_string())
+        .map(|l| {
+            l.split("on node \"")
+                .nth(1)
+                .unwrap()
+                .trim_end_matches("\", loading...")
+                .to_string()
+        })
         .collect();
     let mut sorted = b_nodes.clone();
     sorted.sort();
@@ -86,20 +128,41 @@ fn docker_image_into_a_three_node_cluster() {
     for line in logged.lines() {
         assert!(line.ends_with("loading..."), "unexpected line {line:?}");
     }
-    assert_eq!(logged.lines().filter(|l| l.starts_with(&format!("Image: \"{}\"", a.name))).count(), 2, "{logged}");
+    assert_eq!(
+        logged
+            .lines()
+            .filter(|l| l.starts_with(&format!("Image: \"{}\"", a.name)))
+            .count(),
+        2,
+        "{logged}"
+    );
     // w1 already had A: only B is logged for it.
-    assert!(!logged.contains(&format!("Image: \"{}\" with ID \"{a_id}\" not yet present on node \"{w1}\"", a.name)), "{logged}");
+    assert!(
+        !logged.contains(&format!(
+            "Image: \"{}\" with ID \"{a_id}\" not yet present on node \"{w1}\"",
+            a.name
+        )),
+        "{logged}"
+    );
     let saved_len = docker_save(&[&a.name, &b.name]).len() as u64;
     let mut received = std::collections::BTreeSet::new();
     for node in &all {
         let last = imports(node).pop().expect("an import");
         assert_eq!(last.0, import_argv(&platform), "{node}");
         received.insert(last.1.clone());
-        assert_eq!(import_bytes(node), saved_len, "{node} received another length than `docker save`");
+        assert_eq!(
+            import_bytes(node),
+            saved_len,
+            "{node} received another length than `docker save`"
+        );
         assert_eq!(node_image_id(node, &a.name), Some(a_id.clone()), "{node}");
         assert_eq!(node_image_id(node, &b.name), Some(b_id.clone()), "{node}");
     }
-    assert_eq!(received.len(), 1, "every node received the same bytes: {received:?}");
+    assert_eq!(
+        received.len(),
+        1,
+        "every node received the same bytes: {received:?}"
+    );
     assert_eq!(imports(&w1).len(), 2);
 
     // A second load skips every node: no new import.
@@ -127,7 +190,12 @@ fn docker_image_into_a_three_node_cluster() {
             logged.contains(&format!("Image with ID: {a_id} already present on the node {node} but is missing the tag {normalised}. re-tagging...\n")),
             "{logged}"
         );
-        assert_eq!(calls_starting(node, "ctr --namespace=k8s.io images tag --force"), vec![format!("ctr --namespace=k8s.io images tag --force {a_id} {normalised}")]);
+        assert_eq!(
+            calls_starting(node, "ctr --namespace=k8s.io images tag --force"),
+            vec![format!(
+                "ctr --namespace=k8s.io images tag --force {a_id} {normalised}"
+            )]
+        );
         assert_eq!(node_image_id(node, &alias), Some(a_id.clone()));
     }
     assert!(!logged.contains("found to be already present"), "{logged}");
@@ -155,15 +223,25 @@ fn docker_image_into_a_three_node_cluster() {
 
     // An image for another platform: the platform-only import finds nothing,
     // that node is streamed again importing all platforms (upstream's way).
-    let other_arch = if platform.ends_with("arm64") { "amd64" } else { "arm64" };
-    let d = TestImage::for_arch(&format!("{}:v1", unique("kind-load-test/foreign")), other_arch);
+    let other_arch = if platform.ends_with("arm64") {
+        "amd64"
+    } else {
+        "arm64"
+    };
+    let d = TestImage::for_arch(
+        &format!("{}:v1", unique("kind-load-test/foreign")),
+        other_arch,
+    );
     let (r, logged) = load_images(&tc.name, &[&d.name], &[&cp]);
     assert_eq!(r, Ok(()), "{logged}");
     let d_save = sha256_hex(&docker_save(&[&d.name]));
     let tail: Vec<_> = imports(&cp).into_iter().rev().take(2).collect();
     assert_eq!(tail[1].0, import_argv(&platform));
     assert_eq!(tail[0].0, import_argv("--all-platforms"));
-    assert_eq!((tail[1].1.as_str(), tail[0].1.as_str()), (d_save.as_str(), d_save.as_str()));
+    assert_eq!(
+        (tail[1].1.as_str(), tail[0].1.as_str()),
+        (d_save.as_str(), d_save.as_str())
+    );
     assert_eq!(node_image_id(&cp, &d.name), Some(d.id()));
 }
 
@@ -172,7 +250,9 @@ struct TagGuard(String);
 
 impl Drop for TagGuard {
     fn drop(&mut self) {
-        let _ = std::process::Command::new("docker").args(["rmi", &self.0]).output();
+        let _ = std::process::Command::new("docker")
+            .args(["rmi", &self.0])
+            .output();
     }
 }
 

@@ -14,14 +14,32 @@ const ADVICE: &str = "It is suggested that you save multiple images into a commo
 #[test]
 fn every_archive_is_stat_ed_before_anything_else() {
     let dir = tempfile::tempdir().unwrap();
-    let present = write_file(dir.path(), "present.tar", &docker_save_archive("kind-load-test/x:1", "amd64", b"x"));
+    let present = write_file(
+        dir.path(),
+        "present.tar",
+        &docker_save_archive("kind-load-test/x:1", "amd64", b"x"),
+    );
     let missing = dir.path().join("missing.tar");
     // The cluster does not exist either: the stat error comes first.
-    let (r, logged) = load_archives("no-such-cluster-kind-load", &[present.clone(), missing.clone()], &[], 0);
-    assert_eq!(r, Err(format!("stat {}: no such file or directory", missing.display())));
+    let (r, logged) = load_archives(
+        "no-such-cluster-kind-load",
+        &[present.clone(), missing.clone()],
+        &[],
+        0,
+    );
+    assert_eq!(
+        r,
+        Err(format!(
+            "stat {}: no such file or directory",
+            missing.display()
+        ))
+    );
     assert_eq!(logged, ADVICE);
     let (r, logged) = load_archives("no-such-cluster-kind-load", &[present], &[], 0);
-    assert_eq!(r, Err("no nodes found for cluster \"no-such-cluster-kind-load\"".to_string()));
+    assert_eq!(
+        r,
+        Err("no nodes found for cluster \"no-such-cluster-kind-load\"".to_string())
+    );
     assert_eq!(logged, "");
     let relative = std::path::PathBuf::from("x.tar");
     let (r, _) = load_archives("no-such-cluster-kind-load", &[relative], &[], 0);
@@ -33,7 +51,16 @@ fn image_archives_into_a_two_node_cluster() {
     require_fixture();
     let tc = TestCluster::new("load-arc");
     let cfg = tc.write("cluster.yaml", TWO_NODES);
-    assert_ok(&tc.kind(&["create", "cluster", "--name", &tc.name, "--image", FIXTURE_IMAGE, "--config", cfg.to_str().unwrap()]));
+    assert_ok(&tc.kind(&[
+        "create",
+        "cluster",
+        "--name",
+        &tc.name,
+        "--image",
+        FIXTURE_IMAGE,
+        "--config",
+        cfg.to_str().unwrap(),
+    ]));
     let cp = format!("{}-control-plane", tc.name);
     let w = format!("{}-worker", tc.name);
     let platform = host_platform_flag();
@@ -48,8 +75,19 @@ fn image_archives_into_a_two_node_cluster() {
     // Errors load nothing.
     let (r, _) = load_archives(&tc.name, std::slice::from_ref(&a_tar), &[&w, "bogus"], 0);
     assert_eq!(r, Err("unknown node: bogus".to_string()));
-    let (r, logged) = load_archives(&tc.name, &[a_tar.clone(), dir.path().join("nope.tar")], &[], 0);
-    assert_eq!(r, Err(format!("stat {}: no such file or directory", dir.path().join("nope.tar").display())));
+    let (r, logged) = load_archives(
+        &tc.name,
+        &[a_tar.clone(), dir.path().join("nope.tar")],
+        &[],
+        0,
+    );
+    assert_eq!(
+        r,
+        Err(format!(
+            "stat {}: no such file or directory",
+            dir.path().join("nope.tar").display()
+        ))
+    );
     assert_eq!(logged, ADVICE);
     assert_eq!(imports(&cp).len() + imports(&w).len(), 0);
 
@@ -57,19 +95,42 @@ fn image_archives_into_a_two_node_cluster() {
     let (r, logged) = load_archives(&tc.name, std::slice::from_ref(&a_tar), &[], 2);
     assert_eq!(r, Ok(()), "{logged}");
     for node in [&cp, &w] {
-        assert!(logged.contains(&format!("DEBUG: Loading Docker Image from archive {} to node {node}\n", a_tar.display())), "{logged}");
+        assert!(
+            logged.contains(&format!(
+                "DEBUG: Loading Docker Image from archive {} to node {node}\n",
+                a_tar.display()
+            )),
+            "{logged}"
+        );
         let got = imports(node);
         assert_eq!(got.len(), 1, "{node}");
-        assert_eq!(got[0].0.join(" "), format!("--namespace=k8s.io images import {platform} --digests --snapshotter=overlayfs -"));
+        assert_eq!(
+            got[0].0.join(" "),
+            format!(
+                "--namespace=k8s.io images import {platform} --digests --snapshotter=overlayfs -"
+            )
+        );
         assert_eq!(got[0].1, sha256_hex(&a_bytes), "{node}");
         assert_eq!(node_image_id(node, &a.name), Some(a.id()));
     }
 
     // Several archives (one for another platform), restricted to the worker:
     // the advice, then the archives in order, each fully before the next.
-    let other_arch = if host_arch == "arm64" { "amd64" } else { "arm64" };
-    let b_bytes = docker_save_archive("kind-load-test/arc-b:v1", &host_arch, unique("b").as_bytes());
-    let c_bytes = docker_save_archive("kind-load-test/arc-c:v1", other_arch, unique("c").as_bytes());
+    let other_arch = if host_arch == "arm64" {
+        "amd64"
+    } else {
+        "arm64"
+    };
+    let b_bytes = docker_save_archive(
+        "kind-load-test/arc-b:v1",
+        &host_arch,
+        unique("b").as_bytes(),
+    );
+    let c_bytes = docker_save_archive(
+        "kind-load-test/arc-c:v1",
+        other_arch,
+        unique("c").as_bytes(),
+    );
     let b_tar = write_file(dir.path(), "b.tar", &b_bytes);
     let c_tar = write_file(dir.path(), "c.tar", &c_bytes);
     let (r, logged) = load_archives(&tc.name, &[b_tar, c_tar], &[&w], 0);
@@ -80,8 +141,14 @@ fn image_archives_into_a_two_node_cluster() {
     assert_eq!(got[1].1, sha256_hex(&b_bytes));
     // The foreign archive: platform-only import filtered everything out,
     // then all platforms.
-    assert_eq!((got[2].1.as_str(), got[2].0[3].as_str()), (sha256_hex(&c_bytes).as_str(), platform.as_str()));
-    assert_eq!((got[3].1.as_str(), got[3].0[3].as_str()), (sha256_hex(&c_bytes).as_str(), "--all-platforms"));
+    assert_eq!(
+        (got[2].1.as_str(), got[2].0[3].as_str()),
+        (sha256_hex(&c_bytes).as_str(), platform.as_str())
+    );
+    assert_eq!(
+        (got[3].1.as_str(), got[3].0[3].as_str()),
+        (sha256_hex(&c_bytes).as_str(), "--all-platforms")
+    );
     assert!(got[1].2 < got[2].2 && got[2].2 < got[3].2);
     assert!(node_image_id(&w, "kind-load-test/arc-b:v1").is_some());
     assert!(node_image_id(&w, "kind-load-test/arc-c:v1").is_some());
@@ -89,7 +156,11 @@ fn image_archives_into_a_two_node_cluster() {
 
     // A failing node: named in the error, the other node still loads.
     docker(&["exec", &cp, "touch", "/kind-fixture/fail/ctr-import"]);
-    let d_bytes = docker_save_archive("kind-load-test/arc-d:v1", &host_arch, unique("d").as_bytes());
+    let d_bytes = docker_save_archive(
+        "kind-load-test/arc-d:v1",
+        &host_arch,
+        unique("d").as_bytes(),
+    );
     let d_tar = write_file(dir.path(), "d.tar", &d_bytes);
     let (r, _) = load_archives(&tc.name, &[d_tar], &[], 0);
     assert_eq!(

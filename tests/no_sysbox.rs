@@ -20,7 +20,10 @@ struct PrivateDockerd {
 
 impl PrivateDockerd {
     fn start() -> PrivateDockerd {
-        let dir = tempfile::Builder::new().prefix("kind-nosysbox-").tempdir().unwrap();
+        let dir = tempfile::Builder::new()
+            .prefix("kind-nosysbox-")
+            .tempdir()
+            .unwrap();
         let cfg = dir.path().join("daemon.json");
         std::fs::write(&cfg, "{}").unwrap();
         let log = std::fs::File::create(dir.path().join("dockerd.log")).unwrap();
@@ -44,8 +47,18 @@ impl PrivateDockerd {
             .expect("start a private dockerd");
         let d = PrivateDockerd { child, dir };
         let deadline = Instant::now() + Duration::from_secs(30);
-        while Command::new("docker").env("DOCKER_HOST", d.host()).arg("info").output().map(|o| !o.status.success()).unwrap_or(true) {
-            assert!(Instant::now() < deadline, "private dockerd did not start: {}", std::fs::read_to_string(p("dockerd.log")).unwrap_or_default());
+        while Command::new("docker")
+            .env("DOCKER_HOST", d.host())
+            .arg("info")
+            .output()
+            .map(|o| !o.status.success())
+            .unwrap_or(true)
+        {
+            assert!(
+                Instant::now() < deadline,
+                "private dockerd did not start: {}",
+                std::fs::read_to_string(p("dockerd.log")).unwrap_or_default()
+            );
             std::thread::sleep(Duration::from_millis(200));
         }
         d
@@ -60,14 +73,20 @@ impl PrivateDockerd {
     }
 
     fn docker(&self, args: &[&str]) -> String {
-        let out = Command::new("docker").env("DOCKER_HOST", self.host()).args(args).output().unwrap();
+        let out = Command::new("docker")
+            .env("DOCKER_HOST", self.host())
+            .args(args)
+            .output()
+            .unwrap();
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 }
 
 impl Drop for PrivateDockerd {
     fn drop(&mut self) {
-        let _ = Command::new("kill").arg(self.child.id().to_string()).status();
+        let _ = Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status();
         let _ = self.child.wait();
     }
 }
@@ -78,14 +97,31 @@ fn without_a_sysbox_runtime_create_refuses_before_creating_anything() {
     let dir = tempfile::tempdir().unwrap();
     let kubeconfig = dir.path().join("kc");
     let host = d.host();
-    let out = kind_cmd(&["create", "cluster", "--name", "nosysbox"], &[("DOCKER_HOST", &host)], &kubeconfig, None);
+    let out = kind_cmd(
+        &["create", "cluster", "--name", "nosysbox"],
+        &[("DOCKER_HOST", &host)],
+        &kubeconfig,
+        None,
+    );
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
-    assert!(err.starts_with("ERROR: failed to create cluster: Sysbox is not registered with Docker"), "{err}");
-    for needle in ["Install Sysbox >= 0.7.0", "KIND_EXPERIMENTAL_RUNTIME=runc", "exactly like upstream kind"] {
+    assert!(
+        err.starts_with("ERROR: failed to create cluster: Sysbox is not registered with Docker"),
+        "{err}"
+    );
+    for needle in [
+        "Install Sysbox >= 0.7.0",
+        "KIND_EXPERIMENTAL_RUNTIME=runc",
+        "exactly like upstream kind",
+    ] {
         assert!(err.contains(needle), "missing {needle:?}: {err}");
     }
     assert_eq!(d.docker(&["ps", "-aq"]), "", "no container");
-    assert!(!d.docker(&["network", "ls", "--format", "{{.Name}}"]).lines().any(|n| n == "kind"), "no network");
+    assert!(
+        !d.docker(&["network", "ls", "--format", "{{.Name}}"])
+            .lines()
+            .any(|n| n == "kind"),
+        "no network"
+    );
     assert!(!kubeconfig.exists(), "no kubeconfig");
 }

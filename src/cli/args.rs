@@ -15,7 +15,13 @@ use clap::{Args, Parser, Subcommand};
 )]
 pub struct Cli {
     /// info log verbosity, higher value produces more output
-    #[arg(short = 'v', long = "verbosity", global = true, default_value_t = 0, value_name = "int32")]
+    #[arg(
+        short = 'v',
+        long = "verbosity",
+        global = true,
+        default_value_t = 0,
+        value_name = "int32"
+    )]
     pub verbosity: i32,
     /// silence all stderr output
     #[arg(short = 'q', long = "quiet", global = true)]
@@ -96,7 +102,11 @@ pub struct BuildNodeImage {
     #[arg(long = "preload", value_name = "strings", value_delimiter = ',')]
     pub preload: Vec<String>,
     /// image archives to preload into the node image's containerd (repeatable, comma separated)
-    #[arg(long = "preload-archive", value_name = "strings", value_delimiter = ',')]
+    #[arg(
+        long = "preload-archive",
+        value_name = "strings",
+        value_delimiter = ','
+    )]
     pub preload_archive: Vec<PathBuf>,
     /// Kubernetes source to build from: not supported (build with upstream kind and pass --base-image)
     #[arg(hide = true)]
@@ -242,7 +252,11 @@ pub fn parse_go_duration(s: &str) -> Result<Duration, String> {
         // Negative waits mean "don't wait"; Go parses them, kind never waits.
         rest = r;
         let d = parse_go_duration(rest).map_err(|_| err())?;
-        return if d.is_zero() { Ok(d) } else { Ok(Duration::ZERO) };
+        return if d.is_zero() {
+            Ok(d)
+        } else {
+            Ok(Duration::ZERO)
+        };
     }
     if rest == "0" {
         return Ok(Duration::ZERO);
@@ -252,13 +266,17 @@ pub fn parse_go_duration(s: &str) -> Result<Duration, String> {
     }
     let mut total = 0f64;
     while !rest.is_empty() {
-        let num_len = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
+        let num_len = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
         if num_len == 0 {
             return Err(err());
         }
         let value: f64 = rest[..num_len].parse().map_err(|_| err())?;
         rest = &rest[num_len..];
-        let unit_len = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
         let unit = &rest[..unit_len];
         rest = &rest[unit_len..];
         let nanos = match unit {
@@ -284,14 +302,32 @@ mod tests {
     fn go_durations() {
         assert_eq!(parse_go_duration("0").unwrap(), Duration::ZERO);
         assert_eq!(parse_go_duration("0s").unwrap(), Duration::ZERO);
-        assert_eq!(parse_go_duration("500ms").unwrap(), Duration::from_millis(500));
+        assert_eq!(
+            parse_go_duration("500ms").unwrap(),
+            Duration::from_millis(500)
+        );
         assert_eq!(parse_go_duration("90s").unwrap(), Duration::from_secs(90));
         assert_eq!(parse_go_duration("1m30s").unwrap(), Duration::from_secs(90));
         assert_eq!(parse_go_duration("2h").unwrap(), Duration::from_secs(7200));
-        assert_eq!(parse_go_duration("1.5s").unwrap(), Duration::from_millis(1500));
-        assert_eq!(parse_go_duration("5").unwrap_err(), "time: missing unit in duration \"5\"");
-        assert_eq!(parse_go_duration("5x").unwrap_err(), "time: unknown unit \"x\" in duration \"5x\"");
-        assert_eq!(parse_go_duration("").unwrap_err(), "time: invalid duration \"\"");
-        assert_eq!(parse_go_duration("s").unwrap_err(), "time: invalid duration \"s\"");
+        assert_eq!(
+            parse_go_duration("1.5s").unwrap(),
+            Duration::from_millis(1500)
+        );
+        assert_eq!(
+            parse_go_duration("5").unwrap_err(),
+            "time: missing unit in duration \"5\""
+        );
+        assert_eq!(
+            parse_go_duration("5x").unwrap_err(),
+            "time: unknown unit \"x\" in duration \"5x\""
+        );
+        assert_eq!(
+            parse_go_duration("").unwrap_err(),
+            "time: invalid duration \"\""
+        );
+        assert_eq!(
+            parse_go_duration("s").unwrap_err(),
+            "time: invalid duration \"s\""
+        );
     }
 }

@@ -4,26 +4,39 @@ use std::path::Path;
 
 use anyhow::Context as _;
 
-use super::args::{BuildCommand, Cli, Command, CreateCommand, DeleteCommand, ExportCommand, GetCommand, LoadCommand};
+use super::args::{
+    BuildCommand, Cli, Command, CreateCommand, DeleteCommand, ExportCommand, GetCommand,
+    LoadCommand,
+};
 use super::{help_for, suggestions, Failure, KIND_COMPAT_VERSION};
 use crate::cluster::{self, CreateOptions};
 use crate::kubeconfig;
 use crate::log::Logger;
 use crate::provider::Docker;
 
-const TOP_LEVEL: [&str; 8] = ["build", "create", "delete", "export", "get", "help", "load", "version"];
+const TOP_LEVEL: [&str; 8] = [
+    "build", "create", "delete", "export", "get", "help", "load", "version",
+];
 
 /// `--name` when given, else KIND_CLUSTER_NAME when non-empty, else `default`.
 pub fn resolve_name(flag: Option<String>, env: Option<String>, default: &str) -> String {
-    flag.or_else(|| env.filter(|v| !v.is_empty())).unwrap_or_else(|| default.to_string())
+    flag.or_else(|| env.filter(|v| !v.is_empty()))
+        .unwrap_or_else(|| default.to_string())
 }
 
 fn name_from(flag: Option<String>) -> String {
-    resolve_name(flag, std::env::var("KIND_CLUSTER_NAME").ok(), crate::config::DEFAULT_CLUSTER_NAME)
+    resolve_name(
+        flag,
+        std::env::var("KIND_CLUSTER_NAME").ok(),
+        crate::config::DEFAULT_CLUSTER_NAME,
+    )
 }
 
 fn subcommand_required(group: &str) -> Failure {
-    Failure::HelpThen(help_for(&[group]), anyhow::anyhow!("Subcommand is required"))
+    Failure::HelpThen(
+        help_for(&[group]),
+        anyhow::anyhow!("Subcommand is required"),
+    )
 }
 
 pub async fn dispatch(cli: Cli, log: &Logger) -> Result<(), Failure> {
@@ -58,27 +71,53 @@ pub async fn dispatch(cli: Cli, log: &Logger) -> Result<(), Failure> {
             Err(Failure::Error(anyhow::anyhow!(msg)))
         }
         Command::Build { command } => match command {
-            Some(BuildCommand::NodeImage(flags)) => build_node_image(flags, log).await.map_err(Failure::Error),
+            Some(BuildCommand::NodeImage(flags)) => {
+                build_node_image(flags, log).await.map_err(Failure::Error)
+            }
             _ => Err(subcommand_required("build")),
         },
         Command::Load { command } => match command {
-            Some(LoadCommand::DockerImage { name, nodes, images }) => {
+            Some(LoadCommand::DockerImage {
+                name,
+                nodes,
+                images,
+            }) => {
                 if images.is_empty() {
-                    return Err(Failure::Error(anyhow::anyhow!("a list of image names is required")));
+                    return Err(Failure::Error(anyhow::anyhow!(
+                        "a list of image names is required"
+                    )));
                 }
                 let docker = Docker::connect().await?;
-                crate::images::load::load_docker_images(&docker, &name_from(name), &images, &nodes, log)
-                    .await
-                    .map_err(Failure::Error)
+                crate::images::load::load_docker_images(
+                    &docker,
+                    &name_from(name),
+                    &images,
+                    &nodes,
+                    log,
+                )
+                .await
+                .map_err(Failure::Error)
             }
-            Some(LoadCommand::ImageArchive { name, nodes, archives }) => {
+            Some(LoadCommand::ImageArchive {
+                name,
+                nodes,
+                archives,
+            }) => {
                 if archives.is_empty() {
-                    return Err(Failure::Error(anyhow::anyhow!("name of image archive is required")));
+                    return Err(Failure::Error(anyhow::anyhow!(
+                        "name of image archive is required"
+                    )));
                 }
                 let docker = Docker::connect().await?;
-                crate::images::load::load_image_archives(&docker, &name_from(name), &archives, &nodes, log)
-                    .await
-                    .map_err(Failure::Error)
+                crate::images::load::load_image_archives(
+                    &docker,
+                    &name_from(name),
+                    &archives,
+                    &nodes,
+                    log,
+                )
+                .await
+                .map_err(Failure::Error)
             }
             // `load` takes no arguments of its own, so cobra reports the word.
             Some(LoadCommand::Unknown(args)) => Err(Failure::Error(anyhow::anyhow!(
@@ -97,24 +136,35 @@ pub async fn dispatch(cli: Cli, log: &Logger) -> Result<(), Failure> {
                     wait: flags.wait,
                     kubeconfig: flags.kubeconfig,
                 };
-                cluster::create(&opts, log).await.context("failed to create cluster").map_err(Failure::Error)
+                cluster::create(&opts, log)
+                    .await
+                    .context("failed to create cluster")
+                    .map_err(Failure::Error)
             }
             _ => Err(subcommand_required("create")),
         },
         Command::Delete { command } => match command {
             Some(DeleteCommand::Cluster { name, kubeconfig }) => {
                 let name = name_from(name);
-                delete_cluster(&name, kubeconfig.as_deref(), log).await.map_err(Failure::Error)
+                delete_cluster(&name, kubeconfig.as_deref(), log)
+                    .await
+                    .map_err(Failure::Error)
             }
-            Some(DeleteCommand::Clusters { all, kubeconfig, names }) => {
-                delete_clusters(all, names, kubeconfig.as_deref(), log).await.map_err(Failure::Error)
-            }
+            Some(DeleteCommand::Clusters {
+                all,
+                kubeconfig,
+                names,
+            }) => delete_clusters(all, names, kubeconfig.as_deref(), log)
+                .await
+                .map_err(Failure::Error),
             _ => Err(subcommand_required("delete")),
         },
         Command::Get { command } => match command {
             Some(GetCommand::Clusters) => get_clusters(log).await.map_err(Failure::Error),
             Some(GetCommand::Nodes { name, all_clusters }) => {
-                get_nodes(&name_from(name), all_clusters, log).await.map_err(Failure::Error)
+                get_nodes(&name_from(name), all_clusters, log)
+                    .await
+                    .map_err(Failure::Error)
             }
             Some(GetCommand::Kubeconfig { name, internal }) => {
                 let docker = Docker::connect().await?;
@@ -126,7 +176,11 @@ pub async fn dispatch(cli: Cli, log: &Logger) -> Result<(), Failure> {
             _ => Err(subcommand_required("get")),
         },
         Command::Export { command } => match command {
-            Some(ExportCommand::Kubeconfig { name, kubeconfig, internal }) => {
+            Some(ExportCommand::Kubeconfig {
+                name,
+                kubeconfig,
+                internal,
+            }) => {
                 let name = name_from(name);
                 let docker = Docker::connect().await?;
                 let text = cluster::kubeconfig_for(&docker, &name, internal).await?;
@@ -134,7 +188,10 @@ pub async fn dispatch(cli: Cli, log: &Logger) -> Result<(), Failure> {
                 tokio::task::spawn_blocking(move || kubeconfig::export(&text, explicit.as_deref()))
                     .await
                     .context("kubeconfig export task failed")??;
-                log.info(&format!("Set kubectl context to {:?}", kubeconfig::key(&name)));
+                log.info(&format!(
+                    "Set kubectl context to {:?}",
+                    kubeconfig::key(&name)
+                ));
                 Ok(())
             }
             _ => Err(subcommand_required("export")),
@@ -164,7 +221,10 @@ pub fn version_line() -> String {
 
 async fn build_node_image(flags: super::args::BuildNodeImage, log: &Logger) -> anyhow::Result<()> {
     let result = async {
-        crate::images::build::check_build_source(flags.build_type.as_deref(), flags.kubernetes_source.as_deref())?;
+        crate::images::build::check_build_source(
+            flags.build_type.as_deref(),
+            flags.kubernetes_source.as_deref(),
+        )?;
         if let Some(arch) = &flags.arch {
             let host = host_arch();
             if arch != host {
@@ -191,13 +251,21 @@ async fn delete_cluster(name: &str, kubeconfig: Option<&Path>, log: &Logger) -> 
         .with_context(|| format!("failed to delete cluster {name:?}"))
 }
 
-async fn delete_clusters(all: bool, names: Vec<String>, kubeconfig: Option<&Path>, log: &Logger) -> anyhow::Result<()> {
+async fn delete_clusters(
+    all: bool,
+    names: Vec<String>,
+    kubeconfig: Option<&Path>,
+    log: &Logger,
+) -> anyhow::Result<()> {
     if !all && names.is_empty() {
         anyhow::bail!("no cluster names provided");
     }
     let docker = Docker::connect().await?;
     let names = if all {
-        docker.list_clusters().await.context("failed listing clusters for delete")?
+        docker
+            .list_clusters()
+            .await
+            .context("failed listing clusters for delete")?
     } else {
         names
     };
@@ -208,13 +276,19 @@ async fn delete_clusters(all: bool, names: Vec<String>, kubeconfig: Option<&Path
             Err(e) => log.info(&format!("failed to delete cluster {name:?}: {e:#}")),
         }
     }
-    log.info(&format!("Deleted clusters: {}", cluster::delete::go_quote_list(&deleted)));
+    log.info(&format!(
+        "Deleted clusters: {}",
+        cluster::delete::go_quote_list(&deleted)
+    ));
     Ok(())
 }
 
 async fn get_clusters(log: &Logger) -> anyhow::Result<()> {
     let docker = Docker::connect().await?;
-    let clusters = docker.list_clusters().await.context("failed to list clusters")?;
+    let clusters = docker
+        .list_clusters()
+        .await
+        .context("failed to list clusters")?;
     if clusters.is_empty() {
         log.info("No kind clusters found.");
     }
@@ -227,13 +301,20 @@ async fn get_clusters(log: &Logger) -> anyhow::Result<()> {
 async fn get_nodes(name: &str, all_clusters: bool, log: &Logger) -> anyhow::Result<()> {
     let docker = Docker::connect().await?;
     let clusters = if all_clusters {
-        docker.list_clusters().await.context("failed to list clusters")?
+        docker
+            .list_clusters()
+            .await
+            .context("failed to list clusters")?
     } else {
         vec![name.to_string()]
     };
     let mut printed = false;
     for c in clusters {
-        for node in docker.list_nodes(&c).await.context("failed to list nodes")? {
+        for node in docker
+            .list_nodes(&c)
+            .await
+            .context("failed to list nodes")?
+        {
             println!("{}", node.name);
             printed = true;
         }
@@ -254,7 +335,10 @@ mod tests {
 
     #[test]
     fn name_precedence_is_flag_then_env_then_default() {
-        assert_eq!(resolve_name(Some("a".into()), Some("b".into()), "kind"), "a");
+        assert_eq!(
+            resolve_name(Some("a".into()), Some("b".into()), "kind"),
+            "a"
+        );
         assert_eq!(resolve_name(None, Some("b".into()), "kind"), "b");
         assert_eq!(resolve_name(None, Some(String::new()), "kind"), "kind");
         assert_eq!(resolve_name(None, None, ""), "");

@@ -34,19 +34,27 @@ impl From<anyhow::Error> for Failure {
 /// `-q`/`--quiet` anywhere in argv, found before parsing so that even
 /// parse errors are silenced (spec §1.1).
 pub fn quiet_requested(args: &[String]) -> bool {
-    args.iter().skip(1).any(|a| a == "-q" || a == "--quiet" || a == "--quiet=true")
+    args.iter()
+        .skip(1)
+        .any(|a| a == "-q" || a == "--quiet" || a == "--quiet=true")
 }
 
 /// Run the CLI; returns the process exit code.
 pub fn main(args: Vec<OsString>) -> i32 {
-    let argv: Vec<String> = args.iter().map(|a| a.to_string_lossy().into_owned()).collect();
+    let argv: Vec<String> = args
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
     let quiet = quiet_requested(&argv);
     let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         Err(e) => return report_parse_error(e, &Logger::stderr(quiet, 0)),
     };
     let log = Logger::stderr(quiet || cli.quiet, cli.verbosity);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             log.error(&format!("failed to start the async runtime: {e}"), None);
@@ -65,7 +73,10 @@ pub fn main(args: Vec<OsString>) -> i32 {
 
 /// `ERROR: <chain>`, plus the failed command's output when there is one.
 fn report(err: &anyhow::Error, log: &Logger) -> i32 {
-    let output = err.chain().find_map(|e| e.downcast_ref::<RunError>()).map(|r| r.output.clone());
+    let output = err
+        .chain()
+        .find_map(|e| e.downcast_ref::<RunError>())
+        .map(|r| r.output.clone());
     log.error(&format!("{err:#}"), output.as_deref());
     if log.verbosity() >= 1 {
         log.error(&format!("Stack Trace: {err:?}"), None);
@@ -104,19 +115,31 @@ fn report_parse_error(e: clap::Error, log: &Logger) -> i32 {
     let invalid = ctx(ContextKind::InvalidArg);
     let msg = match e.kind() {
         ErrorKind::UnknownArgument if invalid.starts_with("--") => {
-            format!("unknown flag: {}", invalid.split('=').next().unwrap_or(&invalid))
+            format!(
+                "unknown flag: {}",
+                invalid.split('=').next().unwrap_or(&invalid)
+            )
         }
         ErrorKind::UnknownArgument if invalid.starts_with('-') && invalid.len() > 1 => {
-            format!("unknown shorthand flag: '{}' in {}", &invalid[1..2], invalid)
+            format!(
+                "unknown shorthand flag: '{}' in {}",
+                &invalid[1..2],
+                invalid
+            )
         }
         ErrorKind::UnknownArgument => format!("unknown command {invalid:?} for {command_path:?}"),
         ErrorKind::InvalidValue | ErrorKind::ValueValidation => {
             let value = ctx(ContextKind::InvalidValue);
             let flag = flag_name(&invalid);
-            let cause = e.source().map(|s| s.to_string()).unwrap_or_else(|| "invalid value".into());
+            let cause = e
+                .source()
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| "invalid value".into());
             format!("invalid argument {value:?} for {flag:?} flag: {cause}")
         }
-        ErrorKind::NoEquals | ErrorKind::InvalidUtf8 | ErrorKind::ArgumentConflict => first_line(&e),
+        ErrorKind::NoEquals | ErrorKind::InvalidUtf8 | ErrorKind::ArgumentConflict => {
+            first_line(&e)
+        }
         ErrorKind::TooManyValues | ErrorKind::WrongNumberOfValues => first_line(&e),
         ErrorKind::MissingRequiredArgument => first_line(&e),
         _ => first_line(&e),
@@ -198,7 +221,17 @@ mod tests {
 
     #[test]
     fn suggestions_like_cobra() {
-        let top = ["build", "completion", "create", "delete", "export", "get", "help", "load", "version"];
+        let top = [
+            "build",
+            "completion",
+            "create",
+            "delete",
+            "export",
+            "get",
+            "help",
+            "load",
+            "version",
+        ];
         assert_eq!(suggestions("crate", &top), ["create"]);
         assert_eq!(suggestions("ver", &top), ["get", "version"]);
         assert!(suggestions("zzzzzz", &top).is_empty());
@@ -206,8 +239,14 @@ mod tests {
 
     #[test]
     fn usage_paths() {
-        assert_eq!(usage_command_path("Usage: kind create cluster [OPTIONS]"), "kind create cluster");
-        assert_eq!(usage_command_path("Usage: kind get nodes [OPTIONS]"), "kind get nodes");
+        assert_eq!(
+            usage_command_path("Usage: kind create cluster [OPTIONS]"),
+            "kind create cluster"
+        );
+        assert_eq!(
+            usage_command_path("Usage: kind get nodes [OPTIONS]"),
+            "kind get nodes"
+        );
     }
 
     #[test]

@@ -27,7 +27,14 @@ impl<'a> ActionContext<'a> {
         mode: &'a RuntimeMode,
         host: &'a HostInfo,
     ) -> Self {
-        ActionContext { config, docker, log, mode, host, nodes: OnceCell::new() }
+        ActionContext {
+            config,
+            docker,
+            log,
+            mode,
+            host,
+            nodes: OnceCell::new(),
+        }
     }
 
     /// The cluster's containers, listed on first use.
@@ -43,7 +50,12 @@ impl<'a> ActionContext<'a> {
         self.docker.exec(node, argv, None).await
     }
 
-    pub async fn exec_stdin(&self, node: &NodeRef, argv: &[&str], stdin: Vec<u8>) -> Result<ExecOutput, RunError> {
+    pub async fn exec_stdin(
+        &self,
+        node: &NodeRef,
+        argv: &[&str],
+        stdin: Vec<u8>,
+    ) -> Result<ExecOutput, RunError> {
         self.docker.exec(node, argv, Some(stdin)).await
     }
 
@@ -54,10 +66,19 @@ impl<'a> ActionContext<'a> {
     }
 
     /// `mkdir -p <dir>` then `cp /dev/stdin <path>`, as upstream writes files.
-    pub async fn write_file(&self, node: &NodeRef, path: &str, content: &[u8]) -> Result<(), RunError> {
-        let dir = Path::new(path).parent().map(|p| p.to_string_lossy().into_owned()).unwrap_or_else(|| "/".into());
+    pub async fn write_file(
+        &self,
+        node: &NodeRef,
+        path: &str,
+        content: &[u8],
+    ) -> Result<(), RunError> {
+        let dir = Path::new(path)
+            .parent()
+            .map(|p| p.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "/".into());
         self.exec(node, &["mkdir", "-p", &dir]).await?;
-        self.exec_stdin(node, &["cp", "/dev/stdin", path], content.to_vec()).await?;
+        self.exec_stdin(node, &["cp", "/dev/stdin", path], content.to_vec())
+            .await?;
         Ok(())
     }
 

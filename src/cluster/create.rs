@@ -40,14 +40,19 @@ pub async fn create(opts: &CreateOptions, log: &Logger) -> anyhow::Result<()> {
     let mut cluster = config::load(opts.config.as_deref())?;
     let docker = Docker::connect().await?;
     let host = docker.host_info().await?;
-    let env_runtime = std::env::var("KIND_EXPERIMENTAL_RUNTIME").ok().filter(|v| !v.is_empty());
+    let env_runtime = std::env::var("KIND_EXPERIMENTAL_RUNTIME")
+        .ok()
+        .filter(|v| !v.is_empty());
     let mode = provider::select_runtime(&host, env_runtime.as_deref())?;
     host_checks(&host, &mode, log)?;
 
     config::apply_overrides(&mut cluster, &opts.name, opts.image.as_deref());
     config::set_defaults_with_image(&mut cluster, default_node_image(&mode));
     if !docker.list_nodes(&cluster.name).await?.is_empty() {
-        anyhow::bail!("node(s) already exist for a cluster with the name {:?}", cluster.name);
+        anyhow::bail!(
+            "node(s) already exist for a cluster with the name {:?}",
+            cluster.name
+        );
     }
     if cluster.name.len() > 50 {
         log.warn(&format!(
@@ -80,10 +85,19 @@ pub async fn create(opts: &CreateOptions, log: &Logger) -> anyhow::Result<()> {
     }
 
     export_kubeconfig(&docker, &cluster.name, opts.kubeconfig.as_deref()).await?;
-    log.info(&format!("Set kubectl context to {:?}", kubeconfig::key(&cluster.name)));
-    let mut usage = format!("kubectl cluster-info --context {}", kubeconfig::key(&cluster.name));
+    log.info(&format!(
+        "Set kubectl context to {:?}",
+        kubeconfig::key(&cluster.name)
+    ));
+    let mut usage = format!(
+        "kubectl cluster-info --context {}",
+        kubeconfig::key(&cluster.name)
+    );
     if let Some(path) = &opts.kubeconfig {
-        usage.push_str(&format!(" --kubeconfig {}", provider::docker::shell_join(&[path.display().to_string()])));
+        usage.push_str(&format!(
+            " --kubeconfig {}",
+            provider::docker::shell_join(&[path.display().to_string()])
+        ));
     }
     log.info(&format!("You can now use your cluster with:\n\n{usage}"));
     let salutation = SALUTATIONS[rand::rng().random_range(0..SALUTATIONS.len())];
@@ -134,7 +148,13 @@ pub fn default_node_image(mode: &RuntimeMode) -> &'static str {
 
 /// Node images (friendly names without digests) in the order they are ensured.
 pub fn required_images(cluster: &Cluster) -> Vec<String> {
-    cluster.nodes.iter().map(|n| n.image.clone()).collect::<BTreeSet<_>>().into_iter().collect()
+    cluster
+        .nodes
+        .iter()
+        .map(|n| n.image.clone())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect()
 }
 
 fn friendly_image(image: &str) -> &str {
@@ -161,7 +181,10 @@ async fn ensure_image(docker: &Docker, image: &str, log: &Logger) -> anyhow::Res
         if attempt > 0 {
             tokio::time::sleep(Duration::from_secs(attempt)).await;
             if let Some(e) = &last {
-                log.debug(1, &format!("Trying again to pull image: {image:?} ... {e:#}"));
+                log.debug(
+                    1,
+                    &format!("Trying again to pull image: {image:?} ... {e:#}"),
+                );
             }
         }
         match docker.pull_image(image).await {
@@ -181,7 +204,10 @@ async fn provision(
     log: &Logger,
 ) -> anyhow::Result<()> {
     for image in required_images(cluster) {
-        log.status_start(&format!("Ensuring node image ({}) 🖼️", friendly_image(&image)));
+        log.status_start(&format!(
+            "Ensuring node image ({}) 🖼️",
+            friendly_image(&image)
+        ));
         ensure_image(docker, &image, log).await?;
     }
 
@@ -201,7 +227,11 @@ async fn provision(
         mode: mode.clone(),
         host: host.clone(),
         network: network.clone(),
-        proxy_env: provider::proxy::proxy_env(&env, &cluster.networking.service_subnet, &cluster.networking.pod_subnet),
+        proxy_env: provider::proxy::proxy_env(
+            &env,
+            &cluster.networking.service_subnet,
+            &cluster.networking.pod_subnet,
+        ),
         snapshotter: std::env::var("KIND_EXPERIMENTAL_CONTAINERD_SNAPSHOTTER").ok(),
         cwd: std::env::current_dir().context("failed to get the current directory")?,
     };
@@ -217,7 +247,9 @@ async fn provision(
         ensure_image(docker, provider::LOAD_BALANCER_IMAGE, log).await?;
     }
     for spec in specs.iter_mut().filter(|s| s.is_load_balancer()) {
-        spec.cmd = Some(provider::plan::lb_command(&crate::kubeadm::envoy::bootstrap_script(&cluster.name, &spec.name)));
+        spec.cmd = Some(provider::plan::lb_command(
+            &crate::kubeadm::envoy::bootstrap_script(&cluster.name, &spec.name),
+        ));
     }
     provider::ports::resolve(&mut specs)?;
 
@@ -229,11 +261,17 @@ async fn provision(
 
 /// Create and start one container; Kubernetes nodes must then show
 /// systemd's readiness line within 30 s.
-async fn run_container(docker: &Docker, spec: &ContainerSpec, ready: &regex::Regex) -> anyhow::Result<()> {
+async fn run_container(
+    docker: &Docker,
+    spec: &ContainerSpec,
+    ready: &regex::Regex,
+) -> anyhow::Result<()> {
     docker.create_container(spec).await?;
     docker.start_container(&spec.name).await?;
     if !spec.is_load_balancer() {
-        docker.wait_for_log(&spec.name, ready, Duration::from_secs(30)).await?;
+        docker
+            .wait_for_log(&spec.name, ready, Duration::from_secs(30))
+            .await?;
     }
     Ok(())
 }
@@ -241,7 +279,12 @@ async fn run_container(docker: &Docker, spec: &ContainerSpec, ready: &regex::Reg
 /// Remove what a failed create left. Containers whose creation was in
 /// flight when we were interrupted can appear after the first listing, so
 /// list again until none is left (bounded).
-async fn cleanup(docker: &Docker, name: &str, explicit_kubeconfig: Option<&std::path::Path>, log: &Logger) {
+async fn cleanup(
+    docker: &Docker,
+    name: &str,
+    explicit_kubeconfig: Option<&std::path::Path>,
+    log: &Logger,
+) {
     for _ in 0..3 {
         let _ = delete::delete(docker, name, explicit_kubeconfig, log).await;
         tokio::time::sleep(Duration::from_millis(300)).await;
@@ -253,13 +296,19 @@ async fn cleanup(docker: &Docker, name: &str, explicit_kubeconfig: Option<&std::
 }
 
 /// Merge the kubeconfig, retrying briefly on lock contention as upstream.
-async fn export_kubeconfig(docker: &Docker, name: &str, explicit: Option<&std::path::Path>) -> anyhow::Result<()> {
+async fn export_kubeconfig(
+    docker: &Docker,
+    name: &str,
+    explicit: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
     let text = super::kubeconfig_for(docker, name, false).await?;
     let mut last = None;
     for pause in [0u64, 1, 50, 100] {
         tokio::time::sleep(Duration::from_millis(pause)).await;
         let (text, explicit) = (text.clone(), explicit.map(|p| p.to_path_buf()));
-        match tokio::task::spawn_blocking(move || kubeconfig::export(&text, explicit.as_deref())).await? {
+        match tokio::task::spawn_blocking(move || kubeconfig::export(&text, explicit.as_deref()))
+            .await?
+        {
             Ok(()) => return Ok(()),
             Err(e) => last = Some(e),
         }
@@ -274,14 +323,22 @@ mod tests {
 
     fn cluster(images: &[&str]) -> Cluster {
         Cluster {
-            nodes: images.iter().map(|i| Node { image: i.to_string(), ..Default::default() }).collect(),
+            nodes: images
+                .iter()
+                .map(|i| Node {
+                    image: i.to_string(),
+                    ..Default::default()
+                })
+                .collect(),
             ..Default::default()
         }
     }
 
     #[test]
     fn unnamed_images_default_by_runtime_mode() {
-        let sysbox = RuntimeMode::Sysbox { runtime: "sysbox-runc".into() };
+        let sysbox = RuntimeMode::Sysbox {
+            runtime: "sysbox-runc".into(),
+        };
         let yaml = "kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes:\n- role: control-plane\n- role: worker\n  image: mine:1\n";
         let mut c = config::parse(yaml.as_bytes()).unwrap();
         let mut runc = c.clone();
@@ -289,14 +346,23 @@ mod tests {
         let got: Vec<&str> = c.nodes.iter().map(|n| n.image.as_str()).collect();
         assert_eq!(got, [images::build::DEFAULT_SYSBOX_IMAGE, "mine:1"]);
         config::set_defaults_with_image(&mut runc, default_node_image(&RuntimeMode::Runc));
-        assert_eq!(runc.nodes[0].image, config::DEFAULT_NODE_IMAGE, "runc mode keeps upstream's default");
+        assert_eq!(
+            runc.nodes[0].image,
+            config::DEFAULT_NODE_IMAGE,
+            "runc mode keeps upstream's default"
+        );
     }
 
     #[test]
     fn no_config_means_one_node_with_the_sysbox_node_image() {
         let mut c = config::load(None).unwrap();
         config::apply_overrides(&mut c, "", None);
-        config::set_defaults_with_image(&mut c, default_node_image(&RuntimeMode::Sysbox { runtime: "x".into() }));
+        config::set_defaults_with_image(
+            &mut c,
+            default_node_image(&RuntimeMode::Sysbox {
+                runtime: "x".into(),
+            }),
+        );
         assert_eq!(c.nodes.len(), 1);
         assert_eq!(c.nodes[0].image, images::build::DEFAULT_SYSBOX_IMAGE);
         let mut named = config::load(None).unwrap();
@@ -313,23 +379,40 @@ mod tests {
 
     #[test]
     fn friendly_image_drops_the_digest() {
-        assert_eq!(friendly_image("kindest/node:v1.36.1@sha256:abc"), "kindest/node:v1.36.1");
-        assert_eq!(friendly_image("kind-fixture/node:v1.36.1"), "kind-fixture/node:v1.36.1");
+        assert_eq!(
+            friendly_image("kindest/node:v1.36.1@sha256:abc"),
+            "kindest/node:v1.36.1"
+        );
+        assert_eq!(
+            friendly_image("kind-fixture/node:v1.36.1"),
+            "kind-fixture/node:v1.36.1"
+        );
     }
 
     #[test]
     fn preparing_nodes_has_one_box_per_node() {
-        assert_eq!(preparing_nodes_status(&cluster(&["x"])), "Preparing nodes 📦 ");
-        assert_eq!(preparing_nodes_status(&cluster(&["x", "x", "x"])), "Preparing nodes 📦 📦 📦 ");
+        assert_eq!(
+            preparing_nodes_status(&cluster(&["x"])),
+            "Preparing nodes 📦 "
+        );
+        assert_eq!(
+            preparing_nodes_status(&cluster(&["x", "x", "x"])),
+            "Preparing nodes 📦 📦 📦 "
+        );
     }
 
     #[test]
     fn ipvs_is_refused_only_under_sysbox() {
         let mut c = cluster(&["x"]);
         c.networking.kube_proxy_mode = "ipvs".into();
-        let sysbox = RuntimeMode::Sysbox { runtime: "sysbox-runc".into() };
+        let sysbox = RuntimeMode::Sysbox {
+            runtime: "sysbox-runc".into(),
+        };
         let err = validate_for_runtime(&c, &sysbox).unwrap_err().to_string();
-        assert!(err.contains("not supported with Sysbox") && err.contains("IPVS"), "{err}");
+        assert!(
+            err.contains("not supported with Sysbox") && err.contains("IPVS"),
+            "{err}"
+        );
         assert!(validate_for_runtime(&c, &RuntimeMode::Runc).is_ok());
         c.networking.kube_proxy_mode = "iptables".into();
         assert!(validate_for_runtime(&c, &sysbox).is_ok());

@@ -10,8 +10,16 @@ use crate::log::Logger;
 use crate::provider::Docker;
 
 /// Delete a cluster; a cluster that does not exist is a success.
-pub async fn delete(docker: &Docker, name: &str, explicit_kubeconfig: Option<&Path>, log: &Logger) -> anyhow::Result<()> {
-    let nodes = docker.list_nodes(name).await.context("error listing nodes")?;
+pub async fn delete(
+    docker: &Docker,
+    name: &str,
+    explicit_kubeconfig: Option<&Path>,
+    log: &Logger,
+) -> anyhow::Result<()> {
+    let nodes = docker
+        .list_nodes(name)
+        .await
+        .context("error listing nodes")?;
     let kubeconfig_result = kubeconfig::remove(name, explicit_kubeconfig);
     if let Err(e) = &kubeconfig_result {
         log.warn(&format!("failed to update kubeconfig: {e:#}"));

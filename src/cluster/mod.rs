@@ -18,7 +18,11 @@ use crate::provider::Docker;
 /// Kind's kubeconfig for a running cluster (spec §5.1): the first control
 /// plane's admin.conf with entries renamed, pointing at the host-published
 /// API server (or, with `internal`, at the in-network endpoint).
-pub async fn kubeconfig_for(docker: &Docker, cluster: &str, internal: bool) -> anyhow::Result<String> {
+pub async fn kubeconfig_for(
+    docker: &Docker,
+    cluster: &str,
+    internal: bool,
+) -> anyhow::Result<String> {
     let all = docker.list_nodes(cluster).await?;
     let Some(first) = nodes::by_role(&all, ROLE_CONTROL_PLANE).into_iter().next() else {
         anyhow::bail!(

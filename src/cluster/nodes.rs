@@ -39,7 +39,10 @@ pub fn api_server_endpoint_node(nodes: &[NodeRef]) -> anyhow::Result<NodeRef> {
     }
     let cps = by_role(nodes, ROLE_CONTROL_PLANE);
     if cps.len() != 1 {
-        anyhow::bail!("expected one control plane node or a load balancer, not {} and none", cps.len());
+        anyhow::bail!(
+            "expected one control plane node or a load balancer, not {} and none",
+            cps.len()
+        );
     }
     Ok(cps[0].clone())
 }
@@ -53,7 +56,11 @@ pub fn config_node_for<'a>(cluster: &'a Cluster, container: &str) -> anyhow::Res
     for node in &cluster.nodes {
         let n: &mut usize = counters.entry(node.role.as_str()).or_default();
         *n += 1;
-        let suffix = if *n == 1 { format!("-{}", node.role) } else { format!("-{}{}", node.role, n) };
+        let suffix = if *n == 1 {
+            format!("-{}", node.role)
+        } else {
+            format!("-{}{}", node.role, n)
+        };
         if container.ends_with(&suffix) {
             found = Some(node);
         }
@@ -66,12 +73,22 @@ mod tests {
     use super::*;
 
     fn node(name: &str, role: &str) -> NodeRef {
-        NodeRef { name: name.into(), role: role.into(), runtime_mode: "sysbox".into() }
+        NodeRef {
+            name: name.into(),
+            role: role.into(),
+            runtime_mode: "sysbox".into(),
+        }
     }
 
     fn cluster(roles: &[&str]) -> Cluster {
         Cluster {
-            nodes: roles.iter().map(|r| Node { role: r.to_string(), ..Default::default() }).collect(),
+            nodes: roles
+                .iter()
+                .map(|r| Node {
+                    role: r.to_string(),
+                    ..Default::default()
+                })
+                .collect(),
             ..Default::default()
         }
     }
@@ -84,9 +101,18 @@ mod tests {
             node("k-control-plane10", "control-plane"),
             node("k-control-plane", "control-plane"),
         ];
-        assert_eq!(bootstrap_control_plane(&nodes).unwrap().name, "k-control-plane");
-        let sorted: Vec<_> = by_role(&nodes, "control-plane").into_iter().map(|n| n.name).collect();
-        assert_eq!(sorted, ["k-control-plane", "k-control-plane10", "k-control-plane2"]);
+        assert_eq!(
+            bootstrap_control_plane(&nodes).unwrap().name,
+            "k-control-plane"
+        );
+        let sorted: Vec<_> = by_role(&nodes, "control-plane")
+            .into_iter()
+            .map(|n| n.name)
+            .collect();
+        assert_eq!(
+            sorted,
+            ["k-control-plane", "k-control-plane10", "k-control-plane2"]
+        );
     }
 
     #[test]
@@ -96,27 +122,53 @@ mod tests {
             node("k-control-plane2", "control-plane"),
             node("k-external-load-balancer", "external-load-balancer"),
         ];
-        assert_eq!(api_server_endpoint_node(&ha).unwrap().name, "k-external-load-balancer");
-        let single = vec![node("k-control-plane", "control-plane"), node("k-worker", "worker")];
-        assert_eq!(api_server_endpoint_node(&single).unwrap().name, "k-control-plane");
+        assert_eq!(
+            api_server_endpoint_node(&ha).unwrap().name,
+            "k-external-load-balancer"
+        );
+        let single = vec![
+            node("k-control-plane", "control-plane"),
+            node("k-worker", "worker"),
+        ];
+        assert_eq!(
+            api_server_endpoint_node(&single).unwrap().name,
+            "k-control-plane"
+        );
         let err = api_server_endpoint_node(&ha[..2]).unwrap_err().to_string();
-        assert_eq!(err, "expected one control plane node or a load balancer, not 2 and none");
+        assert_eq!(
+            err,
+            "expected one control plane node or a load balancer, not 2 and none"
+        );
     }
 
     #[test]
     fn internal_nodes_exclude_the_load_balancer() {
-        let ha = vec![node("k-control-plane", "control-plane"), node("k-external-load-balancer", "external-load-balancer")];
+        let ha = vec![
+            node("k-control-plane", "control-plane"),
+            node("k-external-load-balancer", "external-load-balancer"),
+        ];
         assert_eq!(internal(&ha).len(), 1);
     }
 
     #[test]
     fn containers_map_back_to_config_entries() {
         let c = cluster(&["control-plane", "worker", "worker", "control-plane"]);
-        assert!(std::ptr::eq(config_node_for(&c, "x-worker2").unwrap(), &c.nodes[2]));
-        assert!(std::ptr::eq(config_node_for(&c, "x-worker").unwrap(), &c.nodes[1]));
-        assert!(std::ptr::eq(config_node_for(&c, "x-control-plane2").unwrap(), &c.nodes[3]));
+        assert!(std::ptr::eq(
+            config_node_for(&c, "x-worker2").unwrap(),
+            &c.nodes[2]
+        ));
+        assert!(std::ptr::eq(
+            config_node_for(&c, "x-worker").unwrap(),
+            &c.nodes[1]
+        ));
+        assert!(std::ptr::eq(
+            config_node_for(&c, "x-control-plane2").unwrap(),
+            &c.nodes[3]
+        ));
         assert_eq!(
-            config_node_for(&c, "x-external-load-balancer").unwrap_err().to_string(),
+            config_node_for(&c, "x-external-load-balancer")
+                .unwrap_err()
+                .to_string(),
             "failed to match node \"x-external-load-balancer\" to config"
         );
     }

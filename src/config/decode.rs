@@ -60,7 +60,6 @@ fn read_file(path: &str) -> Result<Vec<u8>, ConfigError> {
     Ok(raw)
 }
 
-
 /// Decode the first YAML document of `raw` strictly (spec §2.1).
 pub fn parse(raw: &[u8]) -> Result<Cluster, ConfigError> {
     const META: &str = "could not determine kind / apiVersion for config";

@@ -84,7 +84,10 @@ pub struct PatchJson6902 {
 
 impl Cluster {
     pub fn control_plane_count(&self) -> usize {
-        self.nodes.iter().filter(|n| n.role == super::ROLE_CONTROL_PLANE).count()
+        self.nodes
+            .iter()
+            .filter(|n| n.role == super::ROLE_CONTROL_PLANE)
+            .count()
     }
     /// More than one control plane => an external load balancer node.
     pub fn has_implicit_load_balancer(&self) -> bool {

@@ -42,15 +42,24 @@ pub const LABEL_CONTEXT: &str = "dev.kind-sysbox.node-image.context";
 
 /// The build context, embedded at compile time (README.md stays out: it
 /// does not change the image).
-pub const NODE_IMAGE_CONTEXT: &[(&str, &[u8])] = &[("Dockerfile", include_bytes!("../../node-image/Dockerfile"))];
+pub const NODE_IMAGE_CONTEXT: &[(&str, &[u8])] =
+    &[("Dockerfile", include_bytes!("../../node-image/Dockerfile"))];
 
 /// Pull attempts after the first, sleeping 1 s, 2 s, … before each (upstream).
 const PULL_RETRIES: u64 = 4;
 /// How long the preloading node may take to boot.
 const NODE_READY_TIMEOUT: Duration = Duration::from_secs(120);
 /// containerd namespace the CRI plugin (kubelet) uses.
-const IMPORT_ARGV: &[&str] =
-    &["ctr", "--namespace=k8s.io", "images", "import", "--all-platforms", "--digests", "--snapshotter=overlayfs", "-"];
+const IMPORT_ARGV: &[&str] = &[
+    "ctr",
+    "--namespace=k8s.io",
+    "images",
+    "import",
+    "--all-platforms",
+    "--digests",
+    "--snapshotter=overlayfs",
+    "-",
+];
 /// What the preloading node's boot may change that the image must keep as
 /// built (snapshotted before the boot, restored before the commit): the
 /// containerd config, which the entrypoint edits in a user namespace
@@ -94,7 +103,8 @@ impl ImageIdentity {
     /// Whether an image with these labels was built from the same base image
     /// (by ID: the reference it was named by does not matter) and context.
     pub fn matches(&self, labels: &HashMap<String, String>) -> bool {
-        labels.get(LABEL_BASE_ID) == Some(&self.base_id) && labels.get(LABEL_CONTEXT) == Some(&self.context)
+        labels.get(LABEL_BASE_ID) == Some(&self.base_id)
+            && labels.get(LABEL_CONTEXT) == Some(&self.context)
     }
 }
 
@@ -129,7 +139,8 @@ pub fn context_tar(files: &[(&str, &[u8])]) -> anyhow::Result<Vec<u8>> {
         tar.append_data(&mut header, name, data)
             .with_context(|| format!("failed to add {name} to the build context"))?;
     }
-    tar.into_inner().context("failed to finish the build context")
+    tar.into_inner()
+        .context("failed to finish the build context")
 }
 
 /// The image config to commit the preloading node with: the derived image's
@@ -159,7 +170,10 @@ pub fn split_repo_tag(image: &str) -> anyhow::Result<(String, String)> {
     }
     let slash = image.rfind('/').map_or(0, |i| i + 1);
     Ok(match image[slash..].rfind(':') {
-        Some(i) => (image[..slash + i].to_string(), image[slash + i + 1..].to_string()),
+        Some(i) => (
+            image[..slash + i].to_string(),
+            image[slash + i + 1..].to_string(),
+        ),
         None => (image.to_string(), "latest".to_string()),
     })
 }
@@ -177,7 +191,10 @@ pub fn refuse_build_type(kind: &str) -> anyhow::Error {
 /// For the CLI: Ok when neither `--type` nor a positional Kubernetes source
 /// was given, else the refusal.
 pub fn check_build_source(type_flag: Option<&str>, positional: Option<&str>) -> anyhow::Result<()> {
-    match (type_flag.filter(|t| !t.is_empty()), positional.filter(|p| !p.is_empty())) {
+    match (
+        type_flag.filter(|t| !t.is_empty()),
+        positional.filter(|p| !p.is_empty()),
+    ) {
         (Some(kind), _) => Err(refuse_build_type(kind)),
         (None, Some(_)) => Err(refuse_build_type("source")),
         (None, None) => Ok(()),
@@ -187,7 +204,11 @@ pub fn check_build_source(type_flag: Option<&str>, positional: Option<&str>) -> 
 /// First occurrences, in order.
 fn dedupe<T: Clone + Ord>(items: &[T]) -> Vec<T> {
     let mut seen = BTreeSet::new();
-    items.iter().filter(|i| seen.insert((*i).clone())).cloned().collect()
+    items
+        .iter()
+        .filter(|i| seen.insert((*i).clone()))
+        .cloned()
+        .collect()
 }
 
 /// The container that preloads images: a Sysbox node as `kind create`
@@ -200,7 +221,11 @@ pub fn preload_container_spec(name: &str, image: &str, runtime: &str) -> Contain
         hostname: name.into(),
         image: image.into(),
         env: vec![format!("{SNAPSHOTTER_ENV}={SYSBOX_SNAPSHOTTER}")],
-        tmpfs: [("/tmp".to_string(), String::new()), ("/run".to_string(), String::new())].into(),
+        tmpfs: [
+            ("/tmp".to_string(), String::new()),
+            ("/run".to_string(), String::new()),
+        ]
+        .into(),
         runtime: Some(runtime.into()),
         init: false,
         cgroupns_private: true,
@@ -217,12 +242,16 @@ pub fn boot_leftovers(changes: &[(String, Change)]) -> (Vec<String>, Vec<String>
     let in_logs = |p: &str| p.starts_with(&format!("{LOG_DIR}/"));
     let restore = changes
         .iter()
-        .filter(|(p, kind)| *kind == Change::Modified && (SNAPSHOT_PATHS.contains(&p.as_str()) || in_logs(p)))
+        .filter(|(p, kind)| {
+            *kind == Change::Modified && (SNAPSHOT_PATHS.contains(&p.as_str()) || in_logs(p))
+        })
         .map(|(p, _)| p.clone())
         .collect();
     let mut remove: Vec<String> = changes
         .iter()
-        .filter(|(p, kind)| *kind == Change::Added && (in_logs(p) || PER_NODE_FILES.contains(&p.as_str())))
+        .filter(|(p, kind)| {
+            *kind == Change::Added && (in_logs(p) || PER_NODE_FILES.contains(&p.as_str()))
+        })
         .map(|(p, _)| p.clone())
         .collect();
     remove.sort();
@@ -239,7 +268,11 @@ pub fn boot_leftovers(changes: &[(String, Change)]) -> (Vec<String>, Vec<String>
 /// From a `docker cp` tar of a path under `parent`, the regular files whose
 /// absolute paths are `wanted`, headers (mode, owner, times) kept; None when
 /// there are none.
-pub fn select_from_tar(tar: &[u8], parent: &str, wanted: &[String]) -> anyhow::Result<Option<Vec<u8>>> {
+pub fn select_from_tar(
+    tar: &[u8],
+    parent: &str,
+    wanted: &[String],
+) -> anyhow::Result<Option<Vec<u8>>> {
     let mut archive = tar::Archive::new(tar);
     let mut out = tar::Builder::new(Vec::new());
     let mut selected = 0;
@@ -248,8 +281,12 @@ pub fn select_from_tar(tar: &[u8], parent: &str, wanted: &[String]) -> anyhow::R
         if entry.header().entry_type() != tar::EntryType::Regular {
             continue;
         }
-        let rel =
-            entry.path().context("failed to read a snapshot")?.to_string_lossy().trim_end_matches('/').to_string();
+        let rel = entry
+            .path()
+            .context("failed to read a snapshot")?
+            .to_string_lossy()
+            .trim_end_matches('/')
+            .to_string();
         let abs = format!("{}/{rel}", parent.trim_end_matches('/'));
         if !wanted.contains(&abs) {
             continue;
@@ -257,7 +294,8 @@ pub fn select_from_tar(tar: &[u8], parent: &str, wanted: &[String]) -> anyhow::R
         let mut header = entry.header().clone();
         let mut data = Vec::new();
         std::io::Read::read_to_end(&mut entry, &mut data).context("failed to read a snapshot")?;
-        out.append_data(&mut header, &rel, data.as_slice()).context("failed to write a snapshot")?;
+        out.append_data(&mut header, &rel, data.as_slice())
+            .context("failed to write a snapshot")?;
         selected += 1;
     }
     let tar = out.into_inner().context("failed to write a snapshot")?;
@@ -266,18 +304,27 @@ pub fn select_from_tar(tar: &[u8], parent: &str, wanted: &[String]) -> anyhow::R
 
 /// The directory holding `path` (`/` for top-level paths).
 fn parent_dir(path: &str) -> String {
-    Path::new(path).parent().map_or("/".into(), |d| d.to_string_lossy().into_owned())
+    Path::new(path)
+        .parent()
+        .map_or("/".into(), |d| d.to_string_lossy().into_owned())
 }
 
 /// `kind-build-<unix seconds>-<random>`, as upstream names its build container.
 fn build_container_name() -> String {
-    let secs = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default();
     format!("kind-build-{secs}-{}", rand::random::<u32>())
 }
 
 /// The image ID of `image`, pulling it first when absent (upstream's
 /// node-image pull: 1 + 4 attempts, sleeping 1..4 s between them).
-pub async fn ensure_image_present(docker: &Docker, image: &str, log: &Logger) -> anyhow::Result<String> {
+pub async fn ensure_image_present(
+    docker: &Docker,
+    image: &str,
+    log: &Logger,
+) -> anyhow::Result<String> {
     if let Some(found) = docker.inspect_image_opt(image).await? {
         return found.id.ok_or_else(|| anyhow!("image {image} has no ID"));
     }
@@ -286,7 +333,10 @@ pub async fn ensure_image_present(docker: &Docker, image: &str, log: &Logger) ->
     for attempt in 1..=PULL_RETRIES {
         let Err(e) = &result else { break };
         tokio::time::sleep(Duration::from_secs(attempt)).await;
-        log.debug(1, &format!("Trying again to pull image: {image:?} ... {e:#}"));
+        log.debug(
+            1,
+            &format!("Trying again to pull image: {image:?} ... {e:#}"),
+        );
         result = docker.pull_image(image).await;
     }
     result.map_err(|e| anyhow!("failed to pull image {image:?}: {e:#}"))?;
@@ -299,9 +349,17 @@ pub async fn ensure_image_present(docker: &Docker, image: &str, log: &Logger) ->
 
 /// The identity a node image derived from `base` now would have (ensuring
 /// the base is present).
-async fn wanted_identity(docker: &Docker, base: &str, log: &Logger) -> anyhow::Result<ImageIdentity> {
+async fn wanted_identity(
+    docker: &Docker,
+    base: &str,
+    log: &Logger,
+) -> anyhow::Result<ImageIdentity> {
     let base_id = ensure_image_present(docker, base, log).await?;
-    Ok(ImageIdentity { base: base.to_string(), base_id, context: context_hash(NODE_IMAGE_CONTEXT) })
+    Ok(ImageIdentity {
+        base: base.to_string(),
+        base_id,
+        context: context_hash(NODE_IMAGE_CONTEXT),
+    })
 }
 
 /// Build the derived image (`FROM` the base by ID, labelled with its
@@ -321,15 +379,22 @@ async fn build_derived(
     docker
         .build_image_from_tar(context, &req, &|line| log.debug(2, line))
         .await
-        .map_err(|e| anyhow!("failed to build the Sysbox node image from {:?}: {e}", identity.base))
+        .map_err(|e| {
+            anyhow!(
+                "failed to build the Sysbox node image from {:?}: {e}",
+                identity.base
+            )
+        })
 }
 
 /// The default node image of `kind create cluster`: DEFAULT_SYSBOX_IMAGE
 /// derived from `$KIND_SYSBOX_BASE_IMAGE` or DEFAULT_BASE_IMAGE. Returns
 /// whether it had to be built.
 pub async fn ensure_default_image(docker: &Docker, log: &Logger) -> anyhow::Result<bool> {
-    let base =
-        std::env::var(BASE_IMAGE_ENV).ok().filter(|b| !b.is_empty()).unwrap_or_else(|| DEFAULT_BASE_IMAGE.to_string());
+    let base = std::env::var(BASE_IMAGE_ENV)
+        .ok()
+        .filter(|b| !b.is_empty())
+        .unwrap_or_else(|| DEFAULT_BASE_IMAGE.to_string());
     ensure_node_image(docker, DEFAULT_SYSBOX_IMAGE, &base, log).await
 }
 
@@ -337,13 +402,28 @@ pub async fn ensure_default_image(docker: &Docker, log: &Logger) -> anyhow::Resu
 /// identity, else (re)built. Concurrent callers may both build; the legacy
 /// builder's cache makes their results the same image, and the tag is
 /// checked afterwards. Returns whether it was built.
-pub async fn ensure_node_image(docker: &Docker, tag: &str, base: &str, log: &Logger) -> anyhow::Result<bool> {
+pub async fn ensure_node_image(
+    docker: &Docker,
+    tag: &str,
+    base: &str,
+    log: &Logger,
+) -> anyhow::Result<bool> {
     let identity = wanted_identity(docker, base, log).await?;
     let existing = docker.inspect_image_opt(tag).await?;
     if let Some(image) = &existing {
-        let labels = image.config.as_ref().and_then(|c| c.labels.clone()).unwrap_or_default();
+        let labels = image
+            .config
+            .as_ref()
+            .and_then(|c| c.labels.clone())
+            .unwrap_or_default();
         if identity.matches(&labels) {
-            log.debug(1, &format!("Using Sysbox node image {tag} (base {base}, {})", identity.base_id));
+            log.debug(
+                1,
+                &format!(
+                    "Using Sysbox node image {tag} (base {base}, {})",
+                    identity.base_id
+                ),
+            );
             return Ok(false);
         }
         log.debug(
@@ -354,11 +434,21 @@ pub async fn ensure_node_image(docker: &Docker, tag: &str, base: &str, log: &Log
             ),
         );
     } else {
-        log.debug(1, &format!("Building Sysbox node image {tag} from {base} ({}) ...", identity.base_id));
+        log.debug(
+            1,
+            &format!(
+                "Building Sysbox node image {tag} from {base} ({}) ...",
+                identity.base_id
+            ),
+        );
     }
     let built = build_derived(docker, &identity, Some(tag), log).await?;
     let now = docker.inspect_image_opt(tag).await?;
-    let labels = now.as_ref().and_then(|i| i.config.as_ref()).and_then(|c| c.labels.clone()).unwrap_or_default();
+    let labels = now
+        .as_ref()
+        .and_then(|i| i.config.as_ref())
+        .and_then(|c| c.labels.clone())
+        .unwrap_or_default();
     if !identity.matches(&labels) {
         bail!("the Sysbox node image {tag} was re-tagged to another image while it was being built; try again");
     }
@@ -373,9 +463,21 @@ pub async fn ensure_node_image(docker: &Docker, tag: &str, base: &str, log: &Log
 }
 
 /// `kind build node-image`.
-pub async fn build_node_image(docker: &Docker, opts: &BuildOptions, log: &Logger) -> anyhow::Result<()> {
-    let base = if opts.base_image.is_empty() { DEFAULT_BASE_IMAGE } else { &opts.base_image };
-    let image = if opts.image.is_empty() { DEFAULT_BUILD_IMAGE } else { &opts.image };
+pub async fn build_node_image(
+    docker: &Docker,
+    opts: &BuildOptions,
+    log: &Logger,
+) -> anyhow::Result<()> {
+    let base = if opts.base_image.is_empty() {
+        DEFAULT_BASE_IMAGE
+    } else {
+        &opts.base_image
+    };
+    let image = if opts.image.is_empty() {
+        DEFAULT_BUILD_IMAGE
+    } else {
+        &opts.image
+    };
     let (repo, tag) = split_repo_tag(image)?;
     let preload = dedupe(&opts.preload);
     let archives = dedupe(&opts.preload_archives);
@@ -387,11 +489,23 @@ pub async fn build_node_image(docker: &Docker, opts: &BuildOptions, log: &Logger
         }
     }
     for archive in &archives {
-        std::fs::metadata(archive).map_err(|e| anyhow!("stat {}: {}", archive.display(), crate::goerr::io_error_text(&e)))?;
+        std::fs::metadata(archive).map_err(|e| {
+            anyhow!(
+                "stat {}: {}",
+                archive.display(),
+                crate::goerr::io_error_text(&e)
+            )
+        })?;
     }
-    let runtime = if preload.is_empty() && archives.is_empty() { None } else { Some(preload_runtime(docker).await?) };
+    let runtime = if preload.is_empty() && archives.is_empty() {
+        None
+    } else {
+        Some(preload_runtime(docker).await?)
+    };
 
-    log.info(&format!("Building Sysbox node image {image:?} from base image {base:?} ..."));
+    log.info(&format!(
+        "Building Sysbox node image {image:?} from base image {base:?} ..."
+    ));
     let identity = wanted_identity(docker, base, log).await?;
     match runtime {
         None => {
@@ -399,7 +513,16 @@ pub async fn build_node_image(docker: &Docker, opts: &BuildOptions, log: &Logger
         }
         Some(runtime) => {
             let derived = build_derived(docker, &identity, None, log).await?;
-            preload_and_commit(docker, &derived, &runtime, &preload, &archives, (&repo, &tag), log).await?;
+            preload_and_commit(
+                docker,
+                &derived,
+                &runtime,
+                &preload,
+                &archives,
+                (&repo, &tag),
+                log,
+            )
+            .await?;
         }
     }
     log.info(&format!("Image {image:?} build completed."));
@@ -436,7 +559,10 @@ async fn preload_and_commit(
 ) -> anyhow::Result<()> {
     let name = build_container_name();
     let spec = preload_container_spec(&name, derived, runtime);
-    log.debug(1, &format!("Starting node container {name} to preload images ..."));
+    log.debug(
+        1,
+        &format!("Starting node container {name} to preload images ..."),
+    );
     let result = async {
         docker.create_container(&spec).await?;
         preload_in(docker, &name, derived, images, archives, (repo, tag), log).await
@@ -465,10 +591,17 @@ async fn preload_in(
     }
     docker.start_container(name).await?;
     let ready = regex::Regex::new(provider::NODE_READY_LOG_REGEX).expect("valid readiness regex");
-    docker.wait_for_log(name, &ready, NODE_READY_TIMEOUT).await.context("the node container did not become ready")?;
+    docker
+        .wait_for_log(name, &ready, NODE_READY_TIMEOUT)
+        .await
+        .context("the node container did not become ready")?;
 
     // Streamed like `kind load`: no registry, no temp file.
-    let node = NodeRef { name: name.to_string(), role: String::new(), runtime_mode: "sysbox".into() };
+    let node = NodeRef {
+        name: name.to_string(),
+        role: String::new(),
+        runtime_mode: "sysbox".into(),
+    };
     if !images.is_empty() {
         log.debug(1, &format!("Preloading images {images:?} ..."));
         import_into(docker, &node, load::saved_images(docker, images), log)
@@ -476,14 +609,19 @@ async fn preload_in(
             .with_context(|| format!("failed to preload images {images:?}"))?;
     }
     for archive in archives {
-        log.debug(1, &format!("Preloading image archive {} ...", archive.display()));
+        log.debug(
+            1,
+            &format!("Preloading image archive {} ...", archive.display()),
+        );
         import_into(docker, &node, load::file_stream(archive.clone()), log)
             .await
             .with_context(|| format!("failed to preload image archive {}", archive.display()))?;
     }
 
     // containerd's metadata must be at rest when the filesystem is captured.
-    docker.exec(&node, &["systemctl", "stop", "containerd"], None).await?;
+    docker
+        .exec(&node, &["systemctl", "stop", "containerd"], None)
+        .await?;
 
     let (restore, remove) = boot_leftovers(&docker.container_changes(name).await?);
     for (parent, tar) in snapshots {
@@ -502,7 +640,9 @@ async fn preload_in(
         .await?
         .and_then(|i| i.config)
         .ok_or_else(|| anyhow!("image {derived} has no config"))?;
-    let id = docker.commit_container_as(name, repo, tag, commit_config(&config)).await?;
+    let id = docker
+        .commit_container_as(name, repo, tag, commit_config(&config))
+        .await?;
     log.debug(1, &format!("Committed {repo}:{tag} ({id})"));
     Ok(())
 }
@@ -510,13 +650,24 @@ async fn preload_in(
 /// A file as a stream of chunks (never all in memory).
 /// `source` into `ctr … images import -` in the build container; a failure
 /// to read the source is reported before the import's own.
-async fn import_into(docker: &Docker, node: &NodeRef, source: load::Source, log: &Logger) -> anyhow::Result<()> {
+async fn import_into(
+    docker: &Docker,
+    node: &NodeRef,
+    source: load::Source,
+    log: &Logger,
+) -> anyhow::Result<()> {
     let argv: Vec<String> = IMPORT_ARGV.iter().map(|a| a.to_string()).collect();
-    let (mut imported, pumped) = load::stream_round(docker, std::slice::from_ref(node), &[(0, argv)], source, log).await;
+    let (mut imported, pumped) = load::stream_round(
+        docker,
+        std::slice::from_ref(node),
+        &[(0, argv)],
+        source,
+        log,
+    )
+    .await;
     pumped?;
     imported.remove(0)
 }
-
 
 #[cfg(test)]
 mod tests;

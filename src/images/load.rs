@@ -29,7 +29,13 @@ use plan::{NodeOutcome, Platforms, UnknownNodeStyle};
 pub(crate) type Source = BoxStream<'static, anyhow::Result<Bytes>>;
 
 /// `kind load docker-image IMAGE… [--name] [--nodes]`.
-pub async fn load_docker_images(docker: &Docker, cluster: &str, images: &[String], nodes: &[String], log: &Logger) -> anyhow::Result<()> {
+pub async fn load_docker_images(
+    docker: &Docker,
+    cluster: &str,
+    images: &[String],
+    nodes: &[String],
+    log: &Logger,
+) -> anyhow::Result<()> {
     let images = plan::dedup(images);
     let mut ids = Vec::with_capacity(images.len());
     for image in &images {
@@ -50,11 +56,23 @@ pub async fn load_docker_images(docker: &Docker, cluster: &str, images: &[String
             log.info(&line);
         }
     }
-    log.debug(1, &format!("checked {} image(s) on {} node(s) in {:.2?}", images.len(), candidates.len(), started.elapsed()));
+    log.debug(
+        1,
+        &format!(
+            "checked {} image(s) on {} node(s) in {:.2?}",
+            images.len(),
+            candidates.len(),
+            started.elapsed()
+        ),
+    );
     if selected.is_empty() {
         return Ok(());
     }
-    let targets: Vec<NodeRef> = candidates.iter().filter(|n| selected.contains(&n.name)).cloned().collect();
+    let targets: Vec<NodeRef> = candidates
+        .iter()
+        .filter(|n| selected.contains(&n.name))
+        .cloned()
+        .collect();
     let (platforms, snapshotters) = load_facts(docker, &targets).await;
     // As upstream, every requested image is saved, even those some nodes have.
     let source = || saved_images(docker, &images);
@@ -62,22 +80,39 @@ pub async fn load_docker_images(docker: &Docker, cluster: &str, images: &[String
 }
 
 /// `kind load image-archive FILE… [--name] [--nodes]`.
-pub async fn load_image_archives(docker: &Docker, cluster: &str, archives: &[PathBuf], nodes: &[String], log: &Logger) -> anyhow::Result<()> {
+pub async fn load_image_archives(
+    docker: &Docker,
+    cluster: &str,
+    archives: &[PathBuf],
+    nodes: &[String],
+    log: &Logger,
+) -> anyhow::Result<()> {
     if archives.len() > 1 {
         log.warn(plan::MULTI_ARCHIVE_WARNING);
     }
     for archive in archives {
-        std::fs::metadata(archive).map_err(|e| anyhow!(plan::go_stat_error(&archive.display().to_string(), &e)))?;
+        std::fs::metadata(archive)
+            .map_err(|e| anyhow!(plan::go_stat_error(&archive.display().to_string(), &e)))?;
     }
     for archive in archives {
         let all = docker.list_nodes(cluster).await?;
         let targets = plan::select_nodes(cluster, &internal(&all), nodes, UnknownNodeStyle::Bare)?;
         for node in &targets {
-            log.debug(2, &format!("Loading Docker Image from archive {} to node {}", archive.display(), node.name));
+            log.debug(
+                2,
+                &format!(
+                    "Loading Docker Image from archive {} to node {}",
+                    archive.display(),
+                    node.name
+                ),
+            );
         }
         let (platforms, snapshotters) = load_facts(docker, &targets).await;
         let path = archive.clone();
-        load_streamed(docker, &targets, &platforms, snapshotters, log, move || file_stream(path.clone())).await?;
+        load_streamed(docker, &targets, &platforms, snapshotters, log, move || {
+            file_stream(path.clone())
+        })
+        .await?;
     }
     Ok(())
 }
@@ -85,7 +120,10 @@ pub async fn load_image_archives(docker: &Docker, cluster: &str, archives: &[Pat
 /// The host's image ID (`docker image inspect -f '{{ .Id }}'`).
 async fn host_image_id(docker: &Docker, image: &str) -> anyhow::Result<String> {
     match docker.api().inspect_image(image).await {
-        Ok(inspect) => inspect.id.filter(|id| !id.is_empty()).ok_or_else(|| not_present(image)),
+        Ok(inspect) => inspect
+            .id
+            .filter(|id| !id.is_empty())
+            .ok_or_else(|| not_present(image)),
         Err(_) => Err(not_present(image)),
     }
 }
@@ -100,15 +138,39 @@ fn not_present(image: &str) -> anyhow::Error {
 async fn observe(docker: &Docker, node: &NodeRef, image: &str, id: &str) -> NodeOutcome {
     let inspect = |what: &str| {
         let what = what.to_string();
-        async move { docker.exec(node, &["crictl", "inspecti", &what], None).await.ok().map(|out| String::from_utf8_lossy(&out.stdout).into_owned()) }
+        async move {
+            docker
+                .exec(node, &["crictl", "inspecti", &what], None)
+                .await
+                .ok()
+                .map(|out| String::from_utf8_lossy(&out.stdout).into_owned())
+        }
     };
     let tags = inspect(id).await.as_deref().and_then(plan::repo_tags_of);
     match plan::presence(image, tags.as_deref()) {
         plan::Presence::Tagged => NodeOutcome::Present,
         plan::Presence::NeedsRetag(name) => {
-            match docker.exec(node, &["ctr", "--namespace=k8s.io", "images", "tag", "--force", id, &name], None).await {
+            match docker
+                .exec(
+                    node,
+                    &[
+                        "ctr",
+                        "--namespace=k8s.io",
+                        "images",
+                        "tag",
+                        "--force",
+                        id,
+                        &name,
+                    ],
+                    None,
+                )
+                .await
+            {
                 Ok(_) => NodeOutcome::Retagged { name },
-                Err(e) => NodeOutcome::RetagFailed { name, error: e.to_string() },
+                Err(e) => NodeOutcome::RetagFailed {
+                    name,
+                    error: e.to_string(),
+                },
             }
         }
         plan::Presence::Absent => {
@@ -125,7 +187,16 @@ async fn observe(docker: &Docker, node: &NodeRef, image: &str, id: &str) -> Node
 /// One `docker save` of `images`, as a stream.
 pub(crate) fn saved_images(docker: &Docker, images: &[String]) -> Source {
     let names: Vec<&str> = images.iter().map(String::as_str).collect();
-    docker.api().export_images(&names).map_err(|e| anyhow!("failed to save images: {}", crate::provider::docker::daemon_message(&e))).boxed()
+    docker
+        .api()
+        .export_images(&names)
+        .map_err(|e| {
+            anyhow!(
+                "failed to save images: {}",
+                crate::provider::docker::daemon_message(&e)
+            )
+        })
+        .boxed()
 }
 
 /// The archive read in chunks.
@@ -135,10 +206,15 @@ pub(crate) fn file_stream(path: PathBuf) -> Source {
         async move {
             let mut file = match file {
                 Some(f) => f,
-                None => tokio::fs::File::open(&path).await.map_err(|e| read_error(&path, e))?,
+                None => tokio::fs::File::open(&path)
+                    .await
+                    .map_err(|e| read_error(&path, e))?,
             };
             let mut buf = BytesMut::with_capacity(fanout::CHUNK_BYTES);
-            let n = file.read_buf(&mut buf).await.map_err(|e| read_error(&path, e))?;
+            let n = file
+                .read_buf(&mut buf)
+                .await
+                .map_err(|e| read_error(&path, e))?;
             Ok((n > 0).then(|| (buf.freeze(), Some(file))))
         }
     })
@@ -149,14 +225,28 @@ fn read_error(path: &Path, e: std::io::Error) -> anyhow::Error {
     anyhow!("failed to read image archive {}: {e}", path.display())
 }
 
-
 /// What importing into `nodes` needs: which platforms to import (the
 /// host's, as nodes run on it) and each node's snapshotter.
-async fn load_facts(docker: &Docker, nodes: &[NodeRef]) -> (Platforms, Vec<anyhow::Result<String>>) {
-    let platform = async { docker.api().info().await.ok().and_then(|i| i.architecture).and_then(|a| plan::node_platform(&a)) };
-    let snapshotters = futures_util::future::join_all(nodes.iter().map(|node| snapshotter(docker, node)));
+async fn load_facts(
+    docker: &Docker,
+    nodes: &[NodeRef],
+) -> (Platforms, Vec<anyhow::Result<String>>) {
+    let platform = async {
+        docker
+            .api()
+            .info()
+            .await
+            .ok()
+            .and_then(|i| i.architecture)
+            .and_then(|a| plan::node_platform(&a))
+    };
+    let snapshotters =
+        futures_util::future::join_all(nodes.iter().map(|node| snapshotter(docker, node)));
     let (platform, snapshotters) = tokio::join!(platform, snapshotters);
-    (platform.map_or(Platforms::All, Platforms::Only), snapshotters)
+    (
+        platform.map_or(Platforms::All, Platforms::Only),
+        snapshotters,
+    )
 }
 
 /// Load one archive (from `source`, opened once per round) into `targets`
@@ -191,15 +281,29 @@ async fn load_streamed(
     if !round.is_empty() {
         let (results, pumped) = stream_round(docker, targets, &round, source(), log).await;
         if let Ok(p) = &pumped {
-            log.debug(1, &format!("{} bytes imported by {} node(s) in {:.2?}", p.bytes, round.len(), started.elapsed()));
+            log.debug(
+                1,
+                &format!(
+                    "{} bytes imported by {} node(s) in {:.2?}",
+                    p.bytes,
+                    round.len(),
+                    started.elapsed()
+                ),
+            );
         }
         source_error = pumped.err();
         for ((i, argv), result) in round.iter().zip(results) {
             let Err(e) = result else { continue };
-            let mismatch = e.downcast_ref::<RunError>().is_some_and(|r| plan::is_platform_mismatch(&r.output));
+            let mismatch = e
+                .downcast_ref::<RunError>()
+                .is_some_and(|r| plan::is_platform_mismatch(&r.output));
             if matches!(platforms, Platforms::Only(_)) && mismatch && source_error.is_none() {
                 log.debug(1, &format!("node {}: the archive has no image for the node's platform, importing all platforms", targets[*i].name));
-                let snapshotter_flag = argv.iter().find(|a| a.starts_with("--snapshotter=")).cloned().unwrap_or_default();
+                let snapshotter_flag = argv
+                    .iter()
+                    .find(|a| a.starts_with("--snapshotter="))
+                    .cloned()
+                    .unwrap_or_default();
                 let s = snapshotter_flag.trim_start_matches("--snapshotter=");
                 fallback.push((*i, plan::import_argv(&Platforms::All, s)));
             } else {
@@ -233,7 +337,8 @@ async fn load_streamed(
 }
 
 fn import_failure(node: &NodeRef, e: anyhow::Error) -> anyhow::Error {
-    e.context(format!("node \"{}\"", node.name)).context("failed to load image")
+    e.context(format!("node \"{}\"", node.name))
+        .context("failed to load image")
 }
 
 /// `containerd config dump` in the node -> its CRI snapshotter.
@@ -260,10 +365,19 @@ pub(crate) async fn stream_round(
     let execs: Vec<_> = round
         .iter()
         .zip(inputs)
-        .map(|((i, argv), input)| tokio::spawn(docker.exec_with_input_stream(&targets[*i], argv, input)))
+        .map(|((i, argv), input)| {
+            tokio::spawn(docker.exec_with_input_stream(&targets[*i], argv, input))
+        })
         .collect();
     let pumped = fanout::pump(source, senders, fanout::CHUNK_BYTES).await;
-    log.debug(1, &format!("source read and handed to {} node(s) in {:.2?}", round.len(), started.elapsed()));
+    log.debug(
+        1,
+        &format!(
+            "source read and handed to {} node(s) in {:.2?}",
+            round.len(),
+            started.elapsed()
+        ),
+    );
     let mut results = Vec::with_capacity(execs.len());
     for exec in execs {
         results.push(match exec.await {

@@ -10,9 +10,19 @@ fn argv(words: &[&str]) -> Vec<String> {
 /// `kubeadm init …` argv for the bootstrap control plane (spec §4.5).
 /// Before 1.23 (kubeadm v1beta2) skipped phases are flags, not config.
 pub fn init_command(version: &Version, kube_proxy_mode: &str) -> Vec<String> {
-    let mut args = argv(&["kubeadm", "init", "--config=/kind/kubeadm.conf", "--skip-token-print", "--v=6"]);
+    let mut args = argv(&[
+        "kubeadm",
+        "init",
+        "--config=/kind/kubeadm.conf",
+        "--skip-token-print",
+        "--v=6",
+    ]);
     if version.less_than(&semantic("v1.23.0")) {
-        let phases = if kube_proxy_mode == "none" { "preflight,addon/kube-proxy" } else { "preflight" };
+        let phases = if kube_proxy_mode == "none" {
+            "preflight,addon/kube-proxy"
+        } else {
+            "preflight"
+        };
         args.push(format!("--skip-phases={phases}"));
     }
     args
@@ -28,7 +38,9 @@ pub fn join_command(version: &Version) -> Vec<String> {
 }
 
 fn parse_semantic(kubernetes_version: &str) -> anyhow::Result<Version> {
-    Version::parse_semantic(kubernetes_version).map_err(anyhow::Error::msg).context("could not parse Kubernetes version")
+    Version::parse_semantic(kubernetes_version)
+        .map_err(anyhow::Error::msg)
+        .context("could not parse Kubernetes version")
 }
 
 /// Taints to remove on a single-node cluster (spec §4.5), by semantic
@@ -36,18 +48,29 @@ fn parse_semantic(kubernetes_version: &str) -> anyhow::Result<Version> {
 /// taint during 1.24/1.25 development.
 pub fn control_plane_taints(kubernetes_version: &str) -> anyhow::Result<Vec<String>> {
     let v = parse_semantic(kubernetes_version)?;
-    Ok(if v.less_than(&semantic("v1.24.0-alpha.1.592+370031cadac624")) {
-        argv(&["node-role.kubernetes.io/master-"])
-    } else if v.less_than(&semantic("v1.25.0-alpha.0.557+84c8afeba39ec9")) {
-        argv(&["node-role.kubernetes.io/control-plane-", "node-role.kubernetes.io/master-"])
-    } else {
-        argv(&["node-role.kubernetes.io/control-plane-"])
-    })
+    Ok(
+        if v.less_than(&semantic("v1.24.0-alpha.1.592+370031cadac624")) {
+            argv(&["node-role.kubernetes.io/master-"])
+        } else if v.less_than(&semantic("v1.25.0-alpha.0.557+84c8afeba39ec9")) {
+            argv(&[
+                "node-role.kubernetes.io/control-plane-",
+                "node-role.kubernetes.io/master-",
+            ])
+        } else {
+            argv(&["node-role.kubernetes.io/control-plane-"])
+        },
+    )
 }
 
 /// Full `kubectl taint` argv removing [`control_plane_taints`].
 pub fn untaint_command(kubernetes_version: &str) -> anyhow::Result<Vec<String>> {
-    let mut args = argv(&["kubectl", "--kubeconfig=/etc/kubernetes/admin.conf", "taint", "nodes", "--all"]);
+    let mut args = argv(&[
+        "kubectl",
+        "--kubeconfig=/etc/kubernetes/admin.conf",
+        "taint",
+        "nodes",
+        "--all",
+    ]);
     args.extend(control_plane_taints(kubernetes_version)?);
     Ok(args)
 }
@@ -67,11 +90,13 @@ pub fn remove_exclude_lb_label_command() -> Vec<String> {
 /// Node-role label selector for `--wait` (spec §4.9).
 pub fn control_plane_selector(kubernetes_version: &str) -> anyhow::Result<String> {
     let v = parse_semantic(kubernetes_version)?;
-    Ok(if v.less_than(&semantic("v1.24.0-alpha.1.591+a3d5e5598290df")) {
-        "node-role.kubernetes.io/master".into()
-    } else {
-        "node-role.kubernetes.io/control-plane".into()
-    })
+    Ok(
+        if v.less_than(&semantic("v1.24.0-alpha.1.591+a3d5e5598290df")) {
+            "node-role.kubernetes.io/master".into()
+        } else {
+            "node-role.kubernetes.io/control-plane".into()
+        },
+    )
 }
 
 #[cfg(test)]
@@ -86,8 +111,16 @@ mod tests {
     fn init_command_by_version_and_proxy_mode() {
         let base = "kubeadm init --config=/kind/kubeadm.conf --skip-token-print --v=6";
         let cases = [
-            ("v1.22.17", "iptables", format!("{base} --skip-phases=preflight")),
-            ("v1.22.17", "none", format!("{base} --skip-phases=preflight,addon/kube-proxy")),
+            (
+                "v1.22.17",
+                "iptables",
+                format!("{base} --skip-phases=preflight"),
+            ),
+            (
+                "v1.22.17",
+                "none",
+                format!("{base} --skip-phases=preflight,addon/kube-proxy"),
+            ),
             ("v1.21.1", "ipvs", format!("{base} --skip-phases=preflight")),
             // Generic comparison: a 1.23 pre-release counts as 1.23.0.
             ("v1.23.0-alpha.1", "none", base.to_string()),
@@ -95,16 +128,36 @@ mod tests {
             ("v1.37.0-rc.1", "iptables", base.to_string()),
         ];
         for (version, mode, want) in cases {
-            assert_eq!(init_command(&generic(version), mode).join(" "), want, "{version} {mode}");
+            assert_eq!(
+                init_command(&generic(version), mode).join(" "),
+                want,
+                "{version} {mode}"
+            );
         }
     }
 
     #[test]
     fn join_command_by_version() {
         let cases = [
-            ("v1.22.0", vec!["kubeadm", "join", "--config", "/kind/kubeadm.conf", "--v=6", "--skip-phases=preflight"]),
-            ("v1.23.0", vec!["kubeadm", "join", "--config", "/kind/kubeadm.conf", "--v=6"]),
-            ("v1.36.0", vec!["kubeadm", "join", "--config", "/kind/kubeadm.conf", "--v=6"]),
+            (
+                "v1.22.0",
+                vec![
+                    "kubeadm",
+                    "join",
+                    "--config",
+                    "/kind/kubeadm.conf",
+                    "--v=6",
+                    "--skip-phases=preflight",
+                ],
+            ),
+            (
+                "v1.23.0",
+                vec!["kubeadm", "join", "--config", "/kind/kubeadm.conf", "--v=6"],
+            ),
+            (
+                "v1.36.0",
+                vec!["kubeadm", "join", "--config", "/kind/kubeadm.conf", "--v=6"],
+            ),
         ];
         for (version, want) in cases {
             assert_eq!(join_command(&generic(version)), want, "{version}");
@@ -114,7 +167,10 @@ mod tests {
     #[test]
     fn taints_by_semantic_version() {
         let master = vec!["node-role.kubernetes.io/master-"];
-        let both = vec!["node-role.kubernetes.io/control-plane-", "node-role.kubernetes.io/master-"];
+        let both = vec![
+            "node-role.kubernetes.io/control-plane-",
+            "node-role.kubernetes.io/master-",
+        ];
         let cp = vec!["node-role.kubernetes.io/control-plane-"];
         let cases = [
             ("v1.21.1", &master),
@@ -143,7 +199,10 @@ mod tests {
         let cases = [
             ("v1.23.17", "node-role.kubernetes.io/master"),
             ("v1.24.0-alpha.1.590+x", "node-role.kubernetes.io/master"),
-            ("v1.24.0-alpha.1.591+a3d5e5598290df", "node-role.kubernetes.io/control-plane"),
+            (
+                "v1.24.0-alpha.1.591+a3d5e5598290df",
+                "node-role.kubernetes.io/control-plane",
+            ),
             ("v1.24.0", "node-role.kubernetes.io/control-plane"),
             ("v1.37.0-rc.1", "node-role.kubernetes.io/control-plane"),
         ];
@@ -156,9 +215,15 @@ mod tests {
     fn non_semver_versions_fail() {
         for bad in ["v1.24", "latest", "v1.24.0.1"] {
             let err = control_plane_taints(bad).unwrap_err();
-            assert!(format!("{err:#}").starts_with("could not parse Kubernetes version: "), "{bad}: {err:#}");
+            assert!(
+                format!("{err:#}").starts_with("could not parse Kubernetes version: "),
+                "{bad}: {err:#}"
+            );
             let err = control_plane_selector(bad).unwrap_err();
-            assert!(format!("{err:#}").starts_with("could not parse Kubernetes version: "), "{bad}: {err:#}");
+            assert!(
+                format!("{err:#}").starts_with("could not parse Kubernetes version: "),
+                "{bad}: {err:#}"
+            );
         }
     }
 

@@ -89,19 +89,36 @@ fn extra_args(band: ApiBand, args: &[(&str, String)]) -> Value {
         return Value::Null;
     }
     if band == ApiBand::V1Beta4 {
-        Value::Array(args.iter().map(|(n, v)| json!({"name": n, "value": v})).collect())
+        Value::Array(
+            args.iter()
+                .map(|(n, v)| json!({"name": n, "value": v}))
+                .collect(),
+        )
     } else {
-        Value::Object(args.iter().map(|(n, v)| (n.to_string(), Value::String(v.clone()))).collect())
+        Value::Object(
+            args.iter()
+                .map(|(n, v)| (n.to_string(), Value::String(v.clone())))
+                .collect(),
+        )
     }
 }
 
 fn obj(pairs: Vec<(&str, Value)>) -> Value {
-    Value::Object(pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect::<Map<_, _>>())
+    Value::Object(
+        pairs
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect::<Map<_, _>>(),
+    )
 }
 
 /// Raw generated config (every document still carries `metadata.name: config`).
 pub fn generate(data: &ConfigData) -> anyhow::Result<String> {
-    Ok(documents(data)?.iter().map(crate::yaml::marshal).collect::<Vec<_>>().join("---\n"))
+    Ok(documents(data)?
+        .iter()
+        .map(crate::yaml::marshal)
+        .collect::<Vec<_>>()
+        .join("---\n"))
 }
 
 /// The generated documents as JSON trees, in order.
@@ -122,13 +139,36 @@ pub fn documents(data: &ConfigData) -> anyhow::Result<Vec<Value>> {
     let band = ApiBand::for_version(&ver);
     let api_version = band.api_version();
     let ipv6 = data.ip_family == "ipv6";
-    let gates_string =
-        feature_gates.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",");
-    let runtime_config =
-        data.runtime_config.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",");
-    let gates_map = || Value::Object(feature_gates.iter().map(|(k, v)| (k.clone(), Value::Bool(*v))).collect());
-    let advertise_address = data.node_address.split(',').next().unwrap_or_default().to_string();
-    let cgroup_driver = if ver.less_than(&semantic("v1.24.0")) { "cgroupfs" } else { "systemd" };
+    let gates_string = feature_gates
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(",");
+    let runtime_config = data
+        .runtime_config
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(",");
+    let gates_map = || {
+        Value::Object(
+            feature_gates
+                .iter()
+                .map(|(k, v)| (k.clone(), Value::Bool(*v)))
+                .collect(),
+        )
+    };
+    let advertise_address = data
+        .node_address
+        .split(',')
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    let cgroup_driver = if ver.less_than(&semantic("v1.24.0")) {
+        "cgroupfs"
+    } else {
+        "systemd"
+    };
     let metadata = || json!({"name": "config"});
     let has_gates = !feature_gates.is_empty();
 
@@ -160,9 +200,18 @@ pub fn documents(data: &ConfigData) -> anyhow::Result<Vec<Value>> {
                 "extraArgs": extra_args(band, &api_server_args),
             }),
         ),
-        ("controllerManager", json!({"extraArgs": extra_args(band, &cm_args)})),
-        ("scheduler", json!({"extraArgs": extra_args(band, &scheduler_args)})),
-        ("networking", json!({"podSubnet": data.pod_subnet, "serviceSubnet": data.service_subnet})),
+        (
+            "controllerManager",
+            json!({"extraArgs": extra_args(band, &cm_args)}),
+        ),
+        (
+            "scheduler",
+            json!({"extraArgs": extra_args(band, &scheduler_args)}),
+        ),
+        (
+            "networking",
+            json!({"podSubnet": data.pod_subnet, "serviceSubnet": data.service_subnet}),
+        ),
     ];
     // kubeadm 1.20 had its own dual-stack gate.
     if ver.at_least(&semantic("v1.20.0")) && ver.less_than(&semantic("v1.21.0")) {
@@ -174,7 +223,13 @@ pub fn documents(data: &ConfigData) -> anyhow::Result<Vec<Value>> {
         band,
         &[
             ("node-ip", data.node_address.clone()),
-            ("provider-id", format!("kind://{}/{}/{}", data.node_provider, data.cluster_name, data.node_name)),
+            (
+                "provider-id",
+                format!(
+                    "kind://{}/{}/{}",
+                    data.node_provider, data.cluster_name, data.node_name
+                ),
+            ),
             ("node-labels", data.node_labels.clone()),
         ],
     );
@@ -182,7 +237,8 @@ pub fn documents(data: &ConfigData) -> anyhow::Result<Vec<Value>> {
         "criSocket": "unix:///run/containerd/containerd.sock",
         "kubeletExtraArgs": kubelet_args,
     });
-    let local_endpoint = json!({"advertiseAddress": advertise_address, "bindPort": data.api_bind_port});
+    let local_endpoint =
+        json!({"advertiseAddress": advertise_address, "bindPort": data.api_bind_port});
     let mut init = vec![
         ("apiVersion", json!(api_version)),
         ("kind", json!("InitConfiguration")),
@@ -228,7 +284,10 @@ pub fn documents(data: &ConfigData) -> anyhow::Result<Vec<Value>> {
         ("cgroupRoot", json!("/kubelet")),
         ("failSwapOn", json!(false)),
         ("imageGCHighThresholdPercent", json!(100)),
-        ("evictionHard", json!({"nodefs.available": "0%", "nodefs.inodesFree": "0%", "imagefs.available": "0%"})),
+        (
+            "evictionHard",
+            json!({"nodefs.available": "0%", "nodefs.inodesFree": "0%", "imagefs.available": "0%"}),
+        ),
     ];
     if ipv6 {
         kubelet.push(("address", json!("::")));
@@ -270,7 +329,11 @@ pub fn documents(data: &ConfigData) -> anyhow::Result<Vec<Value>> {
 
 /// What kind writes to `/kind/kubeadm.conf`: generate, apply cluster-level
 /// then node-level patches, drop `metadata:\n  name: config\n`.
-pub fn render(data: &ConfigData, cluster: Patches<'_>, node: Patches<'_>) -> anyhow::Result<String> {
+pub fn render(
+    data: &ConfigData,
+    cluster: Patches<'_>,
+    node: Patches<'_>,
+) -> anyhow::Result<String> {
     let generated = generate(data)?;
     let mut patched = patch::kube_yaml(&generated, cluster.merge, cluster.json6902)?;
     if !node.is_empty() {

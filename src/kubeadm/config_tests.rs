@@ -146,7 +146,12 @@ mode: iptables
 
 #[test]
 fn default_single_node_v1beta4_matches_upstream_byte_for_byte() {
-    let got = render(&data("v1.37.0-rc.1"), Patches::default(), Patches::default()).unwrap();
+    let got = render(
+        &data("v1.37.0-rc.1"),
+        Patches::default(),
+        Patches::default(),
+    )
+    .unwrap();
     assert_eq!(got, DEFAULT_V1BETA4);
 }
 
@@ -154,7 +159,10 @@ fn default_single_node_v1beta4_matches_upstream_byte_for_byte() {
 fn generate_keeps_metadata_for_patch_targeting() {
     let raw = generate(&data("v1.37.0-rc.1")).unwrap();
     assert_eq!(raw.matches("metadata:\n  name: config\n").count(), 5);
-    assert_eq!(raw.replace("metadata:\n  name: config\n", ""), DEFAULT_V1BETA4);
+    assert_eq!(
+        raw.replace("metadata:\n  name: config\n", ""),
+        DEFAULT_V1BETA4
+    );
 }
 
 #[test]
@@ -174,11 +182,25 @@ fn kubeadm_api_version_by_kubernetes_version() {
     ];
     for (version, want) in cases {
         // Only the version set, as upstream's config_test does.
-        let d = ConfigData { kubernetes_version: version.into(), ..Default::default() };
+        let d = ConfigData {
+            kubernetes_version: version.into(),
+            ..Default::default()
+        };
         let out = generate(&d).unwrap();
-        assert!(out.contains(&format!("apiVersion: {want}\n")), "{version}: {out}");
-        for kind in ["ClusterConfiguration", "InitConfiguration", "JoinConfiguration"] {
-            assert_eq!(at(&d, kind, "/apiVersion"), Some(json!(want)), "{version} {kind}");
+        assert!(
+            out.contains(&format!("apiVersion: {want}\n")),
+            "{version}: {out}"
+        );
+        for kind in [
+            "ClusterConfiguration",
+            "InitConfiguration",
+            "JoinConfiguration",
+        ] {
+            assert_eq!(
+                at(&d, kind, "/apiVersion"),
+                Some(json!(want)),
+                "{version} {kind}"
+            );
         }
     }
 }
@@ -192,8 +214,17 @@ fn unparseable_version_is_an_error() {
 
 #[test]
 fn cgroup_driver_by_version() {
-    for (version, want) in [("v1.22.4", "cgroupfs"), ("v1.23.17", "cgroupfs"), ("v1.24.0", "systemd"), ("v1.30.0", "systemd")] {
-        assert_eq!(at(&data(version), "KubeletConfiguration", "/cgroupDriver"), Some(json!(want)), "{version}");
+    for (version, want) in [
+        ("v1.22.4", "cgroupfs"),
+        ("v1.23.17", "cgroupfs"),
+        ("v1.24.0", "systemd"),
+        ("v1.30.0", "systemd"),
+    ] {
+        assert_eq!(
+            at(&data(version), "KubeletConfiguration", "/cgroupDriver"),
+            Some(json!(want)),
+            "{version}"
+        );
     }
 }
 
@@ -268,7 +299,10 @@ mode: iptables
 "#;
     let mut d = worker(data("v1.22.17"));
     d.node_labels = "tier=db".into();
-    assert_eq!(render(&d, Patches::default(), Patches::default()).unwrap(), want);
+    assert_eq!(
+        render(&d, Patches::default(), Patches::default()).unwrap(),
+        want
+    );
 }
 
 #[test]
@@ -277,8 +311,14 @@ fn v1beta3_for_1_30_uses_maps_and_skip_phases() {
     let all = docs(&d);
     let cluster = doc(&all, "ClusterConfiguration").unwrap();
     assert_eq!(cluster["apiVersion"], "kubeadm.k8s.io/v1beta3");
-    assert_eq!(cluster["apiServer"]["extraArgs"], json!({"runtime-config": ""}));
-    assert_eq!(cluster["controllerManager"]["extraArgs"], json!({"enable-hostpath-provisioner": "true"}));
+    assert_eq!(
+        cluster["apiServer"]["extraArgs"],
+        json!({"runtime-config": ""})
+    );
+    assert_eq!(
+        cluster["controllerManager"]["extraArgs"],
+        json!({"enable-hostpath-provisioner": "true"})
+    );
     assert_eq!(cluster["scheduler"]["extraArgs"], Value::Null);
     let init = doc(&all, "InitConfiguration").unwrap();
     assert_eq!(
@@ -286,8 +326,14 @@ fn v1beta3_for_1_30_uses_maps_and_skip_phases() {
         json!({"node-ip": "172.18.0.2", "provider-id": "kind://docker/kind/kind-control-plane", "node-labels": ""})
     );
     assert_eq!(init["skipPhases"], json!(["preflight"]));
-    assert_eq!(doc(&all, "JoinConfiguration").unwrap()["skipPhases"], json!(["preflight"]));
-    assert_eq!(doc(&all, "KubeletConfiguration").unwrap()["cgroupDriver"], "systemd");
+    assert_eq!(
+        doc(&all, "JoinConfiguration").unwrap()["skipPhases"],
+        json!(["preflight"])
+    );
+    assert_eq!(
+        doc(&all, "KubeletConfiguration").unwrap()["cgroupDriver"],
+        "systemd"
+    );
 }
 
 #[test]
@@ -296,15 +342,38 @@ fn skip_phases_by_band_and_proxy_mode() {
     let cases = [
         ("v1.22.0", "iptables", None, None),
         ("v1.22.0", "none", None, None),
-        ("v1.30.0", "iptables", Some(json!(["preflight"])), Some(json!(["preflight"]))),
-        ("v1.30.0", "none", Some(json!(["preflight", "addon/kube-proxy"])), Some(json!(["preflight"]))),
-        ("v1.36.1", "none", Some(json!(["preflight", "addon/kube-proxy"])), Some(json!(["preflight"]))),
+        (
+            "v1.30.0",
+            "iptables",
+            Some(json!(["preflight"])),
+            Some(json!(["preflight"])),
+        ),
+        (
+            "v1.30.0",
+            "none",
+            Some(json!(["preflight", "addon/kube-proxy"])),
+            Some(json!(["preflight"])),
+        ),
+        (
+            "v1.36.1",
+            "none",
+            Some(json!(["preflight", "addon/kube-proxy"])),
+            Some(json!(["preflight"])),
+        ),
     ];
     for (version, mode, init, join) in cases {
         let mut d = data(version);
         d.kube_proxy_mode = mode.into();
-        assert_eq!(at(&d, "InitConfiguration", "/skipPhases"), init, "{version} {mode}");
-        assert_eq!(at(&d, "JoinConfiguration", "/skipPhases"), join, "{version} {mode}");
+        assert_eq!(
+            at(&d, "InitConfiguration", "/skipPhases"),
+            init,
+            "{version} {mode}"
+        );
+        assert_eq!(
+            at(&d, "JoinConfiguration", "/skipPhases"),
+            join,
+            "{version} {mode}"
+        );
     }
 }
 
@@ -314,16 +383,24 @@ fn kube_proxy_by_mode() {
     let cases = [
         ("iptables", false, Some(json!({"maxPerCore": 0}))),
         ("ipvs", false, Some(json!({"maxPerCore": 0}))),
-        ("nftables", false, Some(json!({"maxPerCore": 0, "tcpBeLiberal": true}))),
+        (
+            "nftables",
+            false,
+            Some(json!({"maxPerCore": 0, "tcpBeLiberal": true})),
+        ),
         (
             "nftables",
             true,
-            Some(json!({"maxPerCore": 0, "tcpEstablishedTimeout": "0s", "tcpCloseWaitTimeout": "0s"})),
+            Some(
+                json!({"maxPerCore": 0, "tcpEstablishedTimeout": "0s", "tcpCloseWaitTimeout": "0s"}),
+            ),
         ),
         (
             "iptables",
             true,
-            Some(json!({"maxPerCore": 0, "tcpEstablishedTimeout": "0s", "tcpCloseWaitTimeout": "0s"})),
+            Some(
+                json!({"maxPerCore": 0, "tcpEstablishedTimeout": "0s", "tcpCloseWaitTimeout": "0s"}),
+            ),
         ),
         ("none", false, None),
     ];
@@ -341,7 +418,10 @@ fn kube_proxy_by_mode() {
                 Some(c) => {
                     assert_eq!(all.len(), 5, "{version} {mode}");
                     let proxy = doc(&all, "KubeProxyConfiguration").unwrap();
-                    assert_eq!(&proxy["conntrack"], c, "{version} {mode} rootless={rootless}");
+                    assert_eq!(
+                        &proxy["conntrack"], c,
+                        "{version} {mode} rootless={rootless}"
+                    );
                     assert_eq!(proxy["mode"], json!(mode));
                     assert_eq!(proxy["iptables"], json!({"minSyncPeriod": "1s"}));
                 }
@@ -367,10 +447,23 @@ fn rootless_needs_1_22_and_enables_kubelet_in_user_namespace() {
         d.feature_gates.insert("Zeta".into(), false);
         let all = docs(&d);
         let gates = json!({"KubeletInUserNamespace": true, "Zeta": false});
-        assert_eq!(doc(&all, "KubeletConfiguration").unwrap()["featureGates"], gates, "{version}");
-        assert_eq!(doc(&all, "KubeProxyConfiguration").unwrap()["featureGates"], gates, "{version}");
+        assert_eq!(
+            doc(&all, "KubeletConfiguration").unwrap()["featureGates"],
+            gates,
+            "{version}"
+        );
+        assert_eq!(
+            doc(&all, "KubeProxyConfiguration").unwrap()["featureGates"],
+            gates,
+            "{version}"
+        );
         let out = generate(&d).unwrap();
-        assert_eq!(out.matches("KubeletInUserNamespace=true,Zeta=false").count(), 3, "{version}: {out}");
+        assert_eq!(
+            out.matches("KubeletInUserNamespace=true,Zeta=false")
+                .count(),
+            3,
+            "{version}: {out}"
+        );
     }
     // The caller's map is not modified and non-rootless nodes get no gate.
     let d = data("v1.36.0");
@@ -394,15 +487,27 @@ fn feature_gates_and_runtime_config_reach_every_component() {
     d.runtime_config = rc.clone();
     let all = docs(&d);
     let cluster = doc(&all, "ClusterConfiguration").unwrap();
-    assert_eq!(cluster["apiServer"]["extraArgs"], json!({"runtime-config": rc_string, "feature-gates": gate_string}));
+    assert_eq!(
+        cluster["apiServer"]["extraArgs"],
+        json!({"runtime-config": rc_string, "feature-gates": gate_string})
+    );
     assert_eq!(
         cluster["controllerManager"]["extraArgs"],
         json!({"feature-gates": gate_string, "enable-hostpath-provisioner": "true"})
     );
-    assert_eq!(cluster["scheduler"]["extraArgs"], json!({"feature-gates": gate_string}));
+    assert_eq!(
+        cluster["scheduler"]["extraArgs"],
+        json!({"feature-gates": gate_string})
+    );
     let gate_map = json!({"AllAlpha": false, "SidecarContainers": true});
-    assert_eq!(doc(&all, "KubeletConfiguration").unwrap()["featureGates"], gate_map);
-    assert_eq!(doc(&all, "KubeProxyConfiguration").unwrap()["featureGates"], gate_map);
+    assert_eq!(
+        doc(&all, "KubeletConfiguration").unwrap()["featureGates"],
+        gate_map
+    );
+    assert_eq!(
+        doc(&all, "KubeProxyConfiguration").unwrap()["featureGates"],
+        gate_map
+    );
 
     // v1beta4: name/value lists in the documented order.
     let mut d = ipv6(data("v1.36.0"));
@@ -437,7 +542,11 @@ fn kubeadm_dual_stack_gate_only_for_1_20() {
         ("v1.21.0", None),
         ("v1.30.0", None),
     ] {
-        assert_eq!(at(&data(version), "ClusterConfiguration", "/featureGates"), want, "{version}");
+        assert_eq!(
+            at(&data(version), "ClusterConfiguration", "/featureGates"),
+            want,
+            "{version}"
+        );
     }
 }
 
@@ -446,17 +555,42 @@ fn ip_families() {
     // (data, node-ip, advertiseAddress, ipv6 bind addresses expected)
     let cases = [
         (data("v1.36.0"), "172.18.0.2", "172.18.0.2", false),
-        (ipv6(data("v1.36.0")), "fc00:f853:ccd:e793::2", "fc00:f853:ccd:e793::2", true),
-        (dual(data("v1.36.0")), "172.18.0.2,fc00:f853:ccd:e793::2", "172.18.0.2", false),
-        (ipv6(data("v1.30.0")), "fc00:f853:ccd:e793::2", "fc00:f853:ccd:e793::2", true),
-        (ipv6(data("v1.22.0")), "fc00:f853:ccd:e793::2", "fc00:f853:ccd:e793::2", true),
+        (
+            ipv6(data("v1.36.0")),
+            "fc00:f853:ccd:e793::2",
+            "fc00:f853:ccd:e793::2",
+            true,
+        ),
+        (
+            dual(data("v1.36.0")),
+            "172.18.0.2,fc00:f853:ccd:e793::2",
+            "172.18.0.2",
+            false,
+        ),
+        (
+            ipv6(data("v1.30.0")),
+            "fc00:f853:ccd:e793::2",
+            "fc00:f853:ccd:e793::2",
+            true,
+        ),
+        (
+            ipv6(data("v1.22.0")),
+            "fc00:f853:ccd:e793::2",
+            "fc00:f853:ccd:e793::2",
+            true,
+        ),
     ];
     for (d, node_ip, advertise, v6) in cases {
         let label = format!("{} {}", d.kubernetes_version, d.ip_family);
         let all = docs(&d);
-        assert_eq!(doc(&all, "InitConfiguration").unwrap()["localAPIEndpoint"]["advertiseAddress"], advertise, "{label}");
         assert_eq!(
-            doc(&all, "JoinConfiguration").unwrap()["controlPlane"]["localAPIEndpoint"]["advertiseAddress"],
+            doc(&all, "InitConfiguration").unwrap()["localAPIEndpoint"]["advertiseAddress"],
+            advertise,
+            "{label}"
+        );
+        assert_eq!(
+            doc(&all, "JoinConfiguration").unwrap()["controlPlane"]["localAPIEndpoint"]
+                ["advertiseAddress"],
             advertise,
             "{label}"
         );
@@ -467,15 +601,32 @@ fn ip_families() {
         assert_eq!(kubelet.get("healthzBindAddress").is_some(), v6, "{label}");
         assert_eq!(out.contains("bind-address"), v6, "{label}");
         let cluster = doc(&all, "ClusterConfiguration").unwrap();
-        assert_eq!(cluster["networking"]["podSubnet"], json!(d.pod_subnet), "{label}");
-        assert_eq!(cluster["networking"]["serviceSubnet"], json!(d.service_subnet), "{label}");
-        assert_eq!(cluster["apiServer"]["certSANs"], json!(["localhost", d.api_server_address]), "{label}");
+        assert_eq!(
+            cluster["networking"]["podSubnet"],
+            json!(d.pod_subnet),
+            "{label}"
+        );
+        assert_eq!(
+            cluster["networking"]["serviceSubnet"],
+            json!(d.service_subnet),
+            "{label}"
+        );
+        assert_eq!(
+            cluster["apiServer"]["certSANs"],
+            json!(["localhost", d.api_server_address]),
+            "{label}"
+        );
     }
 }
 
 #[test]
 fn ipv6_output_quotes_only_ambiguous_addresses() {
-    let out = render(&ipv6(data("v1.30.0")), Patches::default(), Patches::default()).unwrap();
+    let out = render(
+        &ipv6(data("v1.30.0")),
+        Patches::default(),
+        Patches::default(),
+    )
+    .unwrap();
     // `::` ends in a colon, so go-yaml single-quotes it; `::1` stays plain.
     for line in [
         "  - ::1\n",
@@ -500,10 +651,19 @@ fn control_plane_block_only_for_control_planes() {
             Some(json!({"localAPIEndpoint": {"advertiseAddress": "172.18.0.2", "bindPort": 6443}})),
             "{version}"
         );
-        assert_eq!(at(&w, "JoinConfiguration", "/controlPlane"), None, "{version}");
+        assert_eq!(
+            at(&w, "JoinConfiguration", "/controlPlane"),
+            None,
+            "{version}"
+        );
         // Workers still get all five documents.
         assert_eq!(docs(&w).len(), 5, "{version}");
-        assert!(generate(&w).unwrap().contains("kind://docker/kind/kind-worker"), "{version}");
+        assert!(
+            generate(&w)
+                .unwrap()
+                .contains("kind://docker/kind/kind-worker"),
+            "{version}"
+        );
     }
 }
 
@@ -525,7 +685,10 @@ fn node_labels_provider_id_and_every_document_named_config() {
     for x in &all {
         assert_eq!(x["metadata"], json!({"name": "config"}), "{}", x["kind"]);
     }
-    assert_eq!(doc(&all, "ClusterConfiguration").unwrap()["clusterName"], "dev");
+    assert_eq!(
+        doc(&all, "ClusterConfiguration").unwrap()["clusterName"],
+        "dev"
+    );
 }
 
 #[test]
@@ -548,10 +711,19 @@ fn render_applies_cluster_then_node_patches() {
         kind: "ClusterConfiguration".into(),
         patch: "- op: replace\n  path: /apiServer/extraArgs/1/value\n  value: \"5\"\n".into(),
     }];
-    let cluster = Patches { merge: &cluster_merge, json6902: &cluster_6902 };
-    let node = Patches { merge: &node_merge, json6902: &node_6902 };
+    let cluster = Patches {
+        merge: &cluster_merge,
+        json6902: &cluster_6902,
+    };
+    let node = Patches {
+        merge: &node_merge,
+        json6902: &node_6902,
+    };
     let out = render(&data("v1.36.0"), cluster, node).unwrap();
-    assert!(out.contains("  certSANs:\n  - localhost\n  - 127.0.0.1\n  - my.host\n"), "{out}");
+    assert!(
+        out.contains("  certSANs:\n  - localhost\n  - 127.0.0.1\n  - my.host\n"),
+        "{out}"
+    );
     assert!(
         out.contains("  extraArgs:\n  - name: runtime-config\n    value: \"\"\n  - name: v\n    value: \"5\"\n"),
         "{out}"
@@ -562,23 +734,56 @@ fn render_applies_cluster_then_node_patches() {
 
     // Cluster-level only.
     let out = render(&data("v1.36.0"), cluster, Patches::default()).unwrap();
-    assert!(out.contains("maxPods: 50\n") && out.contains("    value: \"4\"\n"), "{out}");
+    assert!(
+        out.contains("maxPods: 50\n") && out.contains("    value: \"4\"\n"),
+        "{out}"
+    );
 }
 
 #[test]
 fn render_patch_errors_surface() {
     let bad = vec!["b o g u s".to_string()];
-    let err = render(&data("v1.36.0"), Patches { merge: &bad, json6902: &[] }, Patches::default()).unwrap_err();
-    assert!(format!("{err:#}").starts_with("failed to parse patches"), "{err:#}");
-    let err = render(&data("v1.36.0"), Patches::default(), Patches { merge: &bad, json6902: &[] }).unwrap_err();
-    assert!(format!("{err:#}").starts_with("failed to parse patches"), "{err:#}");
+    let err = render(
+        &data("v1.36.0"),
+        Patches {
+            merge: &bad,
+            json6902: &[],
+        },
+        Patches::default(),
+    )
+    .unwrap_err();
+    assert!(
+        format!("{err:#}").starts_with("failed to parse patches"),
+        "{err:#}"
+    );
+    let err = render(
+        &data("v1.36.0"),
+        Patches::default(),
+        Patches {
+            merge: &bad,
+            json6902: &[],
+        },
+    )
+    .unwrap_err();
+    assert!(
+        format!("{err:#}").starts_with("failed to parse patches"),
+        "{err:#}"
+    );
 }
 
 #[test]
 fn patch_can_rename_metadata_and_keep_it() {
     // Only the exact generated text is removed.
     let merge = vec!["kind: KubeletConfiguration\nmetadata:\n  name: other\n".to_string()];
-    let out = render(&data("v1.36.0"), Patches { merge: &merge, json6902: &[] }, Patches::default()).unwrap();
+    let out = render(
+        &data("v1.36.0"),
+        Patches {
+            merge: &merge,
+            json6902: &[],
+        },
+        Patches::default(),
+    )
+    .unwrap();
     assert_eq!(out.matches("metadata:").count(), 1);
     assert!(out.contains("metadata:\n  name: other\n"));
 }

@@ -43,7 +43,10 @@ fn host_port(backend: &str) -> (String, String) {
         if let Some((host, port)) = rest.split_once("]:") {
             return (host.to_string(), port.to_string());
         }
-        return (rest.trim_end_matches(']').to_string(), API_BIND_PORT.to_string());
+        return (
+            rest.trim_end_matches(']').to_string(),
+            API_BIND_PORT.to_string(),
+        );
     }
     match backend.rsplit_once(':') {
         Some((host, port)) if !host.contains(':') => (host.to_string(), port.to_string()),
@@ -190,24 +193,39 @@ resources:\n\
     #[test]
     fn cds_matches_upstream() {
         let one = vec!["node0:6443".to_string()];
-        assert_eq!(cds(&one, false), cds_text("V4_PREFERRED", &[("node0", "6443")]));
+        assert_eq!(
+            cds(&one, false),
+            cds_text("V4_PREFERRED", &[("node0", "6443")])
+        );
         assert_eq!(cds(&one, true), cds_text("AUTO", &[("node0", "6443")]));
     }
 
     #[test]
     fn cds_orders_backends_by_node_name() {
-        let backends: Vec<String> =
-            ["kind-control-plane3:6443", "kind-control-plane:6443", "kind-control-plane2:6443"].map(String::from).into();
+        let backends: Vec<String> = [
+            "kind-control-plane3:6443",
+            "kind-control-plane:6443",
+            "kind-control-plane2:6443",
+        ]
+        .map(String::from)
+        .into();
         assert_eq!(
             cds(&backends, false),
             cds_text(
                 "V4_PREFERRED",
-                &[("kind-control-plane", "6443"), ("kind-control-plane2", "6443"), ("kind-control-plane3", "6443")]
+                &[
+                    ("kind-control-plane", "6443"),
+                    ("kind-control-plane2", "6443"),
+                    ("kind-control-plane3", "6443")
+                ]
             )
         );
         // Bracketed IPv6 and port-less backends.
         let odd: Vec<String> = ["[fc00::2]:6443", "b"].map(String::from).into();
-        assert_eq!(cds(&odd, true), cds_text("AUTO", &[("b", "6443"), ("fc00::2", "6443")]));
+        assert_eq!(
+            cds(&odd, true),
+            cds_text("AUTO", &[("b", "6443"), ("fc00::2", "6443")])
+        );
     }
 
     #[test]
@@ -216,7 +234,10 @@ resources:\n\
         let want = format!(
             "mkdir -p /home/envoy && echo -en '{config}' > /home/envoy/envoy.yaml && {{ [ ! -f /home/envoy/cds.yaml ] && echo -en 'resources: []' > /home/envoy/cds.yaml || true; }} && {{ [ ! -f /home/envoy/lds.yaml ] && echo -en 'resources: []' > /home/envoy/lds.yaml || true; }} && while true; do envoy -c /home/envoy/envoy.yaml && break; sleep 1; done"
         );
-        assert_eq!(bootstrap_script("kind", "kind-external-load-balancer"), want);
+        assert_eq!(
+            bootstrap_script("kind", "kind-external-load-balancer"),
+            want
+        );
     }
 
     #[test]

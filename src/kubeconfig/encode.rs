@@ -10,7 +10,8 @@ use serde_yaml::Value;
 /// whether that means "write an empty file"). `Config::parse` only accepts
 /// documents whose keys convert to JSON, so the conversion cannot fail here.
 pub(crate) fn to_yaml(value: &Value) -> String {
-    let json = crate::yaml::yaml_value_to_json(value).expect("kubeconfig keys were checked when parsed");
+    let json =
+        crate::yaml::yaml_value_to_json(value).expect("kubeconfig keys were checked when parsed");
     crate::yaml::marshal(&json)
 }
 
@@ -35,9 +36,28 @@ mod tests {
 
     #[test]
     fn keys_sort_like_go_yaml() {
-        let mut keys = vec!["users", "preferences", "kind", "current-context", "contexts", "clusters", "apiVersion"];
+        let mut keys = vec![
+            "users",
+            "preferences",
+            "kind",
+            "current-context",
+            "contexts",
+            "clusters",
+            "apiVersion",
+        ];
         keys.sort_by(|a, b| go_key_cmp(a, b));
-        assert_eq!(keys, ["apiVersion", "clusters", "contexts", "current-context", "kind", "preferences", "users"]);
+        assert_eq!(
+            keys,
+            [
+                "apiVersion",
+                "clusters",
+                "contexts",
+                "current-context",
+                "kind",
+                "preferences",
+                "users"
+            ]
+        );
         // non-letters before letters (byte order would put 'B' before '_')
         assert_eq!(go_key_cmp("a_b", "aB"), Ordering::Less);
         // digit runs compare as numbers
@@ -66,7 +86,10 @@ mod tests {
             ("089", "k: \"089\"\n"),
             ("1:20", "k: \"1:20\"\n"),
             ("2001-12-14", "k: \"2001-12-14\"\n"),
-            ("2001-12-14T21:59:43.10Z", "k: \"2001-12-14T21:59:43.10Z\"\n"),
+            (
+                "2001-12-14T21:59:43.10Z",
+                "k: \"2001-12-14T21:59:43.10Z\"\n",
+            ),
             ("1.2.3", "k: 1.2.3\n"),
             ("v1", "k: v1\n"),
             ("- x", "k: '- x'\n"),
@@ -101,7 +124,10 @@ mod tests {
         // Folded at the first space after column 80, continuation indented.
         assert_eq!(lines[0].len(), 3 + 5 * 16 - 1);
         assert!(lines[1].starts_with("  word"));
-        assert_eq!(serde_yaml::from_str::<Value>(&out).unwrap()["k"], Value::String(words));
+        assert_eq!(
+            serde_yaml::from_str::<Value>(&out).unwrap()["k"],
+            Value::String(words)
+        );
         // Base64 data has no spaces and is never folded.
         let b64 = "A".repeat(500);
         assert_eq!(enc_str(&b64), format!("k: {b64}\n"));
@@ -115,7 +141,10 @@ mod tests {
             "a:\n- e: []\n  l:\n  - p\n  - q\n  x: 1\n- - n1\n  - n2\n- null\nb: {}\nc:\n  d:\n    f: 1.5\n    g: true\n"
         );
         assert_eq!(yaml("{}"), "{}\n");
-        assert_eq!(yaml("'1': x\n2: w\ntrue: z\n"), "\"1\": x\n\"2\": w\n\"true\": z\n");
+        assert_eq!(
+            yaml("'1': x\n2: w\ntrue: z\n"),
+            "\"1\": x\n\"2\": w\n\"true\": z\n"
+        );
         assert_eq!(yaml("k: !custom v\n"), "k: v\n");
     }
 

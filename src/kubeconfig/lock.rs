@@ -34,28 +34,44 @@ pub(crate) fn lock_path(path: &Path) -> PathBuf {
     PathBuf::from(p)
 }
 
-
 /// Take the lock for kubeconfig `path`, creating its directory (0755) first.
 pub(crate) fn acquire(path: &Path, wait: Duration) -> anyhow::Result<Lock> {
     let lock = lock_path(path);
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         if !dir.exists() {
-            std::fs::DirBuilder::new().recursive(true).mode(0o755).create(dir).map_err(|e| {
-                anyhow::anyhow!("failed to lock config file: mkdir {}: {}", dir.display(), crate::goerr::io_error_text(&e))
-            })?;
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o755)
+                .create(dir)
+                .map_err(|e| {
+                    anyhow::anyhow!(
+                        "failed to lock config file: mkdir {}: {}",
+                        dir.display(),
+                        crate::goerr::io_error_text(&e)
+                    )
+                })?;
         }
     }
     let deadline = Instant::now() + wait;
     let mut rng = rand::rng();
     loop {
-        match OpenOptions::new().write(true).create_new(true).mode(0o000).open(&lock) {
+        match OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o000)
+            .open(&lock)
+        {
             Ok(_) => return Ok(Lock { path: lock }),
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists && Instant::now() < deadline => {
                 // Jitter so waiting processes do not retry in lockstep.
                 std::thread::sleep(Duration::from_millis(rng.random_range(10..=50)));
             }
             Err(e) => {
-                anyhow::bail!("failed to lock config file: open {}: {}", lock.display(), crate::goerr::io_error_text(&e))
+                anyhow::bail!(
+                    "failed to lock config file: open {}: {}",
+                    lock.display(),
+                    crate::goerr::io_error_text(&e)
+                )
             }
         }
     }
@@ -72,7 +88,13 @@ mod tests {
         let held = acquire(&cfg, Duration::ZERO).unwrap();
         assert!(dir.path().join("nested/dir/config.lock").exists());
         let err = acquire(&cfg, Duration::from_millis(100)).unwrap_err();
-        assert_eq!(err.to_string(), format!("failed to lock config file: open {}.lock: file exists", cfg.display()));
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "failed to lock config file: open {}.lock: file exists",
+                cfg.display()
+            )
+        );
         drop(held);
         assert!(!dir.path().join("nested/dir/config.lock").exists());
         drop(acquire(&cfg, Duration::ZERO).unwrap());
@@ -86,7 +108,10 @@ mod tests {
         let start = Instant::now();
         let err = acquire(&cfg, Duration::from_millis(300)).unwrap_err();
         assert!(start.elapsed() >= Duration::from_millis(300));
-        assert!(err.to_string().ends_with("config.lock: file exists"), "{err}");
+        assert!(
+            err.to_string().ends_with("config.lock: file exists"),
+            "{err}"
+        );
         assert!(lock_path(&cfg).exists(), "someone else's lock must stay");
     }
 

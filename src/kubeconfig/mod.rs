@@ -26,7 +26,11 @@ pub fn key(cluster: &str) -> String {
 /// Candidate kubeconfig files: `--kubeconfig`, else `KUBECONFIG` (split on
 /// `:`, empties and duplicates dropped), else `$HOME/.kube/config`.
 pub fn paths(explicit: Option<&Path>) -> Vec<PathBuf> {
-    paths::paths_from(explicit, std::env::var_os("KUBECONFIG").as_deref(), std::env::var_os("HOME").as_deref())
+    paths::paths_from(
+        explicit,
+        std::env::var_os("KUBECONFIG").as_deref(),
+        std::env::var_os("HOME").as_deref(),
+    )
 }
 
 /// The file create/export merge into: the only one, else the first that
@@ -39,8 +43,13 @@ pub fn merge_target(paths: &[PathBuf]) -> PathBuf {
 /// `/etc/kubernetes/admin.conf`: entries renamed to `kind-<cluster>`,
 /// current-context set, and `server` replaced when `server` is given
 /// (external address) or kept (`--internal`).
-pub fn from_admin_conf(admin_conf: &str, cluster: &str, server: Option<&str>) -> anyhow::Result<String> {
-    let cfg = Config::parse(admin_conf).map_err(|e| anyhow!("failed to parse kubeadm kubeconfig: {e}"))?;
+pub fn from_admin_conf(
+    admin_conf: &str,
+    cluster: &str,
+    server: Option<&str>,
+) -> anyhow::Result<String> {
+    let cfg = Config::parse(admin_conf)
+        .map_err(|e| anyhow!("failed to parse kubeadm kubeconfig: {e}"))?;
     Ok(model::kind_from_kubeadm(cfg, &key(cluster), server)?.encode())
 }
 
@@ -62,7 +71,8 @@ pub fn export_to(kind_config: &str, paths: &[PathBuf], lock_wait: Duration) -> a
     kind.check_kubeadm_expectations()?;
     let target = merge_target(paths);
     let _lock = lock::acquire(&target, lock_wait)?;
-    let mut existing = read(&target).map_err(|e| anyhow!("failed to get kubeconfig to merge: {e}"))?;
+    let mut existing =
+        read(&target).map_err(|e| anyhow!("failed to get kubeconfig to merge: {e}"))?;
     model::merge(&mut existing, &kind)?;
     write_atomic(&target, existing.encode().as_bytes())
 }
@@ -90,11 +100,15 @@ pub fn remove_from(cluster: &str, paths: &[PathBuf], lock_wait: Duration) -> any
 fn remove_one(key: &str, path: &Path, lock_wait: Duration) -> anyhow::Result<()> {
     // Nothing of ours can be in a directory that does not exist; unlike
     // upstream, do not create it just to take a lock.
-    if path.parent().is_some_and(|d| !d.as_os_str().is_empty() && !d.exists()) {
+    if path
+        .parent()
+        .is_some_and(|d| !d.as_os_str().is_empty() && !d.exists())
+    {
         return Ok(());
     }
     let _lock = lock::acquire(path, lock_wait)?;
-    let mut cfg = read(path).map_err(|e| anyhow!("failed to read kubeconfig to remove KIND entry: {e}"))?;
+    let mut cfg =
+        read(path).map_err(|e| anyhow!("failed to read kubeconfig to remove KIND entry: {e}"))?;
     if model::remove(&mut cfg, key) {
         write_atomic(path, cfg.encode().as_bytes())?;
     }
@@ -107,7 +121,13 @@ fn read(path: &Path) -> Result<Config, String> {
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
-        Err(e) => return Err(format!("open {}: {}", path.display(), crate::goerr::io_error_text(&e))),
+        Err(e) => {
+            return Err(format!(
+                "open {}: {}",
+                path.display(),
+                crate::goerr::io_error_text(&e)
+            ))
+        }
     };
     let unchanged = |why: String| {
         format!(
@@ -123,7 +143,10 @@ fn read(path: &Path) -> Result<Config, String> {
 /// its contexts and its current-context; for callers that only inspect.
 pub fn contexts(path: &Path) -> anyhow::Result<(Vec<String>, String)> {
     let cfg = read(path).map_err(|e| anyhow!(e))?;
-    Ok((cfg.contexts.iter().map(model::entry_name).collect(), cfg.current_context))
+    Ok((
+        cfg.contexts.iter().map(model::entry_name).collect(),
+        cfg.current_context,
+    ))
 }
 
 /// Follow a symlinked kubeconfig (e.g. managed dotfiles) so the rename
@@ -144,7 +167,11 @@ fn resolve_symlinks(path: &Path) -> PathBuf {
 /// its mode and, when we may, its owner.
 fn write_atomic(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
     let fail = |what: &str, e: std::io::Error| {
-        anyhow!("failed to write KUBECONFIG: {what} {}: {}", path.display(), crate::goerr::io_error_text(&e))
+        anyhow!(
+            "failed to write KUBECONFIG: {what} {}: {}",
+            path.display(),
+            crate::goerr::io_error_text(&e)
+        )
     };
     let target = resolve_symlinks(path);
     let dir = match target.parent() {
@@ -152,10 +179,17 @@ fn write_atomic(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
         _ => PathBuf::from("."),
     };
     if !dir.exists() {
-        std::fs::DirBuilder::new().recursive(true).mode(0o755).create(&dir).map_err(|e| fail("mkdir for", e))?;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o755)
+            .create(&dir)
+            .map_err(|e| fail("mkdir for", e))?;
     }
     let existing = std::fs::metadata(&target).ok();
-    let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let mut tmp = tempfile::Builder::new()
         .prefix(&format!(".{name}."))
         .suffix(".tmp")
@@ -165,12 +199,14 @@ fn write_atomic(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
     tmp.write_all(contents).map_err(|e| fail("write", e))?;
     if let Some(meta) = &existing {
         let file = tmp.as_file();
-        file.set_permissions(std::fs::Permissions::from_mode(meta.mode() & 0o7777)).map_err(|e| fail("chmod", e))?;
+        file.set_permissions(std::fs::Permissions::from_mode(meta.mode() & 0o7777))
+            .map_err(|e| fail("chmod", e))?;
         // Only possible as root (e.g. `sudo kind`); keeps the user's file theirs.
         let _ = std::os::unix::fs::fchown(file, Some(meta.uid()), Some(meta.gid()));
     }
     tmp.as_file().sync_all().map_err(|e| fail("sync", e))?;
-    tmp.persist(&target).map_err(|e| fail("rename into", e.error))?;
+    tmp.persist(&target)
+        .map_err(|e| fail("rename into", e.error))?;
     // Make the rename itself durable; failure here loses nothing already written.
     if let Ok(d) = std::fs::File::open(&dir) {
         let _ = d.sync_all();
@@ -230,22 +266,33 @@ users:
 
     #[test]
     fn from_admin_conf_renames_and_replaces_server() {
-        assert_eq!(from_admin_conf(KUBEADM_CONF, "kind", Some("https://127.0.0.1:6443")).unwrap(), KIND_CONF);
+        assert_eq!(
+            from_admin_conf(KUBEADM_CONF, "kind", Some("https://127.0.0.1:6443")).unwrap(),
+            KIND_CONF
+        );
     }
 
     #[test]
     fn from_admin_conf_internal_keeps_server() {
         let got = from_admin_conf(KUBEADM_CONF, "kind", None).unwrap();
-        assert_eq!(got, KIND_CONF.replace("https://127.0.0.1:6443", "https://kind-control-plane:6443"));
+        assert_eq!(
+            got,
+            KIND_CONF.replace("https://127.0.0.1:6443", "https://kind-control-plane:6443")
+        );
     }
 
     #[test]
     fn from_admin_conf_errors() {
         let err = from_admin_conf("   \n ", "kind", None).unwrap_err();
-        assert_eq!(err.to_string(), "kubeadm KUBECONFIG should have one cluster, but read 0");
+        assert_eq!(
+            err.to_string(),
+            "kubeadm KUBECONFIG should have one cluster, but read 0"
+        );
         let two_users = KUBEADM_CONF.replace("users:\n", "users:\n- name: other\n  user: {}\n");
         assert_eq!(
-            from_admin_conf(&two_users, "kind", None).unwrap_err().to_string(),
+            from_admin_conf(&two_users, "kind", None)
+                .unwrap_err()
+                .to_string(),
             "kubeadm KUBECONFIG should have one user, but read 2"
         );
         assert!(from_admin_conf("[not, a, mapping]", "kind", None)
@@ -258,12 +305,29 @@ users:
     fn from_admin_conf_preserves_unknown_fields() {
         let src = KUBEADM_CONF
             .replace("    server:", "    tls-server-name: x\n    server:")
-            .replace("    user: kubernetes-admin\n", "    user: kubernetes-admin\n    namespace: ns\n")
-            .replace("preferences: {}", "preferences:\n  colors: true\nextensions: []");
-        let got: Value = serde_yaml::from_str(&from_admin_conf(&src, "k", Some("https://[::1]:1")).unwrap()).unwrap();
-        assert_eq!(got["clusters"][0]["cluster"]["tls-server-name"], Value::from("x"));
-        assert_eq!(got["clusters"][0]["cluster"]["server"], Value::from("https://[::1]:1"));
-        assert_eq!(got["contexts"][0]["context"]["namespace"], Value::from("ns"));
+            .replace(
+                "    user: kubernetes-admin\n",
+                "    user: kubernetes-admin\n    namespace: ns\n",
+            )
+            .replace(
+                "preferences: {}",
+                "preferences:\n  colors: true\nextensions: []",
+            );
+        let got: Value =
+            serde_yaml::from_str(&from_admin_conf(&src, "k", Some("https://[::1]:1")).unwrap())
+                .unwrap();
+        assert_eq!(
+            got["clusters"][0]["cluster"]["tls-server-name"],
+            Value::from("x")
+        );
+        assert_eq!(
+            got["clusters"][0]["cluster"]["server"],
+            Value::from("https://[::1]:1")
+        );
+        assert_eq!(
+            got["contexts"][0]["context"]["namespace"],
+            Value::from("ns")
+        );
         assert_eq!(got["contexts"][0]["name"], Value::from("kind-k"));
         assert_eq!(got["preferences"]["colors"], Value::from(true));
         assert_eq!(got["extensions"], Value::Sequence(vec![]));
@@ -277,7 +341,9 @@ users:
         assert_eq!(std::fs::read_to_string(&target).unwrap(), KIND_CONF);
         assert_eq!(std::fs::metadata(&target).unwrap().mode() & 0o777, 0o600);
         assert!(!lock::lock_path(&target).exists());
-        let leftovers: Vec<_> = std::fs::read_dir(target.parent().unwrap()).unwrap().collect();
+        let leftovers: Vec<_> = std::fs::read_dir(target.parent().unwrap())
+            .unwrap()
+            .collect();
         assert_eq!(leftovers.len(), 1, "no temp or lock files remain");
     }
 
@@ -329,7 +395,11 @@ users:
     #[test]
     fn export_picks_first_existing_of_several() {
         let dir = tempfile::tempdir().unwrap();
-        let (a, b, c) = (dir.path().join("a"), dir.path().join("b"), dir.path().join("c"));
+        let (a, b, c) = (
+            dir.path().join("a"),
+            dir.path().join("b"),
+            dir.path().join("c"),
+        );
         std::fs::write(&b, "").unwrap();
         std::fs::write(&c, "").unwrap();
         export_to(KIND_CONF, &[a.clone(), b.clone(), c.clone()], NO_WAIT).unwrap();
@@ -346,7 +416,10 @@ users:
         std::fs::write(&real, "").unwrap();
         std::os::unix::fs::symlink("real-config", &link).unwrap();
         export_to(KIND_CONF, std::slice::from_ref(&link), NO_WAIT).unwrap();
-        assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert!(std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
         assert_eq!(std::fs::read_to_string(&real).unwrap(), KIND_CONF);
     }
 
@@ -363,12 +436,27 @@ users:
             let dir = tempfile::tempdir().unwrap();
             let target = dir.path().join("config");
             std::fs::write(&target, original).unwrap();
-            let err = format!("{:#}", export_to(KIND_CONF, std::slice::from_ref(&target), NO_WAIT).unwrap_err());
-            assert!(err.starts_with("failed to get kubeconfig to merge: "), "{err}");
-            assert!(err.contains(&target.display().to_string()) && err.contains("left unchanged"), "{err}");
+            let err = format!(
+                "{:#}",
+                export_to(KIND_CONF, std::slice::from_ref(&target), NO_WAIT).unwrap_err()
+            );
+            assert!(
+                err.starts_with("failed to get kubeconfig to merge: "),
+                "{err}"
+            );
+            assert!(
+                err.contains(&target.display().to_string()) && err.contains("left unchanged"),
+                "{err}"
+            );
             assert_eq!(std::fs::read(&target).unwrap(), *original);
-            let err = format!("{:#}", remove_from("kind", std::slice::from_ref(&target), NO_WAIT).unwrap_err());
-            assert!(err.starts_with("failed to read kubeconfig to remove KIND entry: "), "{err}");
+            let err = format!(
+                "{:#}",
+                remove_from("kind", std::slice::from_ref(&target), NO_WAIT).unwrap_err()
+            );
+            assert!(
+                err.starts_with("failed to read kubeconfig to remove KIND entry: "),
+                "{err}"
+            );
             assert!(err.contains("left unchanged"), "{err}");
             assert_eq!(std::fs::read(&target).unwrap(), *original);
             assert!(!lock::lock_path(&target).exists());
@@ -380,8 +468,19 @@ users:
         let dir = tempfile::tempdir().unwrap();
         let target = dir.path().join("config");
         std::fs::write(lock::lock_path(&target), "").unwrap();
-        let err = export_to(KIND_CONF, std::slice::from_ref(&target), Duration::from_millis(100)).unwrap_err();
-        assert_eq!(err.to_string(), format!("failed to lock config file: open {}.lock: file exists", target.display()));
+        let err = export_to(
+            KIND_CONF,
+            std::slice::from_ref(&target),
+            Duration::from_millis(100),
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "failed to lock config file: open {}.lock: file exists",
+                target.display()
+            )
+        );
         assert!(!target.exists());
         assert!(lock::lock_path(&target).exists());
     }
@@ -392,7 +491,10 @@ users:
         let target = dir.path().join("config");
         std::fs::write(&target, KIND_CONF.replace("kind-kind", "kind-foo")).unwrap();
         remove_from("foo", std::slice::from_ref(&target), NO_WAIT).unwrap();
-        assert_eq!(std::fs::read_to_string(&target).unwrap(), "apiVersion: v1\nkind: Config\npreferences: {}\n");
+        assert_eq!(
+            std::fs::read_to_string(&target).unwrap(),
+            "apiVersion: v1\nkind: Config\npreferences: {}\n"
+        );
         assert!(!lock::lock_path(&target).exists());
     }
 
@@ -400,25 +502,51 @@ users:
     fn remove_keeps_other_cluster_and_its_current_context() {
         let dir = tempfile::tempdir().unwrap();
         let target = dir.path().join("config");
-        export_to(&KIND_CONF.replace("kind-kind", "kind-foo"), std::slice::from_ref(&target), NO_WAIT).unwrap();
-        export_to(&KIND_CONF.replace("kind-kind", "kind-bar"), std::slice::from_ref(&target), NO_WAIT).unwrap();
+        export_to(
+            &KIND_CONF.replace("kind-kind", "kind-foo"),
+            std::slice::from_ref(&target),
+            NO_WAIT,
+        )
+        .unwrap();
+        export_to(
+            &KIND_CONF.replace("kind-kind", "kind-bar"),
+            std::slice::from_ref(&target),
+            NO_WAIT,
+        )
+        .unwrap();
         remove_from("foo", std::slice::from_ref(&target), NO_WAIT).unwrap();
-        assert_eq!(std::fs::read_to_string(&target).unwrap(), KIND_CONF.replace("kind-kind", "kind-bar"));
+        assert_eq!(
+            std::fs::read_to_string(&target).unwrap(),
+            KIND_CONF.replace("kind-kind", "kind-bar")
+        );
     }
 
     #[test]
     fn remove_touches_every_listed_file_but_only_if_needed() {
         let dir = tempfile::tempdir().unwrap();
-        let (a, b, c) = (dir.path().join("a"), dir.path().join("b"), dir.path().join("missing/c"));
+        let (a, b, c) = (
+            dir.path().join("a"),
+            dir.path().join("b"),
+            dir.path().join("missing/c"),
+        );
         std::fs::write(&a, KIND_CONF).unwrap();
         let untouched = "# hand-written\ncurrent-context: elsewhere\n";
         std::fs::write(&b, untouched).unwrap();
         let d = dir.path().join("d");
-        let mut with_kind = KIND_CONF.replace("current-context: kind-kind", "current-context: other");
+        let mut with_kind =
+            KIND_CONF.replace("current-context: kind-kind", "current-context: other");
         with_kind.push_str("foo: bar\n");
         std::fs::write(&d, &with_kind).unwrap();
-        remove_from("kind", &[a.clone(), b.clone(), c.clone(), d.clone()], NO_WAIT).unwrap();
-        assert_eq!(std::fs::read_to_string(&a).unwrap(), "apiVersion: v1\nkind: Config\npreferences: {}\n");
+        remove_from(
+            "kind",
+            &[a.clone(), b.clone(), c.clone(), d.clone()],
+            NO_WAIT,
+        )
+        .unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&a).unwrap(),
+            "apiVersion: v1\nkind: Config\npreferences: {}\n"
+        );
         // No change needed: not rewritten (the comment survives).
         assert_eq!(std::fs::read_to_string(&b).unwrap(), untouched);
         // Missing files and directories are not created.
@@ -435,10 +563,15 @@ users:
         let (bad, good) = (dir.path().join("bad"), dir.path().join("good"));
         std::fs::write(&bad, "{{{{").unwrap();
         std::fs::write(&good, KIND_CONF).unwrap();
-        let err = remove_from("kind", &[bad.clone(), good.clone()], NO_WAIT).unwrap_err().to_string();
+        let err = remove_from("kind", &[bad.clone(), good.clone()], NO_WAIT)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains(&bad.display().to_string()), "{err}");
         assert_eq!(std::fs::read_to_string(&bad).unwrap(), "{{{{");
-        assert_eq!(std::fs::read_to_string(&good).unwrap(), "apiVersion: v1\nkind: Config\npreferences: {}\n");
+        assert_eq!(
+            std::fs::read_to_string(&good).unwrap(),
+            "apiVersion: v1\nkind: Config\npreferences: {}\n"
+        );
     }
 
     #[test]
@@ -447,6 +580,9 @@ users:
         let target = dir.path().join("config");
         assert_eq!(contexts(&target).unwrap(), (vec![], String::new()));
         std::fs::write(&target, KIND_CONF).unwrap();
-        assert_eq!(contexts(&target).unwrap(), (vec!["kind-kind".to_string()], "kind-kind".to_string()));
+        assert_eq!(
+            contexts(&target).unwrap(),
+            (vec!["kind-kind".to_string()], "kind-kind".to_string())
+        );
     }
 }

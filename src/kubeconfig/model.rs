@@ -65,11 +65,21 @@ pub(crate) fn entry_name(entry: &Mapping) -> String {
 
 /// Checks the fields kind interprets have the types kubectl expects; a file
 /// failing this is reported instead of being rewritten.
-fn check_entry(list: &str, index: usize, entry: &Mapping, body: &str, strings: &[&str]) -> Result<(), String> {
+fn check_entry(
+    list: &str,
+    index: usize,
+    entry: &Mapping,
+    body: &str,
+    strings: &[&str],
+) -> Result<(), String> {
     let at = || format!("{list}[{index}]");
     if let Some(name) = get(entry, "name") {
         if scalar_text(name).is_none() {
-            return Err(format!("{}.name must be a string, found {}", at(), kind_of(name)));
+            return Err(format!(
+                "{}.name must be a string, found {}",
+                at(),
+                kind_of(name)
+            ));
         }
     }
     match get(entry, body).map(untag) {
@@ -78,17 +88,30 @@ fn check_entry(list: &str, index: usize, entry: &Mapping, body: &str, strings: &
             for field in strings {
                 if let Some(v) = get(m, field) {
                     if scalar_text(v).is_none() {
-                        return Err(format!("{}.{body}.{field} must be a string, found {}", at(), kind_of(v)));
+                        return Err(format!(
+                            "{}.{body}.{field} must be a string, found {}",
+                            at(),
+                            kind_of(v)
+                        ));
                     }
                 }
             }
             Ok(())
         }
-        Some(other) => Err(format!("{}.{body} must be a mapping, found {}", at(), kind_of(other))),
+        Some(other) => Err(format!(
+            "{}.{body} must be a mapping, found {}",
+            at(),
+            kind_of(other)
+        )),
     }
 }
 
-fn entries(list: &str, value: &Value, body: &str, strings: &[&str]) -> Result<Vec<Mapping>, String> {
+fn entries(
+    list: &str,
+    value: &Value,
+    body: &str,
+    strings: &[&str],
+) -> Result<Vec<Mapping>, String> {
     match untag(value) {
         Value::Null => Ok(Vec::new()),
         Value::Sequence(items) => items
@@ -99,13 +122,21 @@ fn entries(list: &str, value: &Value, body: &str, strings: &[&str]) -> Result<Ve
                     // A null entry decodes to an empty struct upstream.
                     Value::Null => Mapping::new(),
                     Value::Mapping(m) => m.clone(),
-                    other => return Err(format!("{list}[{i}] must be a mapping, found {}", kind_of(other))),
+                    other => {
+                        return Err(format!(
+                            "{list}[{i}] must be a mapping, found {}",
+                            kind_of(other)
+                        ))
+                    }
                 };
                 check_entry(list, i, &entry, body, strings)?;
                 Ok(entry)
             })
             .collect(),
-        other => Err(format!("\"{list}\" must be a list, found {}", kind_of(other))),
+        other => Err(format!(
+            "\"{list}\" must be a list, found {}",
+            kind_of(other)
+        )),
     }
 }
 
@@ -123,17 +154,25 @@ impl Config {
         let top = match untag(&value) {
             Value::Null => return Ok(Config::default()),
             Value::Mapping(m) => m,
-            other => return Err(format!("the top level must be a mapping, found {}", kind_of(other))),
+            other => {
+                return Err(format!(
+                    "the top level must be a mapping, found {}",
+                    kind_of(other)
+                ))
+            }
         };
         let mut cfg = Config::default();
         for (key, v) in top {
             match key.as_str() {
                 Some(CLUSTERS) => cfg.clusters = entries(CLUSTERS, v, "cluster", &["server"])?,
                 Some(USERS) => cfg.users = entries(USERS, v, "user", &[])?,
-                Some(CONTEXTS) => cfg.contexts = entries(CONTEXTS, v, "context", &["cluster", "user"])?,
+                Some(CONTEXTS) => {
+                    cfg.contexts = entries(CONTEXTS, v, "context", &["cluster", "user"])?
+                }
                 Some(CURRENT_CONTEXT) => {
-                    cfg.current_context = scalar_text(v)
-                        .ok_or_else(|| format!("\"current-context\" must be a string, found {}", kind_of(v)))?
+                    cfg.current_context = scalar_text(v).ok_or_else(|| {
+                        format!("\"current-context\" must be a string, found {}", kind_of(v))
+                    })?
                 }
                 _ => {
                     cfg.other.insert(key.clone(), v.clone());
@@ -147,14 +186,24 @@ impl Config {
     /// an empty current-context omitted, and "" for an empty config.
     pub fn encode(&self) -> String {
         let mut top = self.other.clone();
-        let lists = [(CLUSTERS, &self.clusters), (USERS, &self.users), (CONTEXTS, &self.contexts)];
+        let lists = [
+            (CLUSTERS, &self.clusters),
+            (USERS, &self.users),
+            (CONTEXTS, &self.contexts),
+        ];
         for (key, list) in lists {
             if !list.is_empty() {
-                top.insert(key.into(), Value::Sequence(list.iter().cloned().map(Value::Mapping).collect()));
+                top.insert(
+                    key.into(),
+                    Value::Sequence(list.iter().cloned().map(Value::Mapping).collect()),
+                );
             }
         }
         if !self.current_context.is_empty() {
-            top.insert(CURRENT_CONTEXT.into(), Value::String(self.current_context.clone()));
+            top.insert(
+                CURRENT_CONTEXT.into(),
+                Value::String(self.current_context.clone()),
+            );
         }
         let encoded = encode::to_yaml(&Value::Mapping(top));
         if encoded == "{}\n" {
@@ -167,9 +216,11 @@ impl Config {
     /// kubeadm's admin.conf (and so kind's kubeconfig) has exactly one
     /// cluster, user and context.
     pub fn check_kubeadm_expectations(&self) -> anyhow::Result<()> {
-        for (what, n) in
-            [("cluster", self.clusters.len()), ("user", self.users.len()), ("context", self.contexts.len())]
-        {
+        for (what, n) in [
+            ("cluster", self.clusters.len()),
+            ("user", self.users.len()),
+            ("context", self.contexts.len()),
+        ] {
             if n != 1 {
                 anyhow::bail!("kubeadm KUBECONFIG should have one {what}, but read {n}");
             }
@@ -195,7 +246,11 @@ fn set_name(entry: &mut Mapping, name: &str) {
 
 /// kind's kubeconfig from kubeadm's: every entry renamed to `key`, the
 /// context pointing at it, current-context set, `server` replaced if given.
-pub(crate) fn kind_from_kubeadm(mut cfg: Config, key: &str, server: Option<&str>) -> anyhow::Result<Config> {
+pub(crate) fn kind_from_kubeadm(
+    mut cfg: Config,
+    key: &str,
+    server: Option<&str>,
+) -> anyhow::Result<Config> {
     cfg.check_kubeadm_expectations()?;
     set_name(&mut cfg.clusters[0], key);
     set_name(&mut cfg.users[0], key);
@@ -323,14 +378,35 @@ users:
     #[test]
     fn parse_rejects_what_kubectl_cannot_read() {
         let cases: &[(&str, &str)] = &[
-            ("just some text", "top level must be a mapping, found a string"),
+            (
+                "just some text",
+                "top level must be a mapping, found a string",
+            ),
             ("- a\n- b\n", "top level must be a mapping, found a list"),
-            ("clusters: nope\n", "\"clusters\" must be a list, found a string"),
-            ("clusters:\n- 1\n", "clusters[0] must be a mapping, found a number"),
-            ("clusters:\n- name: a\n  cluster: [1]\n", "clusters[0].cluster must be a mapping, found a list"),
-            ("contexts:\n- name: {a: 1}\n", "contexts[0].name must be a string, found a mapping"),
-            ("contexts:\n- context:\n    user: [x]\n", "contexts[0].context.user must be a string, found a list"),
-            ("current-context: [a]\n", "\"current-context\" must be a string, found a list"),
+            (
+                "clusters: nope\n",
+                "\"clusters\" must be a list, found a string",
+            ),
+            (
+                "clusters:\n- 1\n",
+                "clusters[0] must be a mapping, found a number",
+            ),
+            (
+                "clusters:\n- name: a\n  cluster: [1]\n",
+                "clusters[0].cluster must be a mapping, found a list",
+            ),
+            (
+                "contexts:\n- name: {a: 1}\n",
+                "contexts[0].name must be a string, found a mapping",
+            ),
+            (
+                "contexts:\n- context:\n    user: [x]\n",
+                "contexts[0].context.user must be a string, found a list",
+            ),
+            (
+                "current-context: [a]\n",
+                "\"current-context\" must be a string, found a list",
+            ),
             ("a: [unclosed\n", "did not find expected"),
             ("a: 1\na: 2\n", "duplicate entry"),
         ];
@@ -354,24 +430,40 @@ users:
         assert!(parse(one).check_kubeadm_expectations().is_ok());
         let cases: &[(&str, &str)] = &[
             ("", "kubeadm KUBECONFIG should have one cluster, but read 0"),
-            ("clusters: [{name: a}, {name: b}]\n", "kubeadm KUBECONFIG should have one cluster, but read 2"),
-            ("clusters: [{name: a}]\ncontexts: [{name: a}]\n", "kubeadm KUBECONFIG should have one user, but read 0"),
+            (
+                "clusters: [{name: a}, {name: b}]\n",
+                "kubeadm KUBECONFIG should have one cluster, but read 2",
+            ),
+            (
+                "clusters: [{name: a}]\ncontexts: [{name: a}]\n",
+                "kubeadm KUBECONFIG should have one user, but read 0",
+            ),
             (
                 "clusters: [{name: a}]\nusers: [{name: a}]\ncontexts: [{name: a}, {name: b}]\n",
                 "kubeadm KUBECONFIG should have one context, but read 2",
             ),
         ];
         for (src, want) in cases {
-            assert_eq!(parse(src).check_kubeadm_expectations().unwrap_err().to_string(), *want);
+            assert_eq!(
+                parse(src)
+                    .check_kubeadm_expectations()
+                    .unwrap_err()
+                    .to_string(),
+                *want
+            );
         }
     }
 
     fn kind_cfg(name: &str, server: &str) -> Config {
         let key = format!("kind-{name}");
         Config {
-            clusters: vec![entry(&format!("name: {key}\ncluster: {{server: {server}}}"))],
+            clusters: vec![entry(&format!(
+                "name: {key}\ncluster: {{server: {server}}}"
+            ))],
             users: vec![entry(&format!("name: {key}\nuser: {{token: t-{name}}}"))],
-            contexts: vec![entry(&format!("name: {key}\ncontext: {{cluster: {key}, user: {key}}}"))],
+            contexts: vec![entry(&format!(
+                "name: {key}\ncontext: {{cluster: {key}, user: {key}}}"
+            ))],
             current_context: key,
             other: entry("apiVersion: v1\nkind: Config\npreferences: {}"),
         }
@@ -380,7 +472,10 @@ users:
     #[test]
     fn merge_empty_kind_config_is_an_error() {
         let err = merge(&mut Config::default(), &Config::default()).unwrap_err();
-        assert_eq!(err.to_string(), "kubeadm KUBECONFIG should have one cluster, but read 0");
+        assert_eq!(
+            err.to_string(),
+            "kubeadm KUBECONFIG should have one cluster, but read 0"
+        );
     }
 
     #[test]
@@ -397,7 +492,10 @@ users:
         );
         merge(&mut existing, &kind_cfg("kind", "https://new")).unwrap();
         assert_eq!(names(&existing.clusters), ["kind-kind", "other"]);
-        assert_eq!(existing.clusters[0]["cluster"]["server"], Value::from("https://new"));
+        assert_eq!(
+            existing.clusters[0]["cluster"]["server"],
+            Value::from("https://new")
+        );
         assert_eq!(names(&existing.users), ["other", "kind-kind"]);
         assert_eq!(existing.users[1]["user"]["token"], Value::from("t-kind"));
         assert_eq!(names(&existing.contexts), ["other", "kind-kind"]);
@@ -411,7 +509,9 @@ users:
         let mut existing = Config {
             clusters: vec![entry("name: kops-blah\ncluster: {server: k}")],
             users: vec![entry("name: kops-blah\nuser: {}")],
-            contexts: vec![entry("name: kops-blah\ncontext: {cluster: kops-blah, user: kops-blah}")],
+            contexts: vec![entry(
+                "name: kops-blah\ncontext: {cluster: kops-blah, user: kops-blah}",
+            )],
             current_context: "kops-blah".into(),
             other: Mapping::new(),
         };
@@ -434,7 +534,10 @@ users:
         assert!(remove(&mut only, "kind-kind"));
         assert!(only.clusters.is_empty() && only.users.is_empty() && only.contexts.is_empty());
         assert_eq!(only.current_context, "");
-        assert_eq!(only.encode(), "apiVersion: v1\nkind: Config\npreferences: {}\n");
+        assert_eq!(
+            only.encode(),
+            "apiVersion: v1\nkind: Config\npreferences: {}\n"
+        );
 
         // Others kept, current-context pointing at us cleared.
         let mut mixed = kind_cfg("kind", "s");
@@ -457,7 +560,10 @@ users:
         assert_eq!(names(&other_current.clusters), ["kind-other"]);
 
         // Only the current-context is ours: still a change.
-        let mut dangling = Config { current_context: "kind-kind".into(), ..Config::default() };
+        let mut dangling = Config {
+            current_context: "kind-kind".into(),
+            ..Config::default()
+        };
         assert!(remove(&mut dangling, "kind-kind"));
         assert_eq!(dangling.encode(), "");
     }

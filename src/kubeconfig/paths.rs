@@ -7,19 +7,29 @@ use std::path::{Path, PathBuf};
 
 /// `explicit` (non-empty) alone; else the `KUBECONFIG` list without empty
 /// entries and duplicates (first kept); else `$HOME/.kube/config`.
-pub(crate) fn paths_from(explicit: Option<&Path>, kubeconfig: Option<&OsStr>, home: Option<&OsStr>) -> Vec<PathBuf> {
+pub(crate) fn paths_from(
+    explicit: Option<&Path>,
+    kubeconfig: Option<&OsStr>,
+    home: Option<&OsStr>,
+) -> Vec<PathBuf> {
     if let Some(p) = explicit.filter(|p| !p.as_os_str().is_empty()) {
         return vec![p.to_path_buf()];
     }
     let mut seen = HashSet::new();
     let listed: Vec<PathBuf> = kubeconfig
-        .map(|v| std::env::split_paths(v).filter(|p| !p.as_os_str().is_empty() && seen.insert(p.clone())).collect())
+        .map(|v| {
+            std::env::split_paths(v)
+                .filter(|p| !p.as_os_str().is_empty() && seen.insert(p.clone()))
+                .collect()
+        })
         .unwrap_or_default();
     if !listed.is_empty() {
         return listed;
     }
     // Like upstream, an unset HOME gives the relative `.kube/config`.
-    vec![Path::new(home.unwrap_or_default()).join(".kube").join("config")]
+    vec![Path::new(home.unwrap_or_default())
+        .join(".kube")
+        .join("config")]
 }
 
 /// The only entry; else the first that exists and is not a directory (any
@@ -28,7 +38,11 @@ pub(crate) fn merge_target(paths: &[PathBuf]) -> Option<PathBuf> {
     if paths.len() == 1 {
         return Some(paths[0].clone());
     }
-    paths.iter().find(|p| std::fs::metadata(p).map(|m| !m.is_dir()).unwrap_or(false)).or(paths.last()).cloned()
+    paths
+        .iter()
+        .find(|p| std::fs::metadata(p).map(|m| !m.is_dir()).unwrap_or(false))
+        .or(paths.last())
+        .cloned()
 }
 
 #[cfg(test)]
@@ -43,14 +57,29 @@ mod tests {
     fn paths_cases() {
         let os = |s: &'static str| Some(OsStr::new(s));
         // (--kubeconfig, KUBECONFIG, HOME, expected)
-        type Case<'a> = (Option<&'a str>, Option<&'a OsStr>, Option<&'a OsStr>, &'a [&'a str]);
+        type Case<'a> = (
+            Option<&'a str>,
+            Option<&'a OsStr>,
+            Option<&'a OsStr>,
+            &'a [&'a str],
+        );
         let cases: &[Case] = &[
             // explicit wins over everything
-            (Some("/explicit"), os("/foo:/bar"), os("/home/u"), &["/explicit"]),
+            (
+                Some("/explicit"),
+                os("/foo:/bar"),
+                os("/home/u"),
+                &["/explicit"],
+            ),
             // empty explicit = not given
             (Some(""), os("/foo"), os("/home/u"), &["/foo"]),
             // empties and duplicates dropped, first occurrence kept
-            (None, os("/foo:/bar::/foo:/bar"), os("/home/u"), &["/foo", "/bar"]),
+            (
+                None,
+                os("/foo:/bar::/foo:/bar"),
+                os("/home/u"),
+                &["/foo", "/bar"],
+            ),
             (None, os("/bar:/foo:/bar"), None, &["/bar", "/foo"]),
             // no usable KUBECONFIG: $HOME/.kube/config
             (None, None, os("/home/u"), &["/home/u/.kube/config"]),
@@ -59,7 +88,11 @@ mod tests {
             (None, None, None, &[".kube/config"]),
         ];
         for (explicit, kc, home, want) in cases {
-            assert_eq!(paths_from(explicit.map(Path::new), *kc, *home), pb(want), "{explicit:?} {kc:?} {home:?}");
+            assert_eq!(
+                paths_from(explicit.map(Path::new), *kc, *home),
+                pb(want),
+                "{explicit:?} {kc:?} {home:?}"
+            );
         }
     }
 
@@ -74,13 +107,19 @@ mod tests {
         // single entry: used even if missing
         assert_eq!(merge_target(&[p("missing")]), Some(p("missing")));
         // first existing file
-        assert_eq!(merge_target(&[p("missing"), p("exists"), p("exists2")]), Some(p("exists")));
+        assert_eq!(
+            merge_target(&[p("missing"), p("exists"), p("exists2")]),
+            Some(p("exists"))
+        );
         // none exist: the last
         assert_eq!(merge_target(&[p("m1"), p("m2"), p("m3")]), Some(p("m3")));
         // a directory is not a kubeconfig file
         assert_eq!(merge_target(&[p("adir"), p("exists2")]), Some(p("exists2")));
         // stat errors (here ENOTDIR) count as missing
-        assert_eq!(merge_target(&[p("exists/config"), p("exists2")]), Some(p("exists2")));
+        assert_eq!(
+            merge_target(&[p("exists/config"), p("exists2")]),
+            Some(p("exists2"))
+        );
         assert_eq!(merge_target(&[]), None);
     }
 
@@ -98,7 +137,11 @@ mod tests {
         std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o755)).unwrap();
         // As root the permission bits do not stop stat; the ENOTDIR case
         // above covers stat errors there.
-        let want = if stat_fails { dir.path().join("other") } else { locked.join("config") };
+        let want = if stat_fails {
+            dir.path().join("other")
+        } else {
+            locked.join("config")
+        };
         assert_eq!(got, Some(want));
     }
 }

@@ -3,13 +3,17 @@ use serde_json::{Map, Value};
 use serde_yaml::Value as Yaml;
 
 use super::merge::merge_patch;
-use crate::yaml;
 use crate::config::PatchJson6902;
+use crate::yaml;
 
 /// Apply merge patches then JSON 6902 patches to every matching document of
 /// a `---`-separated YAML stream; output is always re-serialised (sorted
 /// keys, no comments). Spec §4.4.
-pub fn kube_yaml(raw: &str, merge: &[String], json6902: &[PatchJson6902]) -> anyhow::Result<String> {
+pub fn kube_yaml(
+    raw: &str,
+    merge: &[String],
+    json6902: &[PatchJson6902],
+) -> anyhow::Result<String> {
     let mut resources = parse_resources(raw).context("failed to parse yaml to patch")?;
     let merge_patches = parse_merge_patches(merge).context("failed to parse patches")?;
     let patches_6902 = parse_6902_patches(json6902).context("failed to parse JSON 6902 patches")?;
@@ -71,14 +75,21 @@ impl MatchInfo {
         };
         match doc {
             Value::Null => Ok(MatchInfo::default()),
-            Value::Object(m) => Ok(MatchInfo { kind: field(m, "kind")?, api_version: field(m, "apiVersion")? }),
-            other => bail!("expected a YAML mapping with kind and apiVersion, got {}", describe(other)),
+            Value::Object(m) => Ok(MatchInfo {
+                kind: field(m, "kind")?,
+                api_version: field(m, "apiVersion")?,
+            }),
+            other => bail!(
+                "expected a YAML mapping with kind and apiVersion, got {}",
+                describe(other)
+            ),
         }
     }
 
     /// Kind must be equal; an empty apiVersion in the patch matches any.
     fn matched_by(&self, patch: &MatchInfo) -> bool {
-        self.kind == patch.kind && (patch.api_version.is_empty() || self.api_version == patch.api_version)
+        self.kind == patch.kind
+            && (patch.api_version.is_empty() || self.api_version == patch.api_version)
     }
 }
 
@@ -141,8 +152,18 @@ fn parse_6902_patches(raw: &[PatchJson6902]) -> Result<Vec<Json6902>> {
                 Value::Null => json_patch::Patch(Vec::new()),
                 json => serde_json::from_value(json)?,
             };
-            let api_version = if p.group.is_empty() { p.version.clone() } else { format!("{}/{}", p.group, p.version) };
-            Ok(Json6902 { ops, meta: MatchInfo { kind: p.kind.clone(), api_version } })
+            let api_version = if p.group.is_empty() {
+                p.version.clone()
+            } else {
+                format!("{}/{}", p.group, p.version)
+            };
+            Ok(Json6902 {
+                ops,
+                meta: MatchInfo {
+                    kind: p.kind.clone(),
+                    api_version,
+                },
+            })
         })
         .collect()
 }
@@ -167,7 +188,10 @@ fn kubeadm_prepass(
     target_version: &str,
     patch_version: &str,
 ) -> Result<()> {
-    let keys: Vec<String> = patch.keys().filter_map(|k| k.as_str().map(str::to_string)).collect();
+    let keys: Vec<String> = patch
+        .keys()
+        .filter_map(|k| k.as_str().map(str::to_string))
+        .collect();
     for k in keys {
         let ykey = Yaml::String(k.clone());
         if k == "extraArgs" || k == "kubeletExtraArgs" {
@@ -183,7 +207,9 @@ fn kubeadm_prepass(
             continue;
         }
         if let Some(Yaml::Mapping(sub)) = patch.get_mut(&ykey) {
-            let tv = target.entry(k.clone()).or_insert_with(|| Value::Object(Map::new()));
+            let tv = target
+                .entry(k.clone())
+                .or_insert_with(|| Value::Object(Map::new()));
             if let Value::Object(tm) = tv {
                 kubeadm_prepass(tm, sub, target_version, patch_version)?;
             }
@@ -204,7 +230,12 @@ fn args_from_map<'a>(entries: impl Iterator<Item = (String, &'a Value)>) -> Vec<
         .collect()
 }
 
-fn merge_extra_args(target: &mut Map<String, Value>, key: &str, patch_val: &Yaml, patch_version: &str) -> Result<()> {
+fn merge_extra_args(
+    target: &mut Map<String, Value>,
+    key: &str,
+    patch_val: &Yaml,
+    patch_version: &str,
+) -> Result<()> {
     let patch_items: Vec<Value> = match patch_val {
         Yaml::Sequence(_) => match yaml::yaml_value_to_json(patch_val)? {
             Value::Array(a) => a,
@@ -216,7 +247,10 @@ fn merge_extra_args(target: &mut Map<String, Value>, key: &str, patch_val: &Yaml
             let mut items = Vec::new();
             for (k, v) in m {
                 let v = yaml::yaml_value_to_json(v)?;
-                items.extend(args_from_map(std::iter::once((k.as_str().unwrap_or_default().to_string(), &v))));
+                items.extend(args_from_map(std::iter::once((
+                    k.as_str().unwrap_or_default().to_string(),
+                    &v,
+                ))));
             }
             items
         }
@@ -226,16 +260,21 @@ fn merge_extra_args(target: &mut Map<String, Value>, key: &str, patch_val: &Yaml
     // `None` stands for upstream's nil slice, which serialises as null.
     let mut items: Option<Vec<Value>> = match target.get(key) {
         Some(Value::Array(a)) => Some(a.clone()),
-        Some(Value::Object(m)) if !m.is_empty() => Some(args_from_map(m.iter().map(|(k, v)| (k.clone(), v)))),
+        Some(Value::Object(m)) if !m.is_empty() => {
+            Some(args_from_map(m.iter().map(|(k, v)| (k.clone(), v))))
+        }
         _ => None,
     };
 
     for p in &patch_items {
-        let Some(name) = p.get("name").and_then(Value::as_str) else { continue };
+        let Some(name) = p.get("name").and_then(Value::as_str) else {
+            continue;
+        };
         let value = p.get("value").cloned().unwrap_or(Value::Null);
-        let found = items
-            .as_ref()
-            .and_then(|l| l.iter().position(|t| t.get("name").and_then(Value::as_str) == Some(name)));
+        let found = items.as_ref().and_then(|l| {
+            l.iter()
+                .position(|t| t.get("name").and_then(Value::as_str) == Some(name))
+        });
         match (found, items.as_mut()) {
             (Some(i), Some(list)) if value.is_null() => {
                 list.remove(i);
@@ -280,7 +319,12 @@ mod tests {
     use super::*;
 
     fn json6902(group: &str, version: &str, kind: &str, patch: &str) -> PatchJson6902 {
-        PatchJson6902 { group: group.into(), version: version.into(), kind: kind.into(), patch: patch.into() }
+        PatchJson6902 {
+            group: group.into(),
+            version: version.into(),
+            kind: kind.into(),
+            patch: patch.into(),
+        }
     }
 
     const NORMAL_KUBEADM_CONFIG: &str = r#"# config generated by kind
@@ -621,14 +665,49 @@ kind: ClusterConfiguration\nmetadata:\n  name: config\n"
     #[test]
     fn error_prefixes() {
         let cases: Vec<(&str, Vec<String>, Vec<PatchJson6902>, &str)> = vec![
-            ("kind: A\n---\n- a list\n", vec![], vec![], "failed to parse yaml to patch"),
+            (
+                "kind: A\n---\n- a list\n",
+                vec![],
+                vec![],
+                "failed to parse yaml to patch",
+            ),
             ("a: [", vec![], vec![], "failed to parse yaml to patch"),
-            ("kind: A\n", vec!["b o g u s".into()], vec![], "failed to parse patches"),
-            ("kind: A\n", vec!["kind: [1]".into()], vec![], "failed to parse patches"),
-            ("kind: A\n", vec![], vec![json6902("", "", "A", "op: add")], "failed to parse JSON 6902 patches"),
-            ("kind: A\n", vec![], vec![json6902("", "", "A", "[{op: bogus, path: /a}]")], "failed to parse JSON 6902 patches"),
-            ("kind: A\n", vec![], vec![json6902("", "", "A", "[{op: remove, path: /missing}]")], "failed to apply JSON 6902 patch"),
-            ("kind: A\n", vec!["kind: A\nx: [".into()], vec![], "failed to parse patches"),
+            (
+                "kind: A\n",
+                vec!["b o g u s".into()],
+                vec![],
+                "failed to parse patches",
+            ),
+            (
+                "kind: A\n",
+                vec!["kind: [1]".into()],
+                vec![],
+                "failed to parse patches",
+            ),
+            (
+                "kind: A\n",
+                vec![],
+                vec![json6902("", "", "A", "op: add")],
+                "failed to parse JSON 6902 patches",
+            ),
+            (
+                "kind: A\n",
+                vec![],
+                vec![json6902("", "", "A", "[{op: bogus, path: /a}]")],
+                "failed to parse JSON 6902 patches",
+            ),
+            (
+                "kind: A\n",
+                vec![],
+                vec![json6902("", "", "A", "[{op: remove, path: /missing}]")],
+                "failed to apply JSON 6902 patch",
+            ),
+            (
+                "kind: A\n",
+                vec!["kind: A\nx: [".into()],
+                vec![],
+                "failed to parse patches",
+            ),
         ];
         for (doc, merge, p6902, prefix) in cases {
             let err = kube_yaml(doc, &merge, &p6902).unwrap_err();
@@ -640,7 +719,12 @@ kind: ClusterConfiguration\nmetadata:\n  name: config\n"
     fn patches_match_on_kind_and_optional_api_version() {
         let doc = "apiVersion: a/v1\nkind: K\n---\napiVersion: a/v2\nkind: K\n---\napiVersion: a/v1\nkind: Other\n";
         let merge = vec!["kind: K\napiVersion: a/v2\nx: 1\n---\nkind: K\nw: 2\n".to_string()];
-        let p6902 = vec![json6902("a", "v1", "K", r#"[{"op": "add", "path": "/z", "value": 3}]"#)];
+        let p6902 = vec![json6902(
+            "a",
+            "v1",
+            "K",
+            r#"[{"op": "add", "path": "/z", "value": 3}]"#,
+        )];
         let got = kube_yaml(doc, &merge, &p6902).unwrap();
         assert_eq!(
             got,
@@ -648,37 +732,75 @@ kind: ClusterConfiguration\nmetadata:\n  name: config\n"
         );
         // A 6902 patch with no group targets the bare version; with neither, only kind counts.
         let p6902 = vec![
-            json6902("", "v1", "K", r#"[{"op": "add", "path": "/core", "value": true}]"#),
-            json6902("", "", "K", r#"[{"op": "add", "path": "/any", "value": true}]"#),
+            json6902(
+                "",
+                "v1",
+                "K",
+                r#"[{"op": "add", "path": "/core", "value": true}]"#,
+            ),
+            json6902(
+                "",
+                "",
+                "K",
+                r#"[{"op": "add", "path": "/any", "value": true}]"#,
+            ),
         ];
-        let got = kube_yaml("apiVersion: v1\nkind: K\n---\napiVersion: a/v1\nkind: K\n", &[], &p6902).unwrap();
+        let got = kube_yaml(
+            "apiVersion: v1\nkind: K\n---\napiVersion: a/v1\nkind: K\n",
+            &[],
+            &p6902,
+        )
+        .unwrap();
         assert_eq!(got, "any: true\napiVersion: v1\ncore: true\nkind: K\n---\nany: true\napiVersion: a/v1\nkind: K\n");
     }
 
     #[test]
     fn empty_6902_patch_is_a_no_op() {
-        assert_eq!(kube_yaml("kind: K\n", &[], &[json6902("", "", "K", "")]).unwrap(), "kind: K\n");
+        assert_eq!(
+            kube_yaml("kind: K\n", &[], &[json6902("", "", "K", "")]).unwrap(),
+            "kind: K\n"
+        );
     }
 
     #[test]
     fn merge_patches_apply_in_order_before_6902_patches() {
-        let merge = vec!["kind: K\nv: first\n".to_string(), "kind: K\nv: second\n".to_string()];
-        let p6902 = vec![json6902("", "", "K", "- op: replace\n  path: /v\n  value: third")];
-        assert_eq!(kube_yaml("kind: K\n", &merge, &[]).unwrap(), "kind: K\nv: second\n");
-        assert_eq!(kube_yaml("kind: K\n", &merge, &p6902).unwrap(), "kind: K\nv: third\n");
+        let merge = vec![
+            "kind: K\nv: first\n".to_string(),
+            "kind: K\nv: second\n".to_string(),
+        ];
+        let p6902 = vec![json6902(
+            "",
+            "",
+            "K",
+            "- op: replace\n  path: /v\n  value: third",
+        )];
+        assert_eq!(
+            kube_yaml("kind: K\n", &merge, &[]).unwrap(),
+            "kind: K\nv: second\n"
+        );
+        assert_eq!(
+            kube_yaml("kind: K\n", &merge, &p6902).unwrap(),
+            "kind: K\nv: third\n"
+        );
     }
 
     #[test]
     fn merge_patch_null_deletes_and_lists_replace() {
         let doc = "kind: K\na: {b: 1, c: 2}\nl: [1, 2]\n";
         let merge = vec!["kind: K\na: {b: null}\nl: [3]\n".to_string()];
-        assert_eq!(kube_yaml(doc, &merge, &[]).unwrap(), "a:\n  c: 2\nkind: K\nl:\n- 3\n");
+        assert_eq!(
+            kube_yaml(doc, &merge, &[]).unwrap(),
+            "a:\n  c: 2\nkind: K\nl:\n- 3\n"
+        );
     }
 
     #[test]
     fn cert_sans_are_unioned_at_any_depth() {
         let doc = "kind: K\nx:\n  certSANs: [a, b]\ncertSANs: [top]\n";
-        let merge = vec!["kind: K\nx:\n  certSANs: [b, c]\ncertSANs: [top, d]\nnew:\n  certSANs: [e]\n".to_string()];
+        let merge = vec![
+            "kind: K\nx:\n  certSANs: [b, c]\ncertSANs: [top, d]\nnew:\n  certSANs: [e]\n"
+                .to_string(),
+        ];
         let got = kube_yaml(doc, &merge, &[]).unwrap();
         assert_eq!(got, "certSANs:\n- top\n- d\nkind: K\nnew:\n  certSANs:\n  - e\nx:\n  certSANs:\n  - a\n  - b\n  - c\n");
         // A non-list certSANs in the patch leaves the target list alone.
@@ -712,8 +834,16 @@ kind: ClusterConfiguration\nmetadata:\n  name: config\n"
             assert_eq!(got, want, "patch {patch:?}");
         }
         // Absent in the target: created from the patch (scheduler map created too).
-        let got = kube_yaml(doc, &["kind: ClusterConfiguration\nscheduler:\n  extraArgs:\n    v: \"4\"\n".to_string()], &[]).unwrap();
-        assert!(got.contains("scheduler:\n  extraArgs:\n  - name: v\n    value: \"4\"\n"), "{got}");
+        let got = kube_yaml(
+            doc,
+            &["kind: ClusterConfiguration\nscheduler:\n  extraArgs:\n    v: \"4\"\n".to_string()],
+            &[],
+        )
+        .unwrap();
+        assert!(
+            got.contains("scheduler:\n  extraArgs:\n  - name: v\n    value: \"4\"\n"),
+            "{got}"
+        );
         // A versioned map-form patch on a target without the key yields null, as upstream.
         let got = kube_yaml(
             doc,
@@ -738,7 +868,10 @@ kind: ClusterConfiguration\nmetadata:\n  name: config\n"
     #[test]
     fn document_splitting() {
         assert_eq!(split_documents("a\n---\nb"), vec!["a", "b"]);
-        assert_eq!(split_documents("a\n--- # comment\nb\n----\nc\n"), vec!["a", "b", "c\n"]);
+        assert_eq!(
+            split_documents("a\n--- # comment\nb\n----\nc\n"),
+            vec!["a", "b", "c\n"]
+        );
         assert_eq!(split_documents("a\n---"), vec!["a"]);
         assert_eq!(split_documents("a\n---\n"), vec!["a"]);
         assert_eq!(split_documents("---\na\n"), vec!["---\na\n"]);
@@ -751,6 +884,9 @@ kind: ClusterConfiguration\nmetadata:\n  name: config\n"
     #[test]
     fn comments_are_dropped_and_quoting_normalised() {
         let doc = "# c\nkind: K # trailing\nport: \"6443\"\nflag: 'true'\nname: \"plain\"\n";
-        assert_eq!(kube_yaml(doc, &[], &[]).unwrap(), "flag: \"true\"\nkind: K\nname: plain\nport: \"6443\"\n");
+        assert_eq!(
+            kube_yaml(doc, &[], &[]).unwrap(),
+            "flag: \"true\"\nkind: K\nname: plain\nport: \"6443\"\n"
+        );
     }
 }

@@ -9,8 +9,12 @@ use serde_json::{Map, Value};
 /// Merge `patch` into `doc`; both must be JSON objects, as kind's patches
 /// and documents always are.
 pub fn merge_patch(doc: &mut Value, patch: Value) -> Result<()> {
-    let Value::Object(doc) = doc else { bail!("invalid JSON Document") };
-    let Value::Object(patch) = patch else { bail!("invalid JSON Patch") };
+    let Value::Object(doc) = doc else {
+        bail!("invalid JSON Document")
+    };
+    let Value::Object(patch) = patch else {
+        bail!("invalid JSON Patch")
+    };
     merge_objects(doc, patch);
     Ok(())
 }
@@ -72,15 +76,39 @@ mod tests {
         // (doc, patch, result) — the RFC 7386 appendix examples that apply to objects.
         let cases = [
             (json!({"a": "b"}), json!({"a": "c"}), json!({"a": "c"})),
-            (json!({"a": "b"}), json!({"b": "c"}), json!({"a": "b", "b": "c"})),
+            (
+                json!({"a": "b"}),
+                json!({"b": "c"}),
+                json!({"a": "b", "b": "c"}),
+            ),
             (json!({"a": "b"}), json!({"a": null}), json!({})),
-            (json!({"a": "b", "b": "c"}), json!({"a": null}), json!({"b": "c"})),
+            (
+                json!({"a": "b", "b": "c"}),
+                json!({"a": null}),
+                json!({"b": "c"}),
+            ),
             (json!({"a": ["b"]}), json!({"a": "c"}), json!({"a": "c"})),
             (json!({"a": "c"}), json!({"a": ["b"]}), json!({"a": ["b"]})),
-            (json!({"a": {"b": "c"}}), json!({"a": {"b": "d", "c": null}}), json!({"a": {"b": "d"}})),
-            (json!({"a": [{"b": "c"}]}), json!({"a": [1]}), json!({"a": [1]})),
-            (json!({"e": null}), json!({"a": 1}), json!({"e": null, "a": 1})),
-            (json!({}), json!({"a": {"bb": {"ccc": null}}}), json!({"a": {"bb": {}}})),
+            (
+                json!({"a": {"b": "c"}}),
+                json!({"a": {"b": "d", "c": null}}),
+                json!({"a": {"b": "d"}}),
+            ),
+            (
+                json!({"a": [{"b": "c"}]}),
+                json!({"a": [1]}),
+                json!({"a": [1]}),
+            ),
+            (
+                json!({"e": null}),
+                json!({"a": 1}),
+                json!({"e": null, "a": 1}),
+            ),
+            (
+                json!({}),
+                json!({"a": {"bb": {"ccc": null}}}),
+                json!({"a": {"bb": {}}}),
+            ),
         ];
         for (mut doc, patch, want) in cases {
             let p = patch.clone();

@@ -27,12 +27,15 @@ pub fn containerd_toml(raw: &str, merge: &[String], json6902: &[String]) -> anyh
         merge_patch(&mut doc, p)?;
     }
     for patch in json6902 {
-        let ops = decode_6902(patch).context("failed to parse containerd config JSON 6902 patch")?;
+        let ops =
+            decode_6902(patch).context("failed to parse containerd config JSON 6902 patch")?;
         json_patch::patch(&mut doc, &ops.0)
             .map_err(|e| anyhow!("{e}"))
             .context("failed to apply containerd config JSON 6902 patch")?;
     }
-    let Value::Object(root) = &doc else { bail!("patched containerd config is not a TOML table") };
+    let Value::Object(root) = &doc else {
+        bail!("patched containerd config is not a TOML table")
+    };
     let mut enc = Encoder::default();
     enc.table(&[], root)?;
     Ok(enc.out)
@@ -60,7 +63,11 @@ fn toml_value_to_json(v: toml::Value) -> Value {
         // Upstream's TOML->JSON step turns dates into strings too.
         toml::Value::Datetime(d) => Value::String(d.to_string()),
         toml::Value::Array(a) => Value::Array(a.into_iter().map(toml_value_to_json).collect()),
-        toml::Value::Table(t) => Value::Object(t.into_iter().map(|(k, v)| (k, toml_value_to_json(v))).collect()),
+        toml::Value::Table(t) => Value::Object(
+            t.into_iter()
+                .map(|(k, v)| (k, toml_value_to_json(v)))
+                .collect(),
+        ),
     }
 }
 
@@ -87,7 +94,10 @@ fn is_table_array(v: &Value) -> bool {
 }
 
 fn quote_key(k: &str) -> String {
-    if !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+    if !k.is_empty()
+        && k.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
         k.to_string()
     } else {
         quote_string(k)
@@ -105,7 +115,9 @@ fn quote_string(s: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\u{c}' => out.push_str("\\f"),
             '\r' => out.push_str("\\r"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                out.push_str(&format!("\\u{:04x}", c as u32))
+            }
             c => out.push(c),
         }
     }
@@ -114,7 +126,10 @@ fn quote_string(s: &str) -> String {
 }
 
 fn header(path: &[&str]) -> String {
-    path.iter().map(|k| quote_key(k)).collect::<Vec<_>>().join(".")
+    path.iter()
+        .map(|k| quote_key(k))
+        .collect::<Vec<_>>()
+        .join(".")
 }
 
 fn indent(path: &[&str]) -> String {
@@ -146,14 +161,16 @@ impl Encoder {
                     if p.len() == 1 {
                         self.newline();
                     }
-                    self.out.push_str(&format!("{}[{}]", indent(&p), header(&p)));
+                    self.out
+                        .push_str(&format!("{}[{}]", indent(&p), header(&p)));
                     self.newline();
                     self.table(&p, t)?;
                 }
                 Value::Array(items) if is_table_array(v) => {
                     for item in items {
                         self.newline();
-                        self.out.push_str(&format!("{}[[{}]]", indent(&p), header(&p)));
+                        self.out
+                            .push_str(&format!("{}[[{}]]", indent(&p), header(&p)));
                         self.newline();
                         if let Value::Object(t) = item {
                             self.table(&p, t)?;
@@ -161,7 +178,8 @@ impl Encoder {
                     }
                 }
                 _ => {
-                    self.out.push_str(&format!("{}{} = {}", indent(&p), quote_key(k), inline(v)?));
+                    self.out
+                        .push_str(&format!("{}{} = {}", indent(&p), quote_key(k), inline(v)?));
                     self.newline();
                 }
             }
@@ -324,7 +342,10 @@ version = 2
     #[test]
     fn missing_version_error_text() {
         let err = containerd_toml("[plugins]\n", &[], &[]).unwrap_err();
-        assert_eq!(err.to_string(), "failed to detect containerd config version");
+        assert_eq!(
+            err.to_string(),
+            "failed to detect containerd config version"
+        );
     }
 
     #[test]
@@ -366,14 +387,21 @@ version = 2
     k = "v"
 "#;
         // Arrays of tables are written as [[...]]; mixed is also all tables.
-        assert!(got.contains("\n[[mixed]]\n  x = 1\n\n[[mixed]]\n  [mixed.y]\n    z = 2\n"), "{got}");
-        let without_mixed = got.replace("\n[[mixed]]\n  x = 1\n\n[[mixed]]\n  [mixed.y]\n    z = 2\n", "");
+        assert!(
+            got.contains("\n[[mixed]]\n  x = 1\n\n[[mixed]]\n  [mixed.y]\n    z = 2\n"),
+            "{got}"
+        );
+        let without_mixed = got.replace(
+            "\n[[mixed]]\n  x = 1\n\n[[mixed]]\n  [mixed.y]\n    z = 2\n",
+            "",
+        );
         assert_eq!(without_mixed, want);
     }
 
     #[test]
     fn arrays_mixing_tables_and_values_are_inline() {
-        let got = containerd_toml("version = 2\nm = [{a = 1, t = {b = 2}}, 3]\n", &[], &[]).unwrap();
+        let got =
+            containerd_toml("version = 2\nm = [{a = 1, t = {b = 2}}, 3]\n", &[], &[]).unwrap();
         assert_eq!(got, "m = [{a = 1, t = {b = 2}}, 3]\nversion = 2\n");
     }
 
@@ -382,7 +410,10 @@ version = 2
         let base = "version = 2\n[a]\n  x = 1\n  l = [1, 2]\n  [a.b]\n    y = 2\n";
         let patch = "[a]\n  l = [3]\n  [a.b]\n    z = 3\n";
         let got = containerd_toml(base, &s(&[patch]), &[]).unwrap();
-        assert_eq!(got, "version = 2\n\n[a]\n  l = [3]\n  x = 1\n  [a.b]\n    y = 2\n    z = 3\n");
+        assert_eq!(
+            got,
+            "version = 2\n\n[a]\n  l = [3]\n  x = 1\n  [a.b]\n    y = 2\n    z = 3\n"
+        );
     }
 
     #[test]
@@ -392,6 +423,9 @@ version = 2
             r#"[{"op": "replace", "path": "/plugins/x/enabled", "value": false}]"#,
         ]);
         let got = containerd_toml("version = 3\n", &[], &ops).unwrap();
-        assert_eq!(got, "version = 3\n\n[plugins]\n  [plugins.x]\n    enabled = false\n");
+        assert_eq!(
+            got,
+            "version = 3\n\n[plugins]\n  [plugins.x]\n    enabled = false\n"
+        );
     }
 }

@@ -11,12 +11,14 @@ use anyhow::{anyhow, bail};
 use bollard::container::LogOutput;
 use bollard::errors::Error as BollardError;
 use bollard::models::{
-    ContainerCreateBody, ContainerInspectResponse, DeviceMapping, HostConfig, HostConfigCgroupnsModeEnum, Ipam,
-    IpamConfig, NetworkCreateRequest, PortBinding, RestartPolicy, RestartPolicyNameEnum, SystemInfo,
+    ContainerCreateBody, ContainerInspectResponse, DeviceMapping, HostConfig,
+    HostConfigCgroupnsModeEnum, Ipam, IpamConfig, NetworkCreateRequest, PortBinding, RestartPolicy,
+    RestartPolicyNameEnum, SystemInfo,
 };
 use bollard::query_parameters::{
-    CreateContainerOptionsBuilder, CreateImageOptionsBuilder, InspectContainerOptions, InspectNetworkOptions,
-    ListContainersOptionsBuilder, ListNetworksOptionsBuilder, LogsOptionsBuilder, RemoveContainerOptionsBuilder,
+    CreateContainerOptionsBuilder, CreateImageOptionsBuilder, InspectContainerOptions,
+    InspectNetworkOptions, ListContainersOptionsBuilder, ListNetworksOptionsBuilder,
+    LogsOptionsBuilder, RemoveContainerOptionsBuilder,
 };
 use futures_util::{StreamExt, TryStreamExt};
 
@@ -68,7 +70,10 @@ pub struct RunError {
 /// Join argv as a shell would need it: bare when only
 /// `[A-Za-z0-9@%_+=:,./-]`, else single-quoted (`'` as `'"'"'`); empty => `''`.
 pub fn shell_join(argv: &[String]) -> String {
-    argv.iter().map(|a| shell_quote(a)).collect::<Vec<_>>().join(" ")
+    argv.iter()
+        .map(|a| shell_quote(a))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn shell_quote(arg: &str) -> String {
@@ -86,21 +91,32 @@ fn shell_quote(arg: &str) -> String {
 /// A daemon error as the docker CLI prints it.
 pub fn daemon_message(e: &BollardError) -> String {
     match e {
-        BollardError::DockerResponseServerError { message, .. } => format!("Error response from daemon: {message}"),
+        BollardError::DockerResponseServerError { message, .. } => {
+            format!("Error response from daemon: {message}")
+        }
         BollardError::DockerStreamError { error } => error.clone(),
         other => other.to_string(),
     }
 }
 
 pub(crate) fn is_not_found(e: &BollardError) -> bool {
-    matches!(e, BollardError::DockerResponseServerError { status_code: 404, .. })
+    matches!(
+        e,
+        BollardError::DockerResponseServerError {
+            status_code: 404,
+            ..
+        }
+    )
 }
 
 /// Upstream's aggregate form: a single error bare, several as `[e1, e2]`
 /// with duplicates removed.
 fn aggregate(errors: Vec<String>) -> String {
     let mut seen = BTreeSet::new();
-    let unique: Vec<String> = errors.into_iter().filter(|e| seen.insert(e.clone())).collect();
+    let unique: Vec<String> = errors
+        .into_iter()
+        .filter(|e| seen.insert(e.clone()))
+        .collect();
     if unique.len() == 1 {
         unique.into_iter().next().unwrap_or_default()
     } else {
@@ -141,7 +157,10 @@ fn restart_policy(policy: &str) -> Option<RestartPolicy> {
         "on-failure" => RestartPolicyNameEnum::ON_FAILURE,
         _ => return None,
     };
-    Some(RestartPolicy { name: Some(name), maximum_retry_count: count.parse().ok() })
+    Some(RestartPolicy {
+        name: Some(name),
+        maximum_retry_count: count.parse().ok(),
+    })
 }
 
 /// The API request `docker run` would send for a spec.
@@ -151,15 +170,25 @@ pub fn create_body(spec: &ContainerSpec) -> ContainerCreateBody {
         // The CLI lower-cases the protocol in the port key.
         let key = format!("{}/{}", p.container_port, p.protocol.to_lowercase());
         let host_port = if p.host_port < 0 { 0 } else { p.host_port };
-        port_bindings.entry(key).or_insert_with(|| Some(Vec::new())).get_or_insert_with(Vec::new).push(PortBinding {
-            host_ip: Some(p.listen_address.clone()),
-            host_port: Some(host_port.to_string()),
-        });
+        port_bindings
+            .entry(key)
+            .or_insert_with(|| Some(Vec::new()))
+            .get_or_insert_with(Vec::new)
+            .push(PortBinding {
+                host_ip: Some(p.listen_address.clone()),
+                host_port: Some(host_port.to_string()),
+            });
     }
     let mut exposed: Vec<String> = port_bindings.keys().cloned().collect();
     exposed.sort();
     let some_vec = |v: &Vec<String>| (!v.is_empty()).then(|| v.clone());
-    let some_map = |m: &BTreeMap<String, String>| (!m.is_empty()).then(|| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect::<HashMap<_, _>>());
+    let some_map = |m: &BTreeMap<String, String>| {
+        (!m.is_empty()).then(|| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect::<HashMap<_, _>>()
+        })
+    };
     let host_config = HostConfig {
         runtime: spec.runtime.clone(),
         privileged: Some(spec.privileged),
@@ -179,7 +208,9 @@ pub fn create_body(spec: &ContainerSpec) -> ContainerCreateBody {
         port_bindings: (!port_bindings.is_empty()).then_some(port_bindings),
         restart_policy: restart_policy(&spec.restart_policy),
         init: Some(spec.init),
-        cgroupns_mode: spec.cgroupns_private.then_some(HostConfigCgroupnsModeEnum::PRIVATE),
+        cgroupns_mode: spec
+            .cgroupns_private
+            .then_some(HostConfigCgroupnsModeEnum::PRIVATE),
         userns_mode: spec.userns_mode.clone(),
         sysctls: some_map(&spec.sysctls),
         network_mode: (!spec.network.is_empty()).then(|| spec.network.clone()),
@@ -201,7 +232,10 @@ pub fn create_body(spec: &ContainerSpec) -> ContainerCreateBody {
 
 /// The facts of `docker info` the provider uses (spec §3.1, §3.5).
 fn host_info_from(info: SystemInfo) -> HostInfo {
-    let driver = info.cgroup_driver.map(|d| d.to_string()).unwrap_or_default();
+    let driver = info
+        .cgroup_driver
+        .map(|d| d.to_string())
+        .unwrap_or_default();
     // Without a cgroup driver no limit can be enforced, whatever is reported.
     let limits = driver != "none";
     let security = info.security_options.unwrap_or_default();
@@ -210,7 +244,9 @@ fn host_info_from(info: SystemInfo) -> HostInfo {
         memory_limit: limits && info.memory_limit.unwrap_or(false),
         pids_limit: limits && info.pids_limit.unwrap_or(false),
         cpu_shares: limits && info.cpu_shares.unwrap_or(false),
-        rootless: security.iter().any(|o| o.split(',').any(|part| part == "name=rootless")),
+        rootless: security
+            .iter()
+            .any(|o| o.split(',').any(|part| part == "name=rootless")),
         userns_remap: security.iter().any(|o| o.contains("name=userns")),
         runtimes: info
             .runtimes
@@ -233,7 +269,9 @@ fn host_info_from(info: SystemInfo) -> HostInfo {
 
 /// `(IPv4, IPv6)` from the container's networks: exactly one network, else
 /// upstream's count of comma-separated values in its error.
-fn single_network_addresses(inspect: &ContainerInspectResponse) -> anyhow::Result<(String, String)> {
+fn single_network_addresses(
+    inspect: &ContainerInspectResponse,
+) -> anyhow::Result<(String, String)> {
     let networks: Vec<_> = inspect
         .network_settings
         .as_ref()
@@ -242,11 +280,18 @@ fn single_network_addresses(inspect: &ContainerInspectResponse) -> anyhow::Resul
         .unwrap_or_default();
     if networks.len() != 1 {
         // Upstream formats `ip,ip6` per network with no separator between networks.
-        let values = if networks.is_empty() { 1 } else { networks.len() + 1 };
+        let values = if networks.is_empty() {
+            1
+        } else {
+            networks.len() + 1
+        };
         bail!("container addresses should have 2 values, got {values} values");
     }
     let n = networks[0];
-    Ok((n.ip_address.clone().unwrap_or_default(), n.global_ipv6_address.clone().unwrap_or_default()))
+    Ok((
+        n.ip_address.clone().unwrap_or_default(),
+        n.global_ipv6_address.clone().unwrap_or_default(),
+    ))
 }
 
 fn labels_of(inspect: &ContainerInspectResponse) -> BTreeMap<String, String> {
@@ -265,19 +310,26 @@ pub struct Docker {
 impl Docker {
     /// Connect (DOCKER_HOST or the local socket) and negotiate the API version.
     pub async fn connect() -> anyhow::Result<Docker> {
-        let host = std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".into());
+        let host =
+            std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".into());
         let api = bollard::Docker::connect_with_defaults()
             .map_err(|e| anyhow!("failed to connect to Docker at {host}: {e}"))?
             .with_timeout(Duration::from_secs(API_TIMEOUT_SECS));
-        let api = api
-            .negotiate_version()
-            .await
-            .map_err(|e| anyhow!("failed to connect to Docker at {host} (is the Docker daemon running?): {}", daemon_message(&e)))?;
+        let api = api.negotiate_version().await.map_err(|e| {
+            anyhow!(
+                "failed to connect to Docker at {host} (is the Docker daemon running?): {}",
+                daemon_message(&e)
+            )
+        })?;
         Ok(Docker { api })
     }
 
     pub async fn host_info(&self) -> anyhow::Result<HostInfo> {
-        let info = self.api.info().await.map_err(|e| anyhow!("failed to get docker info: {}", daemon_message(&e)))?;
+        let info = self
+            .api
+            .info()
+            .await
+            .map_err(|e| anyhow!("failed to get docker info: {}", daemon_message(&e)))?;
         Ok(host_info_from(info))
     }
 
@@ -285,14 +337,20 @@ impl Docker {
         match self.api.inspect_image(image).await {
             Ok(_) => Ok(true),
             Err(e) if is_not_found(&e) => Ok(false),
-            Err(e) => Err(anyhow!("failed to inspect image {image}: {}", daemon_message(&e))),
+            Err(e) => Err(anyhow!(
+                "failed to inspect image {image}: {}",
+                daemon_message(&e)
+            )),
         }
     }
 
     /// One pull attempt (retries are the caller's).
     pub async fn pull_image(&self, image: &str) -> anyhow::Result<()> {
         let (from_image, tag) = pull_reference(image);
-        let opts = CreateImageOptionsBuilder::new().from_image(&from_image).tag(&tag).build();
+        let opts = CreateImageOptionsBuilder::new()
+            .from_image(&from_image)
+            .tag(&tag)
+            .build();
         let mut stream = self.api.create_image(Some(opts), None, None);
         while let Some(item) = stream.next().await {
             let info = item.map_err(|e| anyhow!("{}", daemon_message(&e)))?;
@@ -305,7 +363,9 @@ impl Docker {
 
     /// Upstream's network algorithm (spec §3.3).
     pub async fn ensure_network(&self, name: &str) -> anyhow::Result<()> {
-        self.ensure_network_steps(name).await.map_err(|e| anyhow!("failed to ensure docker network: {e}"))
+        self.ensure_network_steps(name)
+            .await
+            .map_err(|e| anyhow!("failed to ensure docker network: {e}"))
     }
 
     async fn ensure_network_steps(&self, name: &str) -> anyhow::Result<()> {
@@ -318,12 +378,16 @@ impl Docker {
             let subnet = network::ula_subnet(name, attempt);
             match self.create_network(name, mtu, Some(&subnet)).await {
                 Ok(()) => return self.remove_duplicate_networks(name).await,
-                Err(msg) if network::is_already_exists(&msg) => return self.remove_duplicate_networks(name).await,
+                Err(msg) if network::is_already_exists(&msg) => {
+                    return self.remove_duplicate_networks(name).await
+                }
                 Err(msg) if attempt == 0 && network::is_ipv6_unavailable(&msg) => {
                     // One IPv4-only try; its result is final.
                     return match self.create_network(name, mtu, None).await {
                         Ok(()) => self.remove_duplicate_networks(name).await,
-                        Err(msg) if network::is_already_exists(&msg) => self.remove_duplicate_networks(name).await,
+                        Err(msg) if network::is_already_exists(&msg) => {
+                            self.remove_duplicate_networks(name).await
+                        }
                         Err(msg) => Err(anyhow!(msg)),
                     };
                 }
@@ -348,7 +412,11 @@ impl Docker {
             .list_networks(Some(opts))
             .await
             .map_err(|e| anyhow!("failed to list networks: {}", daemon_message(&e)))?;
-        Ok(list.into_iter().filter(|n| n.name.as_deref() == Some(name)).filter_map(|n| n.id).collect())
+        Ok(list
+            .into_iter()
+            .filter(|n| n.name.as_deref() == Some(name))
+            .filter_map(|n| n.id)
+            .collect())
     }
 
     /// After a pool overlap: does a network of this name now exist? When no
@@ -387,8 +455,15 @@ impl Docker {
         }
         let mut entries = Vec::new();
         for id in ids {
-            match self.api.inspect_network(&id, None::<InspectNetworkOptions>).await {
-                Ok(n) => entries.push(NetworkEntry { id, containers: n.containers.map_or(0, |c| c.len()) }),
+            match self
+                .api
+                .inspect_network(&id, None::<InspectNetworkOptions>)
+                .await
+            {
+                Ok(n) => entries.push(NetworkEntry {
+                    id,
+                    containers: n.containers.map_or(0, |c| c.len()),
+                }),
                 Err(e) if is_not_found(&e) => {}
                 Err(e) => bail!("failed to inspect network {id}: {}", daemon_message(&e)),
             }
@@ -398,7 +473,11 @@ impl Docker {
             match self.api.remove_network(&dup.id).await {
                 Ok(()) => {}
                 Err(e) if is_not_found(&e) => {}
-                Err(e) => bail!("failed to remove duplicate network {}: {}", dup.id, daemon_message(&e)),
+                Err(e) => bail!(
+                    "failed to remove duplicate network {}: {}",
+                    dup.id,
+                    daemon_message(&e)
+                ),
             }
         }
         Ok(())
@@ -406,7 +485,13 @@ impl Docker {
 
     /// MTU of Docker's default `bridge` network; 0 (omit) when not a number.
     async fn bridge_mtu(&self) -> i64 {
-        let Ok(bridge) = self.api.inspect_network("bridge", None::<InspectNetworkOptions>).await else { return 0 };
+        let Ok(bridge) = self
+            .api
+            .inspect_network("bridge", None::<InspectNetworkOptions>)
+            .await
+        else {
+            return 0;
+        };
         bridge
             .options
             .and_then(|o| o.get(OPT_MTU).and_then(|v| v.trim().parse::<i64>().ok()))
@@ -414,7 +499,12 @@ impl Docker {
     }
 
     /// One `docker network create`; Err is the daemon's message.
-    async fn create_network(&self, name: &str, mtu: i64, ipv6_subnet: Option<&str>) -> Result<(), String> {
+    async fn create_network(
+        &self,
+        name: &str,
+        mtu: i64,
+        ipv6_subnet: Option<&str>,
+    ) -> Result<(), String> {
         let mut options = HashMap::from([(OPT_MASQUERADE.to_string(), "true".to_string())]);
         if mtu > 0 {
             options.insert(OPT_MTU.to_string(), mtu.to_string());
@@ -425,12 +515,19 @@ impl Docker {
             options: Some(options),
             enable_ipv6: ipv6_subnet.map(|_| true),
             ipam: ipv6_subnet.map(|s| Ipam {
-                config: Some(vec![IpamConfig { subnet: Some(s.to_string()), ..Default::default() }]),
+                config: Some(vec![IpamConfig {
+                    subnet: Some(s.to_string()),
+                    ..Default::default()
+                }]),
                 ..Default::default()
             }),
             ..Default::default()
         };
-        self.api.create_network(request).await.map(|_| ()).map_err(|e| daemon_message(&e))
+        self.api
+            .create_network(request)
+            .await
+            .map(|_| ())
+            .map_err(|e| daemon_message(&e))
     }
 
     pub async fn network_subnets(&self, name: &str) -> anyhow::Result<Vec<String>> {
@@ -452,8 +549,14 @@ impl Docker {
     /// naming the equivalent `docker run`, as upstream reports them; an
     /// unknown runtime gets the Sysbox installation hint.
     pub async fn create_container(&self, spec: &ContainerSpec) -> anyhow::Result<()> {
-        let opts = CreateContainerOptionsBuilder::new().name(&spec.name).build();
-        match self.api.create_container(Some(opts), create_body(spec)).await {
+        let opts = CreateContainerOptionsBuilder::new()
+            .name(&spec.name)
+            .build();
+        match self
+            .api
+            .create_container(Some(opts), create_body(spec))
+            .await
+        {
             Ok(_) => Ok(()),
             Err(e) => {
                 let msg = daemon_message(&e);
@@ -462,13 +565,22 @@ impl Docker {
                 argv.extend(docker_run_args(spec));
                 let runtime = spec.runtime.as_deref().unwrap_or_default();
                 let reason = if !runtime.is_empty()
-                    && (lower.contains("unknown runtime specified") || lower.contains("unknown or invalid runtime name"))
+                    && (lower.contains("unknown runtime specified")
+                        || lower.contains("unknown or invalid runtime name"))
                 {
-                    format!("Docker does not know the runtime \"{runtime}\". {}", RuntimeError::SysboxNotRegistered)
+                    format!(
+                        "Docker does not know the runtime \"{runtime}\". {}",
+                        RuntimeError::SysboxNotRegistered
+                    )
                 } else {
                     msg.clone()
                 };
-                Err(RunError { argv, reason, output: format!("docker: {msg}") }.into())
+                Err(RunError {
+                    argv,
+                    reason,
+                    output: format!("docker: {msg}"),
+                }
+                .into())
             }
         }
     }
@@ -483,14 +595,26 @@ impl Docker {
     /// Follow the container's log until a line matches, or time out with
     /// upstream's message. A log that ends (container stopped) without a
     /// match fails the same way, without waiting for the deadline.
-    pub async fn wait_for_log(&self, name: &str, pattern: &regex::Regex, timeout: Duration) -> anyhow::Result<()> {
-        let opts = LogsOptionsBuilder::new().follow(true).stdout(true).stderr(true).build();
+    pub async fn wait_for_log(
+        &self,
+        name: &str,
+        pattern: &regex::Regex,
+        timeout: Duration,
+    ) -> anyhow::Result<()> {
+        let opts = LogsOptionsBuilder::new()
+            .follow(true)
+            .stdout(true)
+            .stderr(true)
+            .build();
         let mut stream = self.api.logs(name, Some(opts));
         let scan = async {
             let mut pending: Vec<u8> = Vec::new();
-            let matches = |line: &[u8]| pattern.is_match(String::from_utf8_lossy(line).trim_end_matches(['\r', '\n']));
+            let matches = |line: &[u8]| {
+                pattern.is_match(String::from_utf8_lossy(line).trim_end_matches(['\r', '\n']))
+            };
             while let Some(chunk) = stream.next().await {
-                let chunk = chunk.map_err(|e| anyhow!("failed to read logs: {}", daemon_message(&e)))?;
+                let chunk =
+                    chunk.map_err(|e| anyhow!("failed to read logs: {}", daemon_message(&e)))?;
                 pending.extend_from_slice(chunk.as_ref());
                 while let Some(end) = pending.iter().position(|b| *b == b'\n') {
                     let line: Vec<u8> = pending.drain(..=end).collect();
@@ -504,27 +628,39 @@ impl Docker {
         match tokio::time::timeout(timeout, scan).await {
             Ok(Ok(true)) => Ok(()),
             Ok(Err(e)) => Err(e),
-            Ok(Ok(false)) | Err(_) => Err(anyhow!("could not find a log line that matches \"{}\"", pattern.as_str())),
+            Ok(Ok(false)) | Err(_) => Err(anyhow!(
+                "could not find a log line that matches \"{}\"",
+                pattern.as_str()
+            )),
         }
     }
 
     /// Cluster names (sorted, unique) from LABEL_CLUSTER.
     pub async fn list_clusters(&self) -> anyhow::Result<Vec<String>> {
         let filters = HashMap::from([("label", vec![LABEL_CLUSTER.to_string()])]);
-        let opts = ListContainersOptionsBuilder::new().all(true).filters(&filters).build();
+        let opts = ListContainersOptionsBuilder::new()
+            .all(true)
+            .filters(&filters)
+            .build();
         let list = self
             .api
             .list_containers(Some(opts))
             .await
             .map_err(|e| anyhow!("failed to list clusters: {}", daemon_message(&e)))?;
-        let names: BTreeSet<String> = list.into_iter().filter_map(|c| c.labels.and_then(|l| l.get(LABEL_CLUSTER).cloned())).collect();
+        let names: BTreeSet<String> = list
+            .into_iter()
+            .filter_map(|c| c.labels.and_then(|l| l.get(LABEL_CLUSTER).cloned()))
+            .collect();
         Ok(names.into_iter().collect())
     }
 
     /// Containers of a cluster (including stopped ones and the LB), newest first.
     pub async fn list_nodes(&self, cluster: &str) -> anyhow::Result<Vec<NodeRef>> {
         let filters = HashMap::from([("label", vec![format!("{LABEL_CLUSTER}={cluster}")])]);
-        let opts = ListContainersOptionsBuilder::new().all(true).filters(&filters).build();
+        let opts = ListContainersOptionsBuilder::new()
+            .all(true)
+            .filters(&filters)
+            .build();
         let list = self
             .api
             .list_containers(Some(opts))
@@ -533,19 +669,29 @@ impl Docker {
         Ok(list
             .into_iter()
             .filter_map(|c| {
-                let name = c.names?.into_iter().next()?.trim_start_matches('/').to_string();
+                let name = c
+                    .names?
+                    .into_iter()
+                    .next()?
+                    .trim_start_matches('/')
+                    .to_string();
                 let labels = c.labels.unwrap_or_default();
                 Some(NodeRef {
                     name,
                     role: labels.get(LABEL_ROLE).cloned().unwrap_or_default(),
-                    runtime_mode: labels.get(LABEL_RUNTIME_MODE).cloned().unwrap_or_else(|| "runc".into()),
+                    runtime_mode: labels
+                        .get(LABEL_RUNTIME_MODE)
+                        .cloned()
+                        .unwrap_or_else(|| "runc".into()),
                 })
             })
             .collect())
     }
 
     async fn inspect(&self, name: &str) -> Result<ContainerInspectResponse, BollardError> {
-        self.api.inspect_container(name, None::<InspectContainerOptions>).await
+        self.api
+            .inspect_container(name, None::<InspectContainerOptions>)
+            .await
     }
 
     /// Whether a container of this name exists (in any state).
@@ -553,13 +699,19 @@ impl Docker {
         match self.inspect(name).await {
             Ok(_) => Ok(true),
             Err(e) if is_not_found(&e) => Ok(false),
-            Err(e) => Err(anyhow!("failed to inspect container {name}: {}", daemon_message(&e))),
+            Err(e) => Err(anyhow!(
+                "failed to inspect container {name}: {}",
+                daemon_message(&e)
+            )),
         }
     }
 
     /// The container's labels (e.g. to build a NodeRef for a named node).
     pub async fn inspect_labels(&self, name: &str) -> anyhow::Result<BTreeMap<String, String>> {
-        let inspect = self.inspect(name).await.map_err(|e| anyhow!("failed to inspect container {name}: {}", daemon_message(&e)))?;
+        let inspect = self
+            .inspect(name)
+            .await
+            .map_err(|e| anyhow!("failed to inspect container {name}: {}", daemon_message(&e)))?;
         Ok(labels_of(&inspect))
     }
 
@@ -577,15 +729,24 @@ impl Docker {
 
     /// (IPv4, IPv6) on the node's single network; either may be empty.
     pub async fn node_addresses(&self, name: &str) -> anyhow::Result<(String, String)> {
-        let inspect = self.inspect(name).await.map_err(|e| anyhow!("failed to get container details: {}", daemon_message(&e)))?;
+        let inspect = self
+            .inspect(name)
+            .await
+            .map_err(|e| anyhow!("failed to get container details: {}", daemon_message(&e)))?;
         single_network_addresses(&inspect)
     }
 
     /// `host:port` the API server of this node (LB or control plane) is
     /// published on (IPv6 bracketed).
     pub async fn api_server_endpoint(&self, name: &str) -> anyhow::Result<String> {
-        let inspect = self.inspect(name).await.map_err(|e| anyhow!("failed to get api server port: {}", daemon_message(&e)))?;
-        if let Some(endpoint) = labels_of(&inspect).get(DESKTOP_API_PORT_LABEL).filter(|v| !v.trim().is_empty()) {
+        let inspect = self
+            .inspect(name)
+            .await
+            .map_err(|e| anyhow!("failed to get api server port: {}", daemon_message(&e)))?;
+        if let Some(endpoint) = labels_of(&inspect)
+            .get(DESKTOP_API_PORT_LABEL)
+            .filter(|v| !v.trim().is_empty())
+        {
             return Ok(endpoint.trim().to_string());
         }
         let binding = inspect
@@ -603,7 +764,10 @@ impl Docker {
     /// Force-remove containers with their anonymous volumes, concurrently;
     /// already gone is fine.
     pub async fn delete_containers(&self, names: &[String]) -> anyhow::Result<()> {
-        let opts = RemoveContainerOptionsBuilder::new().force(true).v(true).build();
+        let opts = RemoveContainerOptionsBuilder::new()
+            .force(true)
+            .v(true)
+            .build();
         let results = futures_util::future::join_all(names.iter().map(|name| {
             let opts = opts.clone();
             async move {
@@ -640,13 +804,26 @@ mod tests {
     #[test]
     fn shell_join_quotes_like_upstream() {
         let cases: &[(&[&str], &str)] = &[
-            (&["docker", "exec", "--privileged", "kind-control-plane", "cat", "/kind/version"], "docker exec --privileged kind-control-plane cat /kind/version"),
+            (
+                &[
+                    "docker",
+                    "exec",
+                    "--privileged",
+                    "kind-control-plane",
+                    "cat",
+                    "/kind/version",
+                ],
+                "docker exec --privileged kind-control-plane cat /kind/version",
+            ),
             (&["a@b%c_d+e=f:g,h.i/j-k"], "a@b%c_d+e=f:g,h.i/j-k"),
             (&[""], "''"),
             (&["two words"], "'two words'"),
             (&["it's"], "'it'\"'\"'s'"),
             (&["$HOME", "a*b", "x~"], "'$HOME' 'a*b' 'x~'"),
-            (&["bash", "-c", "echo 'hi' && exit 1"], "bash -c 'echo '\"'\"'hi'\"'\"' && exit 1'"),
+            (
+                &["bash", "-c", "echo 'hi' && exit 1"],
+                "bash -c 'echo '\"'\"'hi'\"'\"' && exit 1'",
+            ),
             (&["ünï"], "'ünï'"),
         ];
         for (argv, want) in cases {
@@ -657,7 +834,15 @@ mod tests {
     #[test]
     fn run_error_displays_like_upstream() {
         let e = RunError {
-            argv: s(&["docker", "exec", "--privileged", "kind-control-plane", "sh", "-c", "exit 3"]),
+            argv: s(&[
+                "docker",
+                "exec",
+                "--privileged",
+                "kind-control-plane",
+                "sh",
+                "-c",
+                "exit 3",
+            ]),
             reason: "exit status 3".into(),
             output: String::new(),
         };
@@ -667,23 +852,42 @@ mod tests {
     #[test]
     fn pull_references() {
         let cases = [
-            ("kindest/node:v1.36.1@sha256:abc", ("kindest/node", "sha256:abc")),
+            (
+                "kindest/node:v1.36.1@sha256:abc",
+                ("kindest/node", "sha256:abc"),
+            ),
             ("kindest/node@sha256:abc", ("kindest/node", "sha256:abc")),
             ("kindest/node:v1.36.1", ("kindest/node", "v1.36.1")),
             ("kindest/node", ("kindest/node", "latest")),
             ("localhost:5000/node", ("localhost:5000/node", "latest")),
             ("localhost:5000/node:v1", ("localhost:5000/node", "v1")),
-            ("docker.io/envoyproxy/envoy:v1.36.2", ("docker.io/envoyproxy/envoy", "v1.36.2")),
+            (
+                "docker.io/envoyproxy/envoy:v1.36.2",
+                ("docker.io/envoyproxy/envoy", "v1.36.2"),
+            ),
         ];
         for (image, (name, tag)) in cases {
-            assert_eq!(pull_reference(image), (name.to_string(), tag.to_string()), "{image}");
+            assert_eq!(
+                pull_reference(image),
+                (name.to_string(), tag.to_string()),
+                "{image}"
+            );
         }
     }
 
     #[test]
     fn restart_policies() {
-        assert_eq!(restart_policy("on-failure:1"), Some(RestartPolicy { name: Some(RestartPolicyNameEnum::ON_FAILURE), maximum_retry_count: Some(1) }));
-        assert_eq!(restart_policy("always").and_then(|p| p.name), Some(RestartPolicyNameEnum::ALWAYS));
+        assert_eq!(
+            restart_policy("on-failure:1"),
+            Some(RestartPolicy {
+                name: Some(RestartPolicyNameEnum::ON_FAILURE),
+                maximum_retry_count: Some(1)
+            })
+        );
+        assert_eq!(
+            restart_policy("always").and_then(|p| p.name),
+            Some(RestartPolicyNameEnum::ALWAYS)
+        );
         assert_eq!(restart_policy(""), None);
     }
 
@@ -708,9 +912,24 @@ mod tests {
             binds: s(&["/lib/modules:/lib/modules:ro"]),
             devices: s(&["/dev/fuse"]),
             ports: vec![
-                PortSpec { listen_address: "127.0.0.1".into(), host_port: 8080, container_port: 80, protocol: "TCP".into() },
-                PortSpec { listen_address: "::".into(), host_port: -1, container_port: 80, protocol: "TCP".into() },
-                PortSpec { listen_address: "0.0.0.0".into(), host_port: 53, container_port: 53, protocol: "UDP".into() },
+                PortSpec {
+                    listen_address: "127.0.0.1".into(),
+                    host_port: 8080,
+                    container_port: 80,
+                    protocol: "TCP".into(),
+                },
+                PortSpec {
+                    listen_address: "::".into(),
+                    host_port: -1,
+                    container_port: 80,
+                    protocol: "TCP".into(),
+                },
+                PortSpec {
+                    listen_address: "0.0.0.0".into(),
+                    host_port: 53,
+                    container_port: 53,
+                    protocol: "UDP".into(),
+                },
             ],
             restart_policy: "on-failure:1".into(),
             init: false,
@@ -730,26 +949,72 @@ mod tests {
         assert_eq!(
             p80,
             vec![
-                PortBinding { host_ip: Some("127.0.0.1".into()), host_port: Some("8080".into()) },
-                PortBinding { host_ip: Some("::".into()), host_port: Some("0".into()) },
+                PortBinding {
+                    host_ip: Some("127.0.0.1".into()),
+                    host_port: Some("8080".into())
+                },
+                PortBinding {
+                    host_ip: Some("::".into()),
+                    host_port: Some("0".into())
+                },
             ]
         );
-        assert_eq!((b.tty, b.volumes.clone(), b.env.clone(), b.cmd.clone()), (Some(true), Some(s(&["/var"])), Some(s(&["A=1", "BARE"])), spec.cmd.clone()));
-        assert_eq!((h.runtime.as_deref(), h.privileged, h.init, h.cgroupns_mode), (Some("sysbox-runc"), Some(true), Some(false), Some(HostConfigCgroupnsModeEnum::PRIVATE)));
-        assert_eq!((h.userns_mode.as_deref(), h.network_mode.as_deref()), (Some("host"), Some("kind")));
-        assert_eq!(h.devices.unwrap()[0].path_in_container.as_deref(), Some("/dev/fuse"));
+        assert_eq!(
+            (b.tty, b.volumes.clone(), b.env.clone(), b.cmd.clone()),
+            (
+                Some(true),
+                Some(s(&["/var"])),
+                Some(s(&["A=1", "BARE"])),
+                spec.cmd.clone()
+            )
+        );
+        assert_eq!(
+            (h.runtime.as_deref(), h.privileged, h.init, h.cgroupns_mode),
+            (
+                Some("sysbox-runc"),
+                Some(true),
+                Some(false),
+                Some(HostConfigCgroupnsModeEnum::PRIVATE)
+            )
+        );
+        assert_eq!(
+            (h.userns_mode.as_deref(), h.network_mode.as_deref()),
+            (Some("host"), Some("kind"))
+        );
+        assert_eq!(
+            h.devices.unwrap()[0].path_in_container.as_deref(),
+            Some("/dev/fuse")
+        );
         assert_eq!(h.tmpfs.unwrap()["/tmp"], "");
         assert_eq!(h.binds, Some(s(&["/lib/modules:/lib/modules:ro"])));
         assert_eq!(h.security_opt, Some(s(&["seccomp=unconfined"])));
         assert_eq!(h.sysctls.unwrap()["net.ipv6.conf.all.forwarding"], "1");
 
         // Nothing requested => nothing sent (Docker applies its defaults).
-        let h = create_body(&ContainerSpec { name: "m".into(), image: "i".into(), ..Default::default() }).host_config.unwrap();
-        assert_eq!((h.runtime, h.security_opt, h.binds, h.port_bindings, h.cgroupns_mode, h.restart_policy), (None, None, None, None, None, None));
+        let h = create_body(&ContainerSpec {
+            name: "m".into(),
+            image: "i".into(),
+            ..Default::default()
+        })
+        .host_config
+        .unwrap();
+        assert_eq!(
+            (
+                h.runtime,
+                h.security_opt,
+                h.binds,
+                h.port_bindings,
+                h.cgroupns_mode,
+                h.restart_policy
+            ),
+            (None, None, None, None, None, None)
+        );
     }
     #[test]
     fn host_info_from_docker_info() {
-        use bollard::models::{Runtime, SystemInfoCgroupDriverEnum as D, SystemInfoCgroupVersionEnum as V};
+        use bollard::models::{
+            Runtime, SystemInfoCgroupDriverEnum as D, SystemInfoCgroupVersionEnum as V,
+        };
         let info = |driver: D, security: &[&str]| SystemInfo {
             cgroup_driver: Some(driver),
             cgroup_version: Some(V::_2),
@@ -758,15 +1023,33 @@ mod tests {
             cpu_shares: Some(true),
             security_options: Some(s(security)),
             runtimes: Some(HashMap::from([
-                ("runc".to_string(), Runtime { path: Some("runc".into()), ..Default::default() }),
-                ("sysbox-runc".to_string(), Runtime { path: Some("/usr/bin/sysbox-runc".into()), ..Default::default() }),
+                (
+                    "runc".to_string(),
+                    Runtime {
+                        path: Some("runc".into()),
+                        ..Default::default()
+                    },
+                ),
+                (
+                    "sysbox-runc".to_string(),
+                    Runtime {
+                        path: Some("/usr/bin/sysbox-runc".into()),
+                        ..Default::default()
+                    },
+                ),
             ])),
             default_runtime: Some("runc".into()),
             driver: Some("overlay2".into()),
-            driver_status: Some(vec![s(&["Backing Filesystem", "xfs"]), s(&["Supports d_type", "true"])]),
+            driver_status: Some(vec![
+                s(&["Backing Filesystem", "xfs"]),
+                s(&["Supports d_type", "true"]),
+            ]),
             ..Default::default()
         };
-        let h = host_info_from(info(D::SYSTEMD, &["name=seccomp,profile=default", "name=rootless"]));
+        let h = host_info_from(info(
+            D::SYSTEMD,
+            &["name=seccomp,profile=default", "name=rootless"],
+        ));
         assert_eq!(
             h,
             HostInfo {
@@ -777,14 +1060,27 @@ mod tests {
                 cpu_shares: true,
                 rootless: true,
                 userns_remap: false,
-                runtimes: [("runc".to_string(), "runc".to_string()), ("sysbox-runc".to_string(), "/usr/bin/sysbox-runc".to_string())].into(),
+                runtimes: [
+                    ("runc".to_string(), "runc".to_string()),
+                    (
+                        "sysbox-runc".to_string(),
+                        "/usr/bin/sysbox-runc".to_string()
+                    )
+                ]
+                .into(),
                 default_runtime: "runc".into(),
                 storage_driver: "overlay2".into(),
                 backing_filesystem: "xfs".into(),
             }
         );
         // rootless may be one comma-separated element of an entry.
-        assert!(host_info_from(info(D::SYSTEMD, &["name=seccomp,profile=default,name=rootless"])).rootless);
+        assert!(
+            host_info_from(info(
+                D::SYSTEMD,
+                &["name=seccomp,profile=default,name=rootless"]
+            ))
+            .rootless
+        );
         assert!(!host_info_from(info(D::SYSTEMD, &["name=rootlessish"])).rootless);
         let userns = host_info_from(info(D::CGROUPFS, &["name=apparmor", "name=userns"]));
         assert!(userns.userns_remap && !userns.rootless);

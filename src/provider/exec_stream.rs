@@ -21,7 +21,6 @@ use super::{Docker, ExecOutput, NodeRef, RunError};
 const EXIT_CODE_POLLS: u32 = 100;
 const EXIT_CODE_POLL_INTERVAL: Duration = Duration::from_millis(20);
 
-
 impl Docker {
     /// Run `argv` in a node with `input` as its stdin, like [`Docker::exec`]
     /// (`docker exec [--privileged] -i <node> <argv…>` in errors; a non-zero
@@ -32,7 +31,12 @@ impl Docker {
     /// producer feeding several nodes sees this node go away instead of
     /// blocking on it). The returned future owns everything it needs, so it
     /// can be spawned.
-    pub fn exec_with_input_stream<S>(&self, node: &NodeRef, argv: &[String], input: S) -> impl Future<Output = Result<ExecOutput, RunError>> + Send + 'static
+    pub fn exec_with_input_stream<S>(
+        &self,
+        node: &NodeRef,
+        argv: &[String],
+        input: S,
+    ) -> impl Future<Output = Result<ExecOutput, RunError>> + Send + 'static
     where
         S: Stream<Item = Bytes> + Send + 'static,
     {
@@ -43,9 +47,21 @@ impl Docker {
     }
 
     /// Run a command in a node; non-zero exit => RunError.
-    pub async fn exec(&self, node: &NodeRef, argv: &[&str], stdin: Option<Vec<u8>>) -> Result<ExecOutput, RunError> {
-        let input = stdin.map(|data| futures_util::stream::once(async move { Bytes::from(data) }).boxed());
-        exec_streaming(self.api().clone(), node.clone(), argv.iter().map(|a| a.to_string()).collect(), input).await
+    pub async fn exec(
+        &self,
+        node: &NodeRef,
+        argv: &[&str],
+        stdin: Option<Vec<u8>>,
+    ) -> Result<ExecOutput, RunError> {
+        let input =
+            stdin.map(|data| futures_util::stream::once(async move { Bytes::from(data) }).boxed());
+        exec_streaming(
+            self.api().clone(),
+            node.clone(),
+            argv.iter().map(|a| a.to_string()).collect(),
+            input,
+        )
+        .await
     }
 }
 
@@ -64,7 +80,11 @@ async fn exec_streaming(
     }
     cli.push(node.name.clone());
     cli.extend(argv.iter().cloned());
-    let fail = |reason: String, output: String| RunError { argv: cli.clone(), reason, output };
+    let fail = |reason: String, output: String| RunError {
+        argv: cli.clone(),
+        reason,
+        output,
+    };
     let api_fail = |e: BollardError| {
         let msg = daemon_message(&e);
         fail(msg.clone(), msg)
@@ -79,12 +99,26 @@ async fn exec_streaming(
         cmd: Some(argv.clone()),
         ..Default::default()
     };
-    let created = api.create_exec(&node.name, config).await.map_err(api_fail)?;
-    let started = api
-        .start_exec(&created.id, Some(StartExecOptions { detach: false, tty: false, output_capacity: None }))
+    let created = api
+        .create_exec(&node.name, config)
         .await
         .map_err(api_fail)?;
-    let StartExecResults::Attached { mut output, input: mut stdin } = started else {
+    let started = api
+        .start_exec(
+            &created.id,
+            Some(StartExecOptions {
+                detach: false,
+                tty: false,
+                output_capacity: None,
+            }),
+        )
+        .await
+        .map_err(api_fail)?;
+    let StartExecResults::Attached {
+        mut output,
+        input: mut stdin,
+    } = started
+    else {
         return Err(fail("exec did not attach".into(), String::new()));
     };
 
@@ -146,11 +180,17 @@ async fn exec_streaming(
         tokio::time::sleep(EXIT_CODE_POLL_INTERVAL).await;
     }
     let Some(code) = code else {
-        return Err(fail("exec still running after its output ended".into(), String::from_utf8_lossy(&combined).into_owned()));
+        return Err(fail(
+            "exec still running after its output ended".into(),
+            String::from_utf8_lossy(&combined).into_owned(),
+        ));
     };
     out.exit_code = code;
     if code != 0 {
-        return Err(fail(format!("exit status {code}"), String::from_utf8_lossy(&combined).into_owned()));
+        return Err(fail(
+            format!("exit status {code}"),
+            String::from_utf8_lossy(&combined).into_owned(),
+        ));
     }
     Ok(out)
 }

@@ -7,15 +7,14 @@ use std::collections::HashMap;
 use anyhow::anyhow;
 use bollard::models::{ChangeType, ContainerConfig, ImageInspect};
 use bollard::query_parameters::{
-    BuildImageOptionsBuilder, BuilderVersion, CommitContainerOptionsBuilder, DownloadFromContainerOptionsBuilder,
-    RemoveImageOptionsBuilder, UploadToContainerOptionsBuilder,
+    BuildImageOptionsBuilder, BuilderVersion, CommitContainerOptionsBuilder,
+    DownloadFromContainerOptionsBuilder, RemoveImageOptionsBuilder,
+    UploadToContainerOptionsBuilder,
 };
 use futures_util::{StreamExt, TryStreamExt};
 
 use super::docker::{daemon_message, is_not_found};
 use super::Docker;
-
-
 
 /// What a build asks of the daemon besides its context.
 #[derive(Debug, Clone, Default)]
@@ -48,7 +47,10 @@ impl Docker {
         match self.api().inspect_image(image).await {
             Ok(i) => Ok(Some(i)),
             Err(e) if is_not_found(&e) => Ok(None),
-            Err(e) => Err(anyhow!("failed to inspect image {image}: {}", daemon_message(&e))),
+            Err(e) => Err(anyhow!(
+                "failed to inspect image {image}: {}",
+                daemon_message(&e)
+            )),
         }
     }
 
@@ -72,14 +74,19 @@ impl Docker {
         if let Some(tag) = &req.tag {
             opts = opts.t(tag);
         }
-        let mut stream = self.api().build_image(opts.build(), None, Some(bollard::body_full(context.into())));
+        let mut stream =
+            self.api()
+                .build_image(opts.build(), None, Some(bollard::body_full(context.into())));
         let mut output: Vec<String> = Vec::new();
         let mut id = None;
         while let Some(item) = stream.next().await {
             let info = match item {
                 Ok(info) => info,
                 Err(e) => {
-                    return Err(BuildError { message: daemon_message(&e), output: tail(&output, 30) });
+                    return Err(BuildError {
+                        message: daemon_message(&e),
+                        output: tail(&output, 30),
+                    });
                 }
             };
             if let Some(text) = info.stream.as_deref() {
@@ -92,7 +99,10 @@ impl Docker {
                 id = Some(aux);
             }
         }
-        id.ok_or_else(|| BuildError { message: "the build reported no image ID".into(), output: tail(&output, 30) })
+        id.ok_or_else(|| BuildError {
+            message: "the build reported no image ID".into(),
+            output: tail(&output, 30),
+        })
     }
 
     /// `docker commit` (the container paused meanwhile) into `repo:tag` with
@@ -104,29 +114,49 @@ impl Docker {
         tag: &str,
         config: ContainerConfig,
     ) -> anyhow::Result<String> {
-        let opts = CommitContainerOptionsBuilder::new().container(container).repo(repo).tag(tag).pause(true).build();
+        let opts = CommitContainerOptionsBuilder::new()
+            .container(container)
+            .repo(repo)
+            .tag(tag)
+            .pause(true)
+            .build();
         let resp = self
             .api()
             .commit_container(opts, config)
             .await
-            .map_err(|e| anyhow!("failed to commit container {container}: {}", daemon_message(&e)))?;
+            .map_err(|e| {
+                anyhow!(
+                    "failed to commit container {container}: {}",
+                    daemon_message(&e)
+                )
+            })?;
         Ok(resp.id)
     }
 
     /// `docker rmi <image>` without force; whether it was removed (an image
     /// still used by a container, or already gone, is left alone).
     pub async fn remove_image_if_unused(&self, image: &str) -> bool {
-        let opts = RemoveImageOptionsBuilder::new().force(false).noprune(false).build();
-        self.api().remove_image(image, Some(opts), None).await.is_ok()
+        let opts = RemoveImageOptionsBuilder::new()
+            .force(false)
+            .noprune(false)
+            .build();
+        self.api()
+            .remove_image(image, Some(opts), None)
+            .await
+            .is_ok()
     }
 
     /// `docker diff`: paths changed in the container relative to its image.
-    pub async fn container_changes(&self, container: &str) -> anyhow::Result<Vec<(String, Change)>> {
-        let changes = self
-            .api()
-            .container_changes(container)
-            .await
-            .map_err(|e| anyhow!("failed to list the changes of container {container}: {}", daemon_message(&e)))?;
+    pub async fn container_changes(
+        &self,
+        container: &str,
+    ) -> anyhow::Result<Vec<(String, Change)>> {
+        let changes = self.api().container_changes(container).await.map_err(|e| {
+            anyhow!(
+                "failed to list the changes of container {container}: {}",
+                daemon_message(&e)
+            )
+        })?;
         Ok(changes
             .unwrap_or_default()
             .into_iter()
@@ -144,22 +174,48 @@ impl Docker {
     /// `docker cp <container>:<path> -` (a tar holding the path), which also
     /// works on a created container that has not started yet; None when the
     /// path does not exist.
-    pub async fn copy_from_container(&self, container: &str, path: &str) -> anyhow::Result<Option<Vec<u8>>> {
-        let opts = DownloadFromContainerOptionsBuilder::new().path(path).build();
-        match self.api().download_from_container(container, Some(opts)).try_collect::<Vec<_>>().await {
-            Ok(chunks) => Ok(Some(chunks.iter().flat_map(|c| c.iter().copied()).collect())),
+    pub async fn copy_from_container(
+        &self,
+        container: &str,
+        path: &str,
+    ) -> anyhow::Result<Option<Vec<u8>>> {
+        let opts = DownloadFromContainerOptionsBuilder::new()
+            .path(path)
+            .build();
+        match self
+            .api()
+            .download_from_container(container, Some(opts))
+            .try_collect::<Vec<_>>()
+            .await
+        {
+            Ok(chunks) => Ok(Some(
+                chunks.iter().flat_map(|c| c.iter().copied()).collect(),
+            )),
             Err(e) if is_not_found(&e) => Ok(None),
-            Err(e) => Err(anyhow!("failed to copy {path} from container {container}: {}", daemon_message(&e))),
+            Err(e) => Err(anyhow!(
+                "failed to copy {path} from container {container}: {}",
+                daemon_message(&e)
+            )),
         }
     }
 
     /// `docker cp - <container>:<dir>`: unpack a tar into `dir`.
-    pub async fn copy_into_container(&self, container: &str, dir: &str, tar: Vec<u8>) -> anyhow::Result<()> {
+    pub async fn copy_into_container(
+        &self,
+        container: &str,
+        dir: &str,
+        tar: Vec<u8>,
+    ) -> anyhow::Result<()> {
         let opts = UploadToContainerOptionsBuilder::new().path(dir).build();
         self.api()
             .upload_to_container(container, Some(opts), bollard::body_full(tar.into()))
             .await
-            .map_err(|e| anyhow!("failed to copy into {dir} of container {container}: {}", daemon_message(&e)))
+            .map_err(|e| {
+                anyhow!(
+                    "failed to copy into {dir} of container {container}: {}",
+                    daemon_message(&e)
+                )
+            })
     }
 }
 

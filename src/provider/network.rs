@@ -35,13 +35,18 @@ pub struct NetworkEntry {
 /// Order duplicates so the one to keep comes first: most attached containers,
 /// then smallest ID. Every racing `ensure` computes the same winner.
 pub fn sort_duplicates(entries: &mut [NetworkEntry]) {
-    entries.sort_by(|a, b| b.containers.cmp(&a.containers).then_with(|| a.id.cmp(&b.id)));
+    entries.sort_by(|a, b| {
+        b.containers
+            .cmp(&a.containers)
+            .then_with(|| a.id.cmp(&b.id))
+    });
 }
 
 /// The daemon's reason with the CLI's `Error response from daemon: ` prefix
 /// removed, so CLI-style and API-style messages classify alike.
 fn reason(msg: &str) -> &str {
-    msg.strip_prefix("Error response from daemon: ").unwrap_or(msg)
+    msg.strip_prefix("Error response from daemon: ")
+        .unwrap_or(msg)
 }
 
 /// Another creator won the race.
@@ -65,7 +70,8 @@ pub fn is_ipv6_unavailable(msg: &str) -> bool {
 /// The ULA subnet collides with an existing network: try the next attempt.
 pub fn is_pool_overlap(msg: &str) -> bool {
     let r = reason(msg);
-    r.starts_with("Pool overlaps with other one on this address space") || r.contains("networks have overlapping")
+    r.starts_with("Pool overlaps with other one on this address space")
+        || r.contains("networks have overlapping")
 }
 
 #[cfg(test)]
@@ -87,7 +93,10 @@ mod tests {
     }
 
     fn e(id: &str, containers: usize) -> NetworkEntry {
-        NetworkEntry { id: id.into(), containers }
+        NetworkEntry {
+            id: id.into(),
+            containers,
+        }
     }
 
     #[test]
@@ -101,7 +110,10 @@ mod tests {
     fn duplicates_with_containers_come_first_by_count() {
         let mut v = vec![e("a", 0), e("d", 1), e("b", 0), e("c", 3), e("e", 1)];
         sort_duplicates(&mut v);
-        assert_eq!(v, vec![e("c", 3), e("d", 1), e("e", 1), e("a", 0), e("b", 0)]);
+        assert_eq!(
+            v,
+            vec![e("c", 3), e("d", 1), e("e", 1), e("a", 0), e("b", 0)]
+        );
     }
 
     #[test]
@@ -117,7 +129,15 @@ mod tests {
             ("Error response from daemon: something else", (false, false, false)),
         ];
         for (msg, (exists, v6, overlap)) in cases {
-            assert_eq!((is_already_exists(msg), is_ipv6_unavailable(msg), is_pool_overlap(msg)), (exists, v6, overlap), "{msg}");
+            assert_eq!(
+                (
+                    is_already_exists(msg),
+                    is_ipv6_unavailable(msg),
+                    is_pool_overlap(msg)
+                ),
+                (exists, v6, overlap),
+                "{msg}"
+            );
         }
     }
 }

@@ -11,7 +11,10 @@
 use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 
-use super::{HostInfo, RuntimeMode, LABEL_CLUSTER, LABEL_ROLE, LABEL_RUNTIME_MODE, LOAD_BALANCER_IMAGE, ROLE_LOAD_BALANCER};
+use super::{
+    HostInfo, RuntimeMode, LABEL_CLUSTER, LABEL_ROLE, LABEL_RUNTIME_MODE, LOAD_BALANCER_IMAGE,
+    ROLE_LOAD_BALANCER,
+};
 use crate::config::{Cluster, MountPropagation, ROLE_CONTROL_PLANE};
 
 /// Port the API server listens on inside control-plane nodes and the LB.
@@ -121,7 +124,11 @@ pub fn node_names(cluster: &Cluster) -> Vec<String> {
         .iter()
         .map(|node| {
             // Roles are validated before planning; anything else counts as a worker.
-            let role = if node.role == ROLE_CONTROL_PLANE { "control-plane" } else { "worker" };
+            let role = if node.role == ROLE_CONTROL_PLANE {
+                "control-plane"
+            } else {
+                "worker"
+            };
             next(role, &cluster.name)
         })
         .collect();
@@ -150,7 +157,11 @@ pub fn plan_cluster(cluster: &Cluster, ctx: &PlanContext) -> Vec<ContainerSpec> 
                 s.volumes = vec!["/var".into()];
                 s.binds.insert(0, LIB_MODULES_BIND.into());
             }
-            s.tmpfs = [("/tmp".to_string(), String::new()), ("/run".to_string(), String::new())].into();
+            s.tmpfs = [
+                ("/tmp".to_string(), String::new()),
+                ("/run".to_string(), String::new()),
+            ]
+            .into();
             let snapshotter = ctx.snapshotter.as_deref().filter(|v| !v.is_empty());
             let snapshotter_env = match (snapshotter, sysbox) {
                 (Some(v), _) => format!("{SNAPSHOTTER_ENV}={v}"),
@@ -190,7 +201,11 @@ pub fn plan_cluster(cluster: &Cluster, ctx: &PlanContext) -> Vec<ContainerSpec> 
                     },
                     host_port: p.host_port,
                     container_port: p.container_port,
-                    protocol: if p.protocol.is_empty() { "TCP".into() } else { p.protocol.to_uppercase() },
+                    protocol: if p.protocol.is_empty() {
+                        "TCP".into()
+                    } else {
+                        p.protocol.to_uppercase()
+                    },
                 })
                 .collect();
             if node.role == ROLE_CONTROL_PLANE {
@@ -227,7 +242,12 @@ pub fn plan_cluster(cluster: &Cluster, ctx: &PlanContext) -> Vec<ContainerSpec> 
 fn api_server_port(cluster: &Cluster) -> PortSpec {
     let n = &cluster.networking;
     let address = if n.api_server_address.is_empty() {
-        (if n.ip_family == "ipv6" { "::1" } else { "127.0.0.1" }).to_string()
+        (if n.ip_family == "ipv6" {
+            "::1"
+        } else {
+            "127.0.0.1"
+        })
+        .to_string()
     } else {
         n.api_server_address.clone()
     };
@@ -241,7 +261,13 @@ fn api_server_port(cluster: &Cluster) -> PortSpec {
 
 /// What every container gets (upstream's "common args") plus name, role,
 /// image, labels and runtime.
-fn common_spec(cluster: &Cluster, ctx: &PlanContext, name: &str, role: &str, image: &str) -> ContainerSpec {
+fn common_spec(
+    cluster: &Cluster,
+    ctx: &PlanContext,
+    name: &str,
+    role: &str,
+    image: &str,
+) -> ContainerSpec {
     let mut s = ContainerSpec {
         name: name.into(),
         hostname: name.into(),
@@ -264,19 +290,25 @@ fn common_spec(cluster: &Cluster, ctx: &PlanContext, name: &str, role: &str, ima
         RuntimeMode::Sysbox { runtime } => Some(runtime.clone()),
         // Upstream relies on Docker's default being runc; when the default
         // is Sysbox, name runc so runc mode really means privileged runc.
-        RuntimeMode::Runc if ctx.host.default_runtime_is_sysbox() && ctx.host.runtimes.contains_key("runc") => {
+        RuntimeMode::Runc
+            if ctx.host.default_runtime_is_sysbox() && ctx.host.runtimes.contains_key("runc") =>
+        {
             Some("runc".into())
         }
         RuntimeMode::Runc => None,
     };
     if cluster.has_ipv6() {
         s.sysctls = [
-            ("net.ipv6.conf.all.disable_ipv6".to_string(), "0".to_string()),
+            (
+                "net.ipv6.conf.all.disable_ipv6".to_string(),
+                "0".to_string(),
+            ),
             ("net.ipv6.conf.all.forwarding".to_string(), "1".to_string()),
         ]
         .into();
     }
-    s.env.extend(ctx.proxy_env.iter().map(|(k, v)| format!("{k}={v}")));
+    s.env
+        .extend(ctx.proxy_env.iter().map(|(k, v)| format!("{k}={v}")));
     let sysbox = matches!(ctx.mode, RuntimeMode::Sysbox { .. });
     // Sysbox forbids --userns=host; its nodes always get their own userns.
     if ctx.host.userns_remap && !sysbox {
@@ -289,7 +321,8 @@ fn common_spec(cluster: &Cluster, ctx: &PlanContext, name: &str, role: &str, ima
         s.devices.push(FUSE_DEVICE.into());
     }
     if let Some(domains) = &cluster.networking.dns_search {
-        s.env.push(format!("{DNS_SEARCH_ENV}={}", domains.join(" ")));
+        s.env
+            .push(format!("{DNS_SEARCH_ENV}={}", domains.join(" ")));
     }
     s
 }
@@ -330,7 +363,12 @@ pub fn join_host_port(host: &str, port: impl std::fmt::Display) -> String {
 /// `--publish=` value: `<addr:hostPort>:<containerPort>/<PROTO>`; -1 => 0.
 pub fn publish_arg(p: &PortSpec) -> String {
     let host_port = if p.host_port < 0 { 0 } else { p.host_port };
-    format!("{}:{}/{}", join_host_port(&p.listen_address, host_port), p.container_port, p.protocol)
+    format!(
+        "{}:{}/{}",
+        join_host_port(&p.listen_address, host_port),
+        p.container_port,
+        p.protocol
+    )
 }
 
 fn env_key(e: &str) -> &str {
@@ -376,7 +414,11 @@ pub fn docker_run_args(spec: &ContainerSpec) -> Vec<String> {
         _ => 2,
     });
     for (path, opts) in tmpfs {
-        let v = if opts.is_empty() { path.clone() } else { format!("{path}:{opts}") };
+        let v = if opts.is_empty() {
+            path.clone()
+        } else {
+            format!("{path}:{opts}")
+        };
         push(&mut a, &["--tmpfs", &v]);
     }
     for v in &spec.volumes {
@@ -423,7 +465,11 @@ pub fn docker_run_args(spec: &ContainerSpec) -> Vec<String> {
     for e in spec.env.iter().filter(|e| env_key(e) == DNS_SEARCH_ENV) {
         push(&mut a, &["-e", e]);
     }
-    for b in spec.binds.iter().filter(|b| *b != LIB_MODULES_BIND && *b != DEV_MAPPER_BIND) {
+    for b in spec
+        .binds
+        .iter()
+        .filter(|b| *b != LIB_MODULES_BIND && *b != DEV_MAPPER_BIND)
+    {
         a.push(format!("--volume={b}"));
     }
     for p in &spec.ports {

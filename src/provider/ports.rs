@@ -14,8 +14,9 @@ pub fn resolve(specs: &mut [ContainerSpec]) -> anyhow::Result<()> {
         // Held until this container's ports are all picked, then dropped.
         let mut listeners = Vec::new();
         for port in spec.ports.iter_mut().filter(|p| p.host_port == 0) {
-            let (picked, listener) = free_port(&port.listen_address)
-                .map_err(|e| anyhow::anyhow!("failed to get random host port for port mapping: {e}"))?;
+            let (picked, listener) = free_port(&port.listen_address).map_err(|e| {
+                anyhow::anyhow!("failed to get random host port for port mapping: {e}")
+            })?;
             port.host_port = picked;
             listeners.push(listener);
         }
@@ -37,18 +38,29 @@ mod tests {
     use crate::provider::PortSpec;
 
     fn port(addr: &str, host_port: i32) -> PortSpec {
-        PortSpec { listen_address: addr.into(), host_port, container_port: 80, protocol: "TCP".into() }
+        PortSpec {
+            listen_address: addr.into(),
+            host_port,
+            container_port: 80,
+            protocol: "TCP".into(),
+        }
     }
 
     fn spec(ports: Vec<PortSpec>) -> ContainerSpec {
-        ContainerSpec { ports, ..Default::default() }
+        ContainerSpec {
+            ports,
+            ..Default::default()
+        }
     }
 
     #[test]
     fn explicit_and_runtime_picked_ports_are_kept() {
         let mut specs = vec![spec(vec![port("127.0.0.1", 80), port("127.0.0.1", -1)])];
         resolve(&mut specs).unwrap();
-        assert_eq!((specs[0].ports[0].host_port, specs[0].ports[1].host_port), (80, -1));
+        assert_eq!(
+            (specs[0].ports[0].host_port, specs[0].ports[1].host_port),
+            (80, -1)
+        );
     }
 
     #[test]
@@ -75,7 +87,10 @@ mod tests {
         for addr in ["88.88.88.0", "2112:beaf:beaf:2:3"] {
             let mut specs = vec![spec(vec![port(addr, 0)])];
             let e = resolve(&mut specs).unwrap_err().to_string();
-            assert!(e.starts_with("failed to get random host port for port mapping: "), "{e}");
+            assert!(
+                e.starts_with("failed to get random host port for port mapping: "),
+                "{e}"
+            );
         }
     }
 }

@@ -96,14 +96,28 @@ fn set_both(out: &mut BTreeMap<String, String>, upper: &str, value: String) {
 /// => none (and no context lookup).
 fn docker_config_proxies(env: &dyn Fn(&str) -> Option<String>) -> BTreeMap<String, String> {
     let get = |k: &str| env(k).filter(|v| !v.is_empty());
-    let Some(dir) = docker_config_dir(env) else { return BTreeMap::new() };
-    let Ok(text) = std::fs::read_to_string(dir.join("config.json")) else { return BTreeMap::new() };
-    let Ok(config) = serde_json::from_str::<serde_json::Value>(&text) else { return BTreeMap::new() };
-    let Some(proxies) = config.get("proxies").and_then(|p| p.as_object()) else { return BTreeMap::new() };
+    let Some(dir) = docker_config_dir(env) else {
+        return BTreeMap::new();
+    };
+    let Ok(text) = std::fs::read_to_string(dir.join("config.json")) else {
+        return BTreeMap::new();
+    };
+    let Ok(config) = serde_json::from_str::<serde_json::Value>(&text) else {
+        return BTreeMap::new();
+    };
+    let Some(proxies) = config.get("proxies").and_then(|p| p.as_object()) else {
+        return BTreeMap::new();
+    };
 
     let host = get("DOCKER_HOST").or_else(|| {
         let context = get("DOCKER_CONTEXT")
-            .or_else(|| config.get("currentContext").and_then(|c| c.as_str()).filter(|c| !c.is_empty()).map(String::from))
+            .or_else(|| {
+                config
+                    .get("currentContext")
+                    .and_then(|c| c.as_str())
+                    .filter(|c| !c.is_empty())
+                    .map(String::from)
+            })
             .unwrap_or_else(|| "default".to_string());
         context_endpoint(&dir, &context)
     });
@@ -113,8 +127,16 @@ fn docker_config_proxies(env: &dyn Fn(&str) -> Option<String>) -> BTreeMap<Strin
         .and_then(|e| e.as_object());
     let mut out = BTreeMap::new();
     if let Some(entry) = entry {
-        for (key, name) in [("httpProxy", HTTP_PROXY), ("httpsProxy", HTTPS_PROXY), ("noProxy", NO_PROXY)] {
-            if let Some(v) = entry.get(key).and_then(|v| v.as_str()).filter(|v| !v.is_empty()) {
+        for (key, name) in [
+            ("httpProxy", HTTP_PROXY),
+            ("httpsProxy", HTTPS_PROXY),
+            ("noProxy", NO_PROXY),
+        ] {
+            if let Some(v) = entry
+                .get(key)
+                .and_then(|v| v.as_str())
+                .filter(|v| !v.is_empty())
+            {
                 out.insert(name.to_string(), v.to_string());
             }
         }
@@ -139,7 +161,14 @@ fn context_endpoint(config_dir: &Path, context: &str) -> Option<String> {
     }
     let digest = Sha256::digest(context.as_bytes());
     let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-    let meta = std::fs::read_to_string(config_dir.join("contexts").join("meta").join(hex).join("meta.json")).ok()?;
+    let meta = std::fs::read_to_string(
+        config_dir
+            .join("contexts")
+            .join("meta")
+            .join(hex)
+            .join("meta.json"),
+    )
+    .ok()?;
     let meta: serde_json::Value = serde_json::from_str(&meta).ok()?;
     meta.pointer("/Endpoints/docker/Host")
         .and_then(|h| h.as_str())
@@ -153,12 +182,18 @@ mod tests {
     use std::collections::HashMap;
 
     fn env_of(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let m: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let m: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         move |k: &str| m.get(k).cloned()
     }
 
     fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     fn both(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
@@ -177,16 +212,48 @@ mod tests {
         type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, BTreeMap<String, String>);
         let cases: Vec<Case> = vec![
             ("no env", vec![], map(&[])),
-            ("HTTP_PROXY", vec![("HTTP_PROXY", "5.5.5.5")], both(&[("HTTP_PROXY", "5.5.5.5"), ("NO_PROXY", "10.0.0.0/24,12.0.0.0/24")])),
-            ("HTTPS_PROXY", vec![("HTTPS_PROXY", "5.5.5.5")], both(&[("HTTPS_PROXY", "5.5.5.5"), ("NO_PROXY", "10.0.0.0/24,12.0.0.0/24")])),
+            (
+                "HTTP_PROXY",
+                vec![("HTTP_PROXY", "5.5.5.5")],
+                both(&[
+                    ("HTTP_PROXY", "5.5.5.5"),
+                    ("NO_PROXY", "10.0.0.0/24,12.0.0.0/24"),
+                ]),
+            ),
+            (
+                "HTTPS_PROXY",
+                vec![("HTTPS_PROXY", "5.5.5.5")],
+                both(&[
+                    ("HTTPS_PROXY", "5.5.5.5"),
+                    ("NO_PROXY", "10.0.0.0/24,12.0.0.0/24"),
+                ]),
+            ),
             (
                 "HTTPS_PROXY and NO_PROXY",
                 vec![("HTTPS_PROXY", "5.5.5.5"), ("NO_PROXY", "8.8.8.8")],
-                both(&[("HTTPS_PROXY", "5.5.5.5"), ("NO_PROXY", "8.8.8.8,10.0.0.0/24,12.0.0.0/24")]),
+                both(&[
+                    ("HTTPS_PROXY", "5.5.5.5"),
+                    ("NO_PROXY", "8.8.8.8,10.0.0.0/24,12.0.0.0/24"),
+                ]),
             ),
-            ("lower case is used when upper is empty", vec![("HTTP_PROXY", ""), ("http_proxy", "1.1.1.1")], both(&[("HTTP_PROXY", "1.1.1.1"), ("NO_PROXY", "10.0.0.0/24,12.0.0.0/24")])),
-            ("upper case wins", vec![("HTTP_PROXY", "u"), ("http_proxy", "l")], both(&[("HTTP_PROXY", "u"), ("NO_PROXY", "10.0.0.0/24,12.0.0.0/24")])),
-            ("only NO_PROXY still counts", vec![("no_proxy", "x")], both(&[("NO_PROXY", "x,10.0.0.0/24,12.0.0.0/24")])),
+            (
+                "lower case is used when upper is empty",
+                vec![("HTTP_PROXY", ""), ("http_proxy", "1.1.1.1")],
+                both(&[
+                    ("HTTP_PROXY", "1.1.1.1"),
+                    ("NO_PROXY", "10.0.0.0/24,12.0.0.0/24"),
+                ]),
+            ),
+            (
+                "upper case wins",
+                vec![("HTTP_PROXY", "u"), ("http_proxy", "l")],
+                both(&[("HTTP_PROXY", "u"), ("NO_PROXY", "10.0.0.0/24,12.0.0.0/24")]),
+            ),
+            (
+                "only NO_PROXY still counts",
+                vec![("no_proxy", "x")],
+                both(&[("NO_PROXY", "x,10.0.0.0/24,12.0.0.0/24")]),
+            ),
         ];
         for (what, vars, want) in cases {
             assert_eq!(proxy_env(&env_of(&vars), SVC, POD), want, "{what}");
@@ -205,10 +272,15 @@ mod tests {
             Cfg { dir }
         }
         fn context(self, name: &str, host: &str) -> Cfg {
-            let hex: String = Sha256::digest(name.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+            let hex: String = Sha256::digest(name.as_bytes())
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
             let d = self.dir.path().join("contexts/meta").join(hex);
             std::fs::create_dir_all(&d).unwrap();
-            let meta = format!(r#"{{"Name":"{name}","Metadata":{{}},"Endpoints":{{"docker":{{"Host":"{host}","SkipTLSVerify":false}}}}}}"#);
+            let meta = format!(
+                r#"{{"Name":"{name}","Metadata":{{}},"Endpoints":{{"docker":{{"Host":"{host}","SkipTLSVerify":false}}}}}}"#
+            );
             std::fs::write(d.join("meta.json"), meta).unwrap();
             self
         }
@@ -229,10 +301,15 @@ mod tests {
 
     #[test]
     fn docker_config_default_entry_via_docker_config() {
-        let plain = Cfg::new(r#"{"proxies":{"default":{"httpProxy":"http://default","noProxy":"default.internal"}}}"#);
+        let plain = Cfg::new(
+            r#"{"proxies":{"default":{"httpProxy":"http://default","noProxy":"default.internal"}}}"#,
+        );
         assert_eq!(
             lookup(&[("DOCKER_CONFIG", &plain.path())]),
-            map(&[("HTTP_PROXY", "http://default"), ("NO_PROXY", "default.internal")])
+            map(&[
+                ("HTTP_PROXY", "http://default"),
+                ("NO_PROXY", "default.internal")
+            ])
         );
     }
 
@@ -240,49 +317,87 @@ mod tests {
     fn docker_config_host_entry_via_docker_host() {
         let c = Cfg::new(PROXIES);
         assert_eq!(
-            lookup(&[("DOCKER_CONFIG", &c.path()), ("DOCKER_HOST", "tcp://docker-host:2376")]),
+            lookup(&[
+                ("DOCKER_CONFIG", &c.path()),
+                ("DOCKER_HOST", "tcp://docker-host:2376")
+            ]),
             map(&[("HTTP_PROXY", "http://host"), ("NO_PROXY", "host.internal")])
         );
         // An unknown host falls back to `default`.
-        assert_eq!(lookup(&[("DOCKER_CONFIG", &c.path()), ("DOCKER_HOST", "tcp://other:1")])["HTTP_PROXY"], "http://default");
+        assert_eq!(
+            lookup(&[
+                ("DOCKER_CONFIG", &c.path()),
+                ("DOCKER_HOST", "tcp://other:1")
+            ])["HTTP_PROXY"],
+            "http://default"
+        );
     }
 
     #[test]
     fn docker_config_host_entry_via_docker_context() {
         let c = Cfg::new(PROXIES).context("remote", "tcp://docker-host:2376");
-        assert_eq!(lookup(&[("DOCKER_CONFIG", &c.path()), ("DOCKER_CONTEXT", "remote")])["HTTP_PROXY"], "http://host");
+        assert_eq!(
+            lookup(&[("DOCKER_CONFIG", &c.path()), ("DOCKER_CONTEXT", "remote")])["HTTP_PROXY"],
+            "http://host"
+        );
         // DOCKER_HOST beats DOCKER_CONTEXT.
         assert_eq!(
-            lookup(&[("DOCKER_CONFIG", &c.path()), ("DOCKER_CONTEXT", "remote"), ("DOCKER_HOST", "tcp://other:1")])["HTTP_PROXY"],
+            lookup(&[
+                ("DOCKER_CONFIG", &c.path()),
+                ("DOCKER_CONTEXT", "remote"),
+                ("DOCKER_HOST", "tcp://other:1")
+            ])["HTTP_PROXY"],
             "http://default"
         );
         // A context that is not in the store: default entry.
-        assert_eq!(lookup(&[("DOCKER_CONFIG", &c.path()), ("DOCKER_CONTEXT", "missing")])["HTTP_PROXY"], "http://default");
+        assert_eq!(
+            lookup(&[("DOCKER_CONFIG", &c.path()), ("DOCKER_CONTEXT", "missing")])["HTTP_PROXY"],
+            "http://default"
+        );
     }
 
     #[test]
     fn docker_config_host_entry_via_current_context() {
         let cfg = PROXIES.replacen('{', r#"{"currentContext":"remote","#, 1);
         let c = Cfg::new(&cfg).context("remote", "tcp://docker-host:2376");
-        assert_eq!(lookup(&[("DOCKER_CONFIG", &c.path())])["HTTP_PROXY"], "http://host");
+        assert_eq!(
+            lookup(&[("DOCKER_CONFIG", &c.path())])["HTTP_PROXY"],
+            "http://host"
+        );
         // DOCKER_CONTEXT beats currentContext; `default` is the local socket.
-        assert_eq!(lookup(&[("DOCKER_CONFIG", &c.path()), ("DOCKER_CONTEXT", "default")])["HTTP_PROXY"], "http://local");
+        assert_eq!(
+            lookup(&[("DOCKER_CONFIG", &c.path()), ("DOCKER_CONTEXT", "default")])["HTTP_PROXY"],
+            "http://local"
+        );
     }
 
     #[test]
     fn docker_config_fallback_home_path() {
         let home = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(home.path().join(".docker")).unwrap();
-        std::fs::write(home.path().join(".docker/config.json"), r#"{"proxies":{"default":{"httpsProxy":"https://h"}}}"#).unwrap();
+        std::fs::write(
+            home.path().join(".docker/config.json"),
+            r#"{"proxies":{"default":{"httpsProxy":"https://h"}}}"#,
+        )
+        .unwrap();
         let h = home.path().to_string_lossy().into_owned();
-        assert_eq!(lookup(&[("HOME", &h)]), map(&[("HTTPS_PROXY", "https://h")]));
+        assert_eq!(
+            lookup(&[("HOME", &h)]),
+            map(&[("HTTPS_PROXY", "https://h")])
+        );
     }
 
     #[test]
     fn docker_config_invalid_or_missing_is_empty() {
         let bad = Cfg::new("{not json").context("remote", "tcp://docker-host:2376");
-        assert_eq!(lookup(&[("DOCKER_CONFIG", &bad.path()), ("DOCKER_CONTEXT", "remote")]), map(&[]));
-        assert_eq!(lookup(&[("DOCKER_CONFIG", "/nonexistent/kind-sysbox-test")]), map(&[]));
+        assert_eq!(
+            lookup(&[("DOCKER_CONFIG", &bad.path()), ("DOCKER_CONTEXT", "remote")]),
+            map(&[])
+        );
+        assert_eq!(
+            lookup(&[("DOCKER_CONFIG", "/nonexistent/kind-sysbox-test")]),
+            map(&[])
+        );
         assert_eq!(lookup(&[]), map(&[]));
         let no_proxies = Cfg::new(r#"{"auths":{}}"#);
         assert_eq!(lookup(&[("DOCKER_CONFIG", &no_proxies.path())]), map(&[]));
@@ -290,40 +405,71 @@ mod tests {
 
     #[test]
     fn host_env_overrides_docker_config() {
-        let c = Cfg::new(r#"{"proxies":{"default":{"httpProxy":"http://default","httpsProxy":"https://default","noProxy":"default.internal"}}}"#);
+        let c = Cfg::new(
+            r#"{"proxies":{"default":{"httpProxy":"http://default","httpsProxy":"https://default","noProxy":"default.internal"}}}"#,
+        );
         let p = c.path();
         let svc = "10.96.0.0/16";
         let pod = "10.244.0.0/16";
         // HTTP_PROXY / https_proxy in the shell: the docker config is not consulted.
         for var in ["HTTP_PROXY", "https_proxy"] {
-            let got = proxy_env(&env_of(&[("DOCKER_CONFIG", &p), (var, "http://shell")]), svc, pod);
-            assert!(!got.values().any(|v| v.contains("default")), "{var}: {got:?}");
+            let got = proxy_env(
+                &env_of(&[("DOCKER_CONFIG", &p), (var, "http://shell")]),
+                svc,
+                pod,
+            );
+            assert!(
+                !got.values().any(|v| v.contains("default")),
+                "{var}: {got:?}"
+            );
         }
         // Docker config only.
         assert_eq!(
             proxy_env(&env_of(&[("DOCKER_CONFIG", &p)]), svc, pod),
-            both(&[("HTTP_PROXY", "http://default"), ("HTTPS_PROXY", "https://default"), ("NO_PROXY", "default.internal,10.96.0.0/16,10.244.0.0/16")])
+            both(&[
+                ("HTTP_PROXY", "http://default"),
+                ("HTTPS_PROXY", "https://default"),
+                ("NO_PROXY", "default.internal,10.96.0.0/16,10.244.0.0/16")
+            ])
         );
         // Shell NO_PROXY only: docker fills the proxies, the shell's NO_PROXY stays.
         assert_eq!(
-            proxy_env(&env_of(&[("DOCKER_CONFIG", &p), ("NO_PROXY", "shell.internal")]), svc, pod),
-            both(&[("HTTP_PROXY", "http://default"), ("HTTPS_PROXY", "https://default"), ("NO_PROXY", "shell.internal,10.96.0.0/16,10.244.0.0/16")])
+            proxy_env(
+                &env_of(&[("DOCKER_CONFIG", &p), ("NO_PROXY", "shell.internal")]),
+                svc,
+                pod
+            ),
+            both(&[
+                ("HTTP_PROXY", "http://default"),
+                ("HTTPS_PROXY", "https://default"),
+                ("NO_PROXY", "shell.internal,10.96.0.0/16,10.244.0.0/16")
+            ])
         );
         // Docker entry without noProxy: just the subnets.
         let c2 = Cfg::new(r#"{"proxies":{"default":{"httpProxy":"http://d"}}}"#);
         assert_eq!(
             proxy_env(&env_of(&[("DOCKER_CONFIG", &c2.path())]), svc, pod),
-            both(&[("HTTP_PROXY", "http://d"), ("NO_PROXY", "10.96.0.0/16,10.244.0.0/16")])
+            both(&[
+                ("HTTP_PROXY", "http://d"),
+                ("NO_PROXY", "10.96.0.0/16,10.244.0.0/16")
+            ])
         );
     }
 
     #[test]
     fn finalize_rewrites_no_proxy() {
         let mut none = BTreeMap::new();
-        finalize(&mut none, &["172.18.0.0/16".into()], &["kind-control-plane".into()]);
+        finalize(
+            &mut none,
+            &["172.18.0.0/16".into()],
+            &["kind-control-plane".into()],
+        );
         assert!(none.is_empty(), "nothing set => nothing added");
 
-        let mut env = both(&[("HTTP_PROXY", "p"), ("NO_PROXY", "10.96.0.0/16,10.244.0.0/16")]);
+        let mut env = both(&[
+            ("HTTP_PROXY", "p"),
+            ("NO_PROXY", "10.96.0.0/16,10.244.0.0/16"),
+        ]);
         finalize(
             &mut env,
             &["172.18.0.0/16".into(), "fc00:f853:ccd:e793::/64".into()],

@@ -46,12 +46,17 @@ impl HostInfo {
     /// `runc` explicitly to get upstream's privileged runc nodes).
     pub fn default_runtime_is_sysbox(&self) -> bool {
         self.default_runtime == SYSBOX_RUNTIME
-            || self.runtimes.get(&self.default_runtime).is_some_and(|p| is_sysbox_path(p))
+            || self
+                .runtimes
+                .get(&self.default_runtime)
+                .is_some_and(|p| is_sysbox_path(p))
     }
 }
 
 fn is_sysbox_path(path: &str) -> bool {
-    Path::new(path).file_name().is_some_and(|f| f == SYSBOX_RUNTIME)
+    Path::new(path)
+        .file_name()
+        .is_some_and(|f| f == SYSBOX_RUNTIME)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,16 +102,23 @@ pub fn runtime_env_warning(mode: &RuntimeMode) -> Option<&'static str> {
 /// Choose the runtime mode from `docker info` and KIND_EXPERIMENTAL_RUNTIME
 /// (empty counts as unset). Errors when no Sysbox runtime is registered, or
 /// the daemon is rootless, in Sysbox mode.
-pub fn select_runtime(info: &HostInfo, env_runtime: Option<&str>) -> Result<RuntimeMode, RuntimeError> {
+pub fn select_runtime(
+    info: &HostInfo,
+    env_runtime: Option<&str>,
+) -> Result<RuntimeMode, RuntimeError> {
     match env_runtime.unwrap_or("") {
         "runc" => Ok(RuntimeMode::Runc),
         "" | SYSBOX_RUNTIME => {
-            let runtime = info.sysbox_runtime().ok_or(RuntimeError::SysboxNotRegistered)?;
+            let runtime = info
+                .sysbox_runtime()
+                .ok_or(RuntimeError::SysboxNotRegistered)?;
             // Sysbox itself refuses rootless Docker; say so before creating anything.
             if info.rootless {
                 return Err(RuntimeError::RootlessDaemon);
             }
-            Ok(RuntimeMode::Sysbox { runtime: runtime.to_string() })
+            Ok(RuntimeMode::Sysbox {
+                runtime: runtime.to_string(),
+            })
         }
         other => Err(RuntimeError::InvalidEnv(other.to_string())),
     }
@@ -118,7 +130,10 @@ mod tests {
 
     fn host(runtimes: &[(&str, &str)], default: &str, rootless: bool) -> HostInfo {
         HostInfo {
-            runtimes: runtimes.iter().map(|(n, p)| (n.to_string(), p.to_string())).collect(),
+            runtimes: runtimes
+                .iter()
+                .map(|(n, p)| (n.to_string(), p.to_string()))
+                .collect(),
             default_runtime: default.to_string(),
             rootless,
             ..Default::default()
@@ -126,34 +141,133 @@ mod tests {
     }
 
     fn sysbox(name: &str) -> Result<RuntimeMode, RuntimeError> {
-        Ok(RuntimeMode::Sysbox { runtime: name.to_string() })
+        Ok(RuntimeMode::Sysbox {
+            runtime: name.to_string(),
+        })
     }
 
     #[test]
     fn selection_table() {
-        let runc_only = host(&[("runc", "runc"), ("io.containerd.runc.v2", "runc")], "runc", false);
-        let with_sysbox = host(&[("runc", "runc"), ("sysbox-runc", "/usr/bin/sysbox-runc")], "runc", false);
-        let renamed = host(&[("runc", "runc"), ("zz-sysbox", "/usr/local/bin/sysbox-runc")], "runc", false);
+        let runc_only = host(
+            &[("runc", "runc"), ("io.containerd.runc.v2", "runc")],
+            "runc",
+            false,
+        );
+        let with_sysbox = host(
+            &[("runc", "runc"), ("sysbox-runc", "/usr/bin/sysbox-runc")],
+            "runc",
+            false,
+        );
+        let renamed = host(
+            &[
+                ("runc", "runc"),
+                ("zz-sysbox", "/usr/local/bin/sysbox-runc"),
+            ],
+            "runc",
+            false,
+        );
         // Named sysbox-runc wins even if its path is something else (our CI stand-in).
-        let stand_in = host(&[("runc", "runc"), ("sysbox-runc", "/usr/sbin/runc"), ("a", "/opt/sysbox-runc")], "runc", false);
-        let not_basename = host(&[("runc", "runc"), ("x", "/usr/bin/not-sysbox-runc")], "runc", false);
+        let stand_in = host(
+            &[
+                ("runc", "runc"),
+                ("sysbox-runc", "/usr/sbin/runc"),
+                ("a", "/opt/sysbox-runc"),
+            ],
+            "runc",
+            false,
+        );
+        let not_basename = host(
+            &[("runc", "runc"), ("x", "/usr/bin/not-sysbox-runc")],
+            "runc",
+            false,
+        );
         let rootless = host(&[("sysbox-runc", "/usr/bin/sysbox-runc")], "runc", true);
-        type Case<'a> = (&'a str, &'a HostInfo, Option<&'a str>, Result<RuntimeMode, RuntimeError>);
+        type Case<'a> = (
+            &'a str,
+            &'a HostInfo,
+            Option<&'a str>,
+            Result<RuntimeMode, RuntimeError>,
+        );
         let cases: Vec<Case> = vec![
-            ("unset, sysbox registered", &with_sysbox, None, sysbox("sysbox-runc")),
-            ("empty counts as unset", &with_sysbox, Some(""), sysbox("sysbox-runc")),
-            ("explicit sysbox-runc", &with_sysbox, Some("sysbox-runc"), sysbox("sysbox-runc")),
-            ("found by path basename", &renamed, None, sysbox("zz-sysbox")),
+            (
+                "unset, sysbox registered",
+                &with_sysbox,
+                None,
+                sysbox("sysbox-runc"),
+            ),
+            (
+                "empty counts as unset",
+                &with_sysbox,
+                Some(""),
+                sysbox("sysbox-runc"),
+            ),
+            (
+                "explicit sysbox-runc",
+                &with_sysbox,
+                Some("sysbox-runc"),
+                sysbox("sysbox-runc"),
+            ),
+            (
+                "found by path basename",
+                &renamed,
+                None,
+                sysbox("zz-sysbox"),
+            ),
             ("name beats path", &stand_in, None, sysbox("sysbox-runc")),
-            ("suffix that is not the basename", &not_basename, None, Err(RuntimeError::SysboxNotRegistered)),
-            ("not registered", &runc_only, None, Err(RuntimeError::SysboxNotRegistered)),
-            ("explicit but not registered", &runc_only, Some("sysbox-runc"), Err(RuntimeError::SysboxNotRegistered)),
-            ("runc needs nothing", &runc_only, Some("runc"), Ok(RuntimeMode::Runc)),
-            ("runc with sysbox present", &with_sysbox, Some("runc"), Ok(RuntimeMode::Runc)),
-            ("runc on rootless is upstream's business", &rootless, Some("runc"), Ok(RuntimeMode::Runc)),
-            ("rootless refused in sysbox mode", &rootless, None, Err(RuntimeError::RootlessDaemon)),
-            ("unknown value", &with_sysbox, Some("crun"), Err(RuntimeError::InvalidEnv("crun".into()))),
-            ("case matters", &with_sysbox, Some("RUNC"), Err(RuntimeError::InvalidEnv("RUNC".into()))),
+            (
+                "suffix that is not the basename",
+                &not_basename,
+                None,
+                Err(RuntimeError::SysboxNotRegistered),
+            ),
+            (
+                "not registered",
+                &runc_only,
+                None,
+                Err(RuntimeError::SysboxNotRegistered),
+            ),
+            (
+                "explicit but not registered",
+                &runc_only,
+                Some("sysbox-runc"),
+                Err(RuntimeError::SysboxNotRegistered),
+            ),
+            (
+                "runc needs nothing",
+                &runc_only,
+                Some("runc"),
+                Ok(RuntimeMode::Runc),
+            ),
+            (
+                "runc with sysbox present",
+                &with_sysbox,
+                Some("runc"),
+                Ok(RuntimeMode::Runc),
+            ),
+            (
+                "runc on rootless is upstream's business",
+                &rootless,
+                Some("runc"),
+                Ok(RuntimeMode::Runc),
+            ),
+            (
+                "rootless refused in sysbox mode",
+                &rootless,
+                None,
+                Err(RuntimeError::RootlessDaemon),
+            ),
+            (
+                "unknown value",
+                &with_sysbox,
+                Some("crun"),
+                Err(RuntimeError::InvalidEnv("crun".into())),
+            ),
+            (
+                "case matters",
+                &with_sysbox,
+                Some("RUNC"),
+                Err(RuntimeError::InvalidEnv("RUNC".into())),
+            ),
         ];
         for (what, info, env, want) in cases {
             assert_eq!(select_runtime(info, env), want, "{what}");
@@ -163,21 +277,50 @@ mod tests {
     #[test]
     fn messages_tell_what_to_do() {
         let e = RuntimeError::SysboxNotRegistered.to_string();
-        for needle in ["Sysbox is not registered with Docker", "0.7.0", "nestybox", "/etc/docker/daemon.json", "KIND_EXPERIMENTAL_RUNTIME=runc"] {
+        for needle in [
+            "Sysbox is not registered with Docker",
+            "0.7.0",
+            "nestybox",
+            "/etc/docker/daemon.json",
+            "KIND_EXPERIMENTAL_RUNTIME=runc",
+        ] {
             assert!(e.contains(needle), "{needle} missing from {e}");
         }
         let e = RuntimeError::RootlessDaemon.to_string();
         assert!(e.contains("rootful (root) Docker daemon"), "{e}");
         let e = RuntimeError::InvalidEnv("x".into()).to_string();
-        assert!(e.starts_with("unknown value \"x\" for KIND_EXPERIMENTAL_RUNTIME") && e.contains("\"sysbox-runc\"") && e.contains("\"runc\""), "{e}");
-        assert_eq!(runtime_env_warning(&RuntimeMode::Runc), Some(RUNC_MODE_WARNING));
-        assert_eq!(runtime_env_warning(&RuntimeMode::Sysbox { runtime: "sysbox-runc".into() }), None);
+        assert!(
+            e.starts_with("unknown value \"x\" for KIND_EXPERIMENTAL_RUNTIME")
+                && e.contains("\"sysbox-runc\"")
+                && e.contains("\"runc\""),
+            "{e}"
+        );
+        assert_eq!(
+            runtime_env_warning(&RuntimeMode::Runc),
+            Some(RUNC_MODE_WARNING)
+        );
+        assert_eq!(
+            runtime_env_warning(&RuntimeMode::Sysbox {
+                runtime: "sysbox-runc".into()
+            }),
+            None
+        );
     }
 
     #[test]
     fn default_runtime_detection() {
-        assert!(host(&[("sysbox-runc", "/usr/bin/sysbox-runc")], "sysbox-runc", false).default_runtime_is_sysbox());
+        assert!(host(
+            &[("sysbox-runc", "/usr/bin/sysbox-runc")],
+            "sysbox-runc",
+            false
+        )
+        .default_runtime_is_sysbox());
         assert!(host(&[("sb", "/usr/bin/sysbox-runc")], "sb", false).default_runtime_is_sysbox());
-        assert!(!host(&[("runc", "runc"), ("sysbox-runc", "/usr/bin/sysbox-runc")], "runc", false).default_runtime_is_sysbox());
+        assert!(!host(
+            &[("runc", "runc"), ("sysbox-runc", "/usr/bin/sysbox-runc")],
+            "runc",
+            false
+        )
+        .default_runtime_is_sysbox());
     }
 }

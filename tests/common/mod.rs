@@ -35,7 +35,10 @@ pub fn require_fixture() {
 
 /// `docker <args>`; panics on failure (test setup/inspection only).
 pub fn docker(args: &[&str]) -> String {
-    let out = Command::new("docker").args(args).output().expect("run docker");
+    let out = Command::new("docker")
+        .args(args)
+        .output()
+        .expect("run docker");
     assert!(
         out.status.success(),
         "docker {args:?} failed: {}",
@@ -61,7 +64,10 @@ pub fn inspect(container: &str) -> serde_json::Value {
 
 /// The stand-in tools' call log of one node, one JSON object per call.
 pub fn calls(node: &str) -> Vec<serde_json::Value> {
-    let out = Command::new("docker").args(["exec", node, "cat", CALLS_LOG]).output().expect("docker exec");
+    let out = Command::new("docker")
+        .args(["exec", node, "cat", CALLS_LOG])
+        .output()
+        .expect("docker exec");
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .filter(|l| !l.trim().is_empty())
@@ -72,7 +78,13 @@ pub fn calls(node: &str) -> Vec<serde_json::Value> {
 /// A recorded call as a command line: the tool, then its argv.
 pub fn call_line(call: &serde_json::Value) -> String {
     let mut words = vec![call["tool"].as_str().unwrap_or("").to_string()];
-    words.extend(call["argv"].as_array().expect("argv").iter().map(|a| a.as_str().unwrap_or("").to_string()));
+    words.extend(
+        call["argv"]
+            .as_array()
+            .expect("argv")
+            .iter()
+            .map(|a| a.as_str().unwrap_or("").to_string()),
+    );
     words.join(" ")
 }
 
@@ -90,12 +102,19 @@ pub struct TestCluster {
 
 impl TestCluster {
     pub fn new(prefix: &str) -> TestCluster {
-        let suffix: u32 = std::process::id() ^ (std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos());
+        let suffix: u32 = std::process::id()
+            ^ (std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .subsec_nanos());
         TestCluster::named(&format!("{prefix}-{:x}", suffix % 0xfffff))
     }
 
     pub fn named(name: &str) -> TestCluster {
-        let tc = TestCluster { name: name.to_string(), dir: tempfile::tempdir().expect("tempdir") };
+        let tc = TestCluster {
+            name: name.to_string(),
+            dir: tempfile::tempdir().expect("tempdir"),
+        };
         tc.remove_containers();
         tc
     }
@@ -143,7 +162,12 @@ impl Drop for TestCluster {
     }
 }
 
-pub fn kind_cmd(args: &[&str], env: &[(&str, &str)], kubeconfig: &Path, stdin: Option<&str>) -> Output {
+pub fn kind_cmd(
+    args: &[&str],
+    env: &[(&str, &str)],
+    kubeconfig: &Path,
+    stdin: Option<&str>,
+) -> Output {
     let mut cmd = Command::new(kind_bin());
     cmd.args(args)
         .env("KUBECONFIG", kubeconfig)
@@ -163,9 +187,16 @@ pub fn kind_cmd(args: &[&str], env: &[(&str, &str)], kubeconfig: &Path, stdin: O
     match stdin {
         Some(input) => {
             use std::io::Write;
-            cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+            cmd.stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped());
             let mut child = cmd.spawn().expect("spawn kind");
-            child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(input.as_bytes())
+                .unwrap();
             child.wait_with_output().expect("wait kind")
         }
         None => cmd.stdin(Stdio::null()).output().expect("run kind"),
@@ -182,10 +213,21 @@ pub fn stderr(o: &Output) -> String {
 
 /// Assert success, showing kind's stderr when not.
 pub fn assert_ok(o: &Output) {
-    assert!(o.status.success(), "kind failed ({:?}):\nstdout:\n{}\nstderr:\n{}", o.status, stdout(o), stderr(o));
+    assert!(
+        o.status.success(),
+        "kind failed ({:?}):\nstdout:\n{}\nstderr:\n{}",
+        o.status,
+        stdout(o),
+        stderr(o)
+    );
 }
 
 /// `kubectl` against a kubeconfig file.
 pub fn kubectl(kubeconfig: &Path, args: &[&str]) -> Output {
-    Command::new("kubectl").arg("--kubeconfig").arg(kubeconfig).args(args).output().expect("run kubectl")
+    Command::new("kubectl")
+        .arg("--kubeconfig")
+        .arg(kubeconfig)
+        .args(args)
+        .output()
+        .expect("run kubectl")
 }

@@ -16,7 +16,10 @@ use crate::common::{calls, docker};
 
 /// A unique suffix for tags and names in this test process.
 pub fn unique(prefix: &str) -> String {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
     format!("{prefix}-{:x}", (std::process::id() ^ nanos) % 0xffffff)
 }
 
@@ -29,31 +32,56 @@ impl TestImage {
     /// A one-layer image (`docker import` of a tar with one unique file),
     /// for the daemon's own platform.
     pub fn tiny(name: &str) -> TestImage {
-        let tar = tar_with_file("hello.txt", format!("{name} {}\n", unique("content")).as_bytes());
-        let mut child = Command::new("docker").args(["import", "-", name]).stdin(Stdio::piped()).stdout(Stdio::null()).spawn().expect("docker import");
+        let tar = tar_with_file(
+            "hello.txt",
+            format!("{name} {}\n", unique("content")).as_bytes(),
+        );
+        let mut child = Command::new("docker")
+            .args(["import", "-", name])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("docker import");
         child.stdin.take().unwrap().write_all(&tar).unwrap();
         assert!(child.wait().unwrap().success(), "docker import {name}");
-        TestImage { name: name.to_string() }
+        TestImage {
+            name: name.to_string(),
+        }
     }
 
     /// A one-layer image whose config says `linux/<arch>` (loaded from a
     /// hand-made docker-save archive: nothing is pulled or run).
     pub fn for_arch(name: &str, arch: &str) -> TestImage {
-        let archive = docker_save_archive(name, arch, format!("{name} {}\n", unique("content")).as_bytes());
-        let mut child = Command::new("docker").args(["load"]).stdin(Stdio::piped()).stdout(Stdio::null()).spawn().expect("docker load");
+        let archive = docker_save_archive(
+            name,
+            arch,
+            format!("{name} {}\n", unique("content")).as_bytes(),
+        );
+        let mut child = Command::new("docker")
+            .args(["load"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("docker load");
         child.stdin.take().unwrap().write_all(&archive).unwrap();
         assert!(child.wait().unwrap().success(), "docker load {name}");
-        TestImage { name: name.to_string() }
+        TestImage {
+            name: name.to_string(),
+        }
     }
 
     pub fn id(&self) -> String {
-        docker(&["image", "inspect", "-f", "{{.Id}}", &self.name]).trim().to_string()
+        docker(&["image", "inspect", "-f", "{{.Id}}", &self.name])
+            .trim()
+            .to_string()
     }
 }
 
 impl Drop for TestImage {
     fn drop(&mut self) {
-        let _ = Command::new("docker").args(["rmi", "-f", &self.name]).output();
+        let _ = Command::new("docker")
+            .args(["rmi", "-f", &self.name])
+            .output();
     }
 }
 
@@ -99,16 +127,30 @@ pub fn docker_save_archive(repo_tag: &str, arch: &str, content: &[u8]) -> Vec<u8
         r#"{{"architecture":"{arch}","os":"linux","config":{{}},"created":"2026-01-01T00:00:00Z","rootfs":{{"type":"layers","diff_ids":["sha256:{diff_id}"]}},"history":[{{"created":"2026-01-01T00:00:00Z"}}]}}"#
     );
     let config_hex = sha256_hex(config.as_bytes());
-    let manifest = format!(r#"[{{"Config":"{config_hex}.json","RepoTags":["{repo_tag}"],"Layers":["{diff_id}/layer.tar"]}}]"#);
+    let manifest = format!(
+        r#"[{{"Config":"{config_hex}.json","RepoTags":["{repo_tag}"],"Layers":["{diff_id}/layer.tar"]}}]"#
+    );
     let config_name = format!("{config_hex}.json");
     let layer_name = format!("{diff_id}/layer.tar");
-    tar_of(&[(&config_name, config.as_bytes()), (&layer_name, &layer), ("manifest.json", manifest.as_bytes())])
+    tar_of(&[
+        (&config_name, config.as_bytes()),
+        (&layer_name, &layer),
+        ("manifest.json", manifest.as_bytes()),
+    ])
 }
 
 /// `docker save <images…>` bytes, as the docker CLI produces them.
 pub fn docker_save(images: &[&str]) -> Vec<u8> {
-    let out = Command::new("docker").arg("save").args(images).output().expect("docker save");
-    assert!(out.status.success(), "docker save {images:?}: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new("docker")
+        .arg("save")
+        .args(images)
+        .output()
+        .expect("docker save");
+    assert!(
+        out.status.success(),
+        "docker save {images:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     out.stdout
 }
 
@@ -132,22 +174,45 @@ where
 pub fn load_images(cluster: &str, images: &[&str], nodes: &[&str]) -> (Result<(), String>, String) {
     let images: Vec<String> = images.iter().map(|s| s.to_string()).collect();
     let nodes: Vec<String> = nodes.iter().map(|s| s.to_string()).collect();
-    with_docker(0, |docker, log| async move { kind_sysbox::images::load::load_docker_images(&docker, cluster, &images, &nodes, &log).await })
+    with_docker(0, |docker, log| async move {
+        kind_sysbox::images::load::load_docker_images(&docker, cluster, &images, &nodes, &log).await
+    })
 }
 
-pub fn load_archives(cluster: &str, archives: &[PathBuf], nodes: &[&str], verbosity: i32) -> (Result<(), String>, String) {
+pub fn load_archives(
+    cluster: &str,
+    archives: &[PathBuf],
+    nodes: &[&str],
+    verbosity: i32,
+) -> (Result<(), String>, String) {
     let nodes: Vec<String> = nodes.iter().map(|s| s.to_string()).collect();
-    with_docker(verbosity, |docker, log| async move { kind_sysbox::images::load::load_image_archives(&docker, cluster, archives, &nodes, &log).await })
+    with_docker(verbosity, |docker, log| async move {
+        kind_sysbox::images::load::load_image_archives(&docker, cluster, archives, &nodes, &log)
+            .await
+    })
 }
 
 /// The node's `ctr … images import` calls: (argv, stdin_sha256, ts_ns).
 pub fn imports(node: &str) -> Vec<(Vec<String>, String, u128)> {
     calls(node)
         .into_iter()
-        .filter(|c| c["tool"] == "ctr" && c["argv"].as_array().is_some_and(|a| a.iter().any(|x| x == "import")))
+        .filter(|c| {
+            c["tool"] == "ctr"
+                && c["argv"]
+                    .as_array()
+                    .is_some_and(|a| a.iter().any(|x| x == "import"))
+        })
         .map(|c| {
-            let argv = c["argv"].as_array().unwrap().iter().map(|a| a.as_str().unwrap().to_string()).collect();
-            let ts: u128 = c["ts_ns"].as_u64().map(u128::from).unwrap_or_else(|| c["ts_ns"].to_string().parse().unwrap());
+            let argv = c["argv"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a.as_str().unwrap().to_string())
+                .collect();
+            let ts: u128 = c["ts_ns"]
+                .as_u64()
+                .map(u128::from)
+                .unwrap_or_else(|| c["ts_ns"].to_string().parse().unwrap());
             (argv, c["stdin_sha256"].as_str().unwrap().to_string(), ts)
         })
         .collect()
@@ -157,19 +222,30 @@ pub fn imports(node: &str) -> Vec<(Vec<String>, String, u128)> {
 pub fn import_bytes(node: &str) -> u64 {
     calls(node)
         .into_iter()
-        .rfind(|c| c["tool"] == "ctr" && c["argv"].as_array().is_some_and(|a| a.iter().any(|x| x == "import")))
+        .rfind(|c| {
+            c["tool"] == "ctr"
+                && c["argv"]
+                    .as_array()
+                    .is_some_and(|a| a.iter().any(|x| x == "import"))
+        })
         .and_then(|c| c["stdin_bytes"].as_u64())
         .expect("an import")
 }
 
 /// The stand-in tools' calls of one node matching a prefix (`tool argv…`).
 pub fn calls_starting(node: &str, prefix: &str) -> Vec<String> {
-    crate::common::call_lines(node).into_iter().filter(|l| l.starts_with(prefix)).collect()
+    crate::common::call_lines(node)
+        .into_iter()
+        .filter(|l| l.starts_with(prefix))
+        .collect()
 }
 
 /// `crictl inspecti <image>` in the node -> the image ID, if known.
 pub fn node_image_id(node: &str, image: &str) -> Option<String> {
-    let out = Command::new("docker").args(["exec", node, "crictl", "inspecti", image]).output().expect("docker exec");
+    let out = Command::new("docker")
+        .args(["exec", node, "crictl", "inspecti", image])
+        .output()
+        .expect("docker exec");
     if !out.status.success() {
         return None;
     }
@@ -186,7 +262,9 @@ pub fn write_file(dir: &Path, name: &str, data: &[u8]) -> PathBuf {
 
 /// `--platform=linux/<host arch>` as the load code passes it.
 pub fn host_platform_flag() -> String {
-    let arch = docker(&["info", "-f", "{{.Architecture}}"]).trim().to_string();
+    let arch = docker(&["info", "-f", "{{.Architecture}}"])
+        .trim()
+        .to_string();
     let go = match arch.as_str() {
         "x86_64" => "amd64",
         "aarch64" => "arm64",

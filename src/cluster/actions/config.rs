@@ -12,10 +12,19 @@ use crate::provider::NodeRef;
 pub async fn run(ctx: &ActionContext<'_>) -> anyhow::Result<()> {
     ctx.log.status_start("Writing configuration 📜");
     let all = ctx.nodes().await?;
-    let endpoint = format!("{}:{}", nodes::api_server_endpoint_node(all)?.name, kubeadm::API_BIND_PORT);
+    let endpoint = format!(
+        "{}:{}",
+        nodes::api_server_endpoint_node(all)?.name,
+        kubeadm::API_BIND_PORT
+    );
     let internal = nodes::internal(all);
 
-    try_join_all(internal.iter().map(|node| write_kubeadm_config(ctx, node, &endpoint))).await?;
+    try_join_all(
+        internal
+            .iter()
+            .map(|node| write_kubeadm_config(ctx, node, &endpoint)),
+    )
+    .await?;
 
     let c = ctx.config;
     if !c.containerd_config_patches.is_empty() || !c.containerd_config_patches_json6902.is_empty() {
@@ -25,7 +34,11 @@ pub async fn run(ctx: &ActionContext<'_>) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn write_kubeadm_config(ctx: &ActionContext<'_>, node: &NodeRef, endpoint: &str) -> anyhow::Result<()> {
+async fn write_kubeadm_config(
+    ctx: &ActionContext<'_>,
+    node: &NodeRef,
+    endpoint: &str,
+) -> anyhow::Result<()> {
     let version = ctx.kubernetes_version(node).await?;
     let config_node = nodes::config_node_for(ctx.config, &node.name)?;
     let (v4, v6) = ctx.docker.node_addresses(&node.name).await?;
@@ -47,7 +60,12 @@ async fn write_kubeadm_config(ctx: &ActionContext<'_>, node: &NodeRef, endpoint:
         feature_gates: ctx.config.feature_gates.clone(),
         runtime_config: ctx.config.runtime_config.clone(),
         ip_family: ctx.config.networking.ip_family.clone(),
-        node_labels: config_node.labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(","),
+        node_labels: config_node
+            .labels
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(","),
         // Sysbox nodes are not "rootless": Sysbox emulates the sysctls that
         // KubeletInUserNamespace works around (sysbox-kind.md §1.5).
         rootless: ctx.host.rootless,
@@ -60,9 +78,15 @@ async fn write_kubeadm_config(ctx: &ActionContext<'_>, node: &NodeRef, endpoint:
         merge: &config_node.kubeadm_config_patches,
         json6902: &config_node.kubeadm_config_patches_json6902,
     };
-    let rendered =
-        kubeadm::render(&data, cluster_patches, node_patches).context("failed to generate kubeadm config content")?;
-    ctx.log.debug(2, &format!("Using the following kubeadm config for node {}:\n{}", node.name, rendered));
+    let rendered = kubeadm::render(&data, cluster_patches, node_patches)
+        .context("failed to generate kubeadm config content")?;
+    ctx.log.debug(
+        2,
+        &format!(
+            "Using the following kubeadm config for node {}:\n{}",
+            node.name, rendered
+        ),
+    );
     ctx.write_file(node, "/kind/kubeadm.conf", rendered.as_bytes())
         .await
         .context("failed to copy kubeadm config to node")?;
@@ -79,7 +103,12 @@ pub fn node_address(cluster: &Cluster, name: &str, v4: &str, v6: &str) -> anyhow
     Ok(match family {
         "ipv6" => v6.to_string(),
         "dual" => {
-            let first = cluster.networking.service_subnet.split(',').next().unwrap_or("");
+            let first = cluster
+                .networking
+                .service_subnet
+                .split(',')
+                .next()
+                .unwrap_or("");
             if first.contains(':') {
                 format!("{v6},{v4}")
             } else {
@@ -92,7 +121,10 @@ pub fn node_address(cluster: &Cluster, name: &str, v4: &str, v6: &str) -> anyhow
 
 async fn patch_containerd(ctx: &ActionContext<'_>, node: &NodeRef) -> anyhow::Result<()> {
     const PATH: &str = "/etc/containerd/config.toml";
-    let current = ctx.read_file(node, PATH).await.context("failed to read containerd config from node")?;
+    let current = ctx
+        .read_file(node, PATH)
+        .await
+        .context("failed to read containerd config from node")?;
     let patched = crate::patch::containerd_toml(
         &current,
         &ctx.config.containerd_config_patches,
@@ -102,9 +134,16 @@ async fn patch_containerd(ctx: &ActionContext<'_>, node: &NodeRef) -> anyhow::Re
     ctx.write_file(node, PATH, patched.as_bytes())
         .await
         .context("failed to write patched containerd config")?;
-    ctx.exec(node, &["bash", "-c", "! pgrep --exact containerd || systemctl restart containerd"])
-        .await
-        .context("failed to restart containerd after patching config")?;
+    ctx.exec(
+        node,
+        &[
+            "bash",
+            "-c",
+            "! pgrep --exact containerd || systemctl restart containerd",
+        ],
+    )
+    .await
+    .context("failed to restart containerd after patching config")?;
     Ok(())
 }
 
@@ -123,21 +162,45 @@ mod tests {
     fn node_address_follows_the_family() {
         let v4 = "172.18.0.2";
         let v6 = "fc00:f853:ccd:e793::2";
-        assert_eq!(node_address(&cluster("ipv4", "10.96.0.0/16"), "n", v4, v6).unwrap(), v4);
-        assert_eq!(node_address(&cluster("ipv6", "fd00:10:96::/112"), "n", v4, v6).unwrap(), v6);
         assert_eq!(
-            node_address(&cluster("dual", "10.96.0.0/16,fd00:10:96::/112"), "n", v4, v6).unwrap(),
+            node_address(&cluster("ipv4", "10.96.0.0/16"), "n", v4, v6).unwrap(),
+            v4
+        );
+        assert_eq!(
+            node_address(&cluster("ipv6", "fd00:10:96::/112"), "n", v4, v6).unwrap(),
+            v6
+        );
+        assert_eq!(
+            node_address(
+                &cluster("dual", "10.96.0.0/16,fd00:10:96::/112"),
+                "n",
+                v4,
+                v6
+            )
+            .unwrap(),
             format!("{v4},{v6}")
         );
         assert_eq!(
-            node_address(&cluster("dual", "fd00:10:96::/112,10.96.0.0/16"), "n", v4, v6).unwrap(),
+            node_address(
+                &cluster("dual", "fd00:10:96::/112,10.96.0.0/16"),
+                "n",
+                v4,
+                v6
+            )
+            .unwrap(),
             format!("{v6},{v4}")
         );
     }
 
     #[test]
     fn ipv6_cluster_without_an_ipv6_address_is_an_error() {
-        let err = node_address(&cluster("ipv6", "fd00:10:96::/112"), "k-worker", "172.18.0.3", "").unwrap_err();
+        let err = node_address(
+            &cluster("ipv6", "fd00:10:96::/112"),
+            "k-worker",
+            "172.18.0.3",
+            "",
+        )
+        .unwrap_err();
         assert_eq!(
             err.to_string(),
             "failed to get IPv6 address for node k-worker; is docker configured to use IPv6 correctly?"

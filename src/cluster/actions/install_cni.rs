@@ -12,13 +12,26 @@ pub async fn run(ctx: &ActionContext<'_>) -> anyhow::Result<()> {
     ctx.log.status_start("Installing CNI 🔌");
     let all = ctx.nodes().await?;
     let node = nodes::bootstrap_control_plane(all)?;
-    let raw = ctx.read_file(&node, "/kind/manifests/default-cni.yaml").await.context("failed to read CNI manifest")?;
-    let endpoint = format!("{}:{}", nodes::api_server_endpoint_node(all)?.name, crate::kubeadm::API_BIND_PORT);
+    let raw = ctx
+        .read_file(&node, "/kind/manifests/default-cni.yaml")
+        .await
+        .context("failed to read CNI manifest")?;
+    let endpoint = format!(
+        "{}:{}",
+        nodes::api_server_endpoint_node(all)?.name,
+        crate::kubeadm::API_BIND_PORT
+    );
     let manifest = render(&raw, &ctx.config.networking.pod_subnet, &endpoint)?;
     ctx.log.debug(5, &manifest);
     ctx.exec_stdin(
         &node,
-        &["kubectl", "create", "--kubeconfig=/etc/kubernetes/admin.conf", "-f", "-"],
+        &[
+            "kubectl",
+            "create",
+            "--kubeconfig=/etc/kubernetes/admin.conf",
+            "-f",
+            "-",
+        ],
         manifest.into_bytes(),
     )
     .await
@@ -33,7 +46,9 @@ pub fn render(raw: &str, pod_subnet: &str, endpoint: &str) -> anyhow::Result<Str
     let mut manifest = raw.to_string();
     if manifest.contains(TEMPLATE_MARKER) {
         let field = regex::Regex::new(r"\{\{-?\s*\.PodSubnet\s*-?\}\}").expect("static regex");
-        manifest = field.replace_all(&manifest, regex::NoExpand(pod_subnet)).into_owned();
+        manifest = field
+            .replace_all(&manifest, regex::NoExpand(pod_subnet))
+            .into_owned();
     }
     if manifest.contains(PATCH_MARKER) {
         let value = serde_json::json!([{
@@ -75,7 +90,15 @@ mod tests {
     fn patch_marker_adds_the_control_plane_endpoint() {
         let raw = "# would you kindly patch this file\napiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: kindnet\nspec:\n  template:\n    spec:\n      containers:\n      - name: kindnet-cni\n        env:\n        - name: A\n          value: b\n";
         let out = render(raw, "10.244.0.0/16", "kind-control-plane:6443").unwrap();
-        assert!(out.contains("- name: CONTROL_PLANE_ENDPOINT\n          value: kind-control-plane:6443"), "{out}");
-        assert!(!out.contains("would you kindly"), "re-serialised without comments: {out}");
+        assert!(
+            out.contains(
+                "- name: CONTROL_PLANE_ENDPOINT\n          value: kind-control-plane:6443"
+            ),
+            "{out}"
+        );
+        assert!(
+            !out.contains("would you kindly"),
+            "re-serialised without comments: {out}"
+        );
     }
 }

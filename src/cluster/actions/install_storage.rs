@@ -18,16 +18,27 @@ provisioner: kubernetes.io/host-path
 pub async fn run(ctx: &ActionContext<'_>) -> anyhow::Result<()> {
     ctx.log.status_start("Installing StorageClass 💾");
     let node = nodes::bootstrap_control_plane(ctx.nodes().await?)?;
-    let manifest = match ctx.read_file(&node, "/kind/manifests/default-storage.yaml").await {
+    let manifest = match ctx
+        .read_file(&node, "/kind/manifests/default-storage.yaml")
+        .await
+    {
         Ok(m) => m,
         Err(_) => {
-            ctx.log.warn("Could not read storage manifest, falling back on old k8s.io/host-path default ...");
+            ctx.log.warn(
+                "Could not read storage manifest, falling back on old k8s.io/host-path default ...",
+            );
             FALLBACK_STORAGE_CLASS.to_string()
         }
     };
     ctx.exec_stdin(
         &node,
-        &["kubectl", "--kubeconfig=/etc/kubernetes/admin.conf", "apply", "-f", "-"],
+        &[
+            "kubectl",
+            "--kubeconfig=/etc/kubernetes/admin.conf",
+            "apply",
+            "-f",
+            "-",
+        ],
         manifest.into_bytes(),
     )
     .await

@@ -34,13 +34,24 @@ pub async fn run(ctx: &ActionContext<'_>) -> anyhow::Result<()> {
 
     let init = kubeadm::init_command(&version, &ctx.config.networking.kube_proxy_mode);
     let argv: Vec<&str> = init.iter().map(String::as_str).collect();
-    let out = ctx.exec(&node, &argv).await.context("failed to init node with kubeadm")?;
+    let out = ctx
+        .exec(&node, &argv)
+        .await
+        .context("failed to init node with kubeadm")?;
     ctx.log.debug(3, &String::from_utf8_lossy(&out.stdout));
 
-    for other in nodes::by_role(all, ROLE_CONTROL_PLANE).iter().filter(|n| n.name != node.name) {
+    for other in nodes::by_role(all, ROLE_CONTROL_PLANE)
+        .iter()
+        .filter(|n| n.name != node.name)
+    {
         for file in SHARED_FILES {
-            let content = ctx.read_file(&node, file).await.context("failed to copy admin kubeconfig")?;
-            ctx.write_file(other, file, content.as_bytes()).await.context("failed to copy admin kubeconfig")?;
+            let content = ctx
+                .read_file(&node, file)
+                .await
+                .context("failed to copy admin kubeconfig")?;
+            ctx.write_file(other, file, content.as_bytes())
+                .await
+                .context("failed to copy admin kubeconfig")?;
         }
     }
 
@@ -48,10 +59,19 @@ pub async fn run(ctx: &ActionContext<'_>) -> anyhow::Result<()> {
         let mut taint = vec!["kubectl", ADMIN_KUBECONFIG, "taint", "nodes", "--all"];
         let taints = kubeadm::control_plane_taints(&raw_version)?;
         taint.extend(taints.iter().map(String::as_str));
-        ctx.exec(&node, &taint).await.context("failed to remove control plane taint")?;
+        ctx.exec(&node, &taint)
+            .await
+            .context("failed to remove control plane taint")?;
         ctx.exec(
             &node,
-            &["kubectl", ADMIN_KUBECONFIG, "label", "nodes", "--all", "node.kubernetes.io/exclude-from-external-load-balancers-"],
+            &[
+                "kubectl",
+                ADMIN_KUBECONFIG,
+                "label",
+                "nodes",
+                "--all",
+                "node.kubernetes.io/exclude-from-external-load-balancers-",
+            ],
         )
         .await
         .context("failed to remove control plane load balancer label")?;

@@ -13,8 +13,10 @@ use crate::version::Version;
 pub async fn run(ctx: &ActionContext<'_>) -> anyhow::Result<()> {
     let all = ctx.nodes().await?;
     let bootstrap = nodes::bootstrap_control_plane(all)?;
-    let secondary: Vec<NodeRef> =
-        nodes::by_role(all, ROLE_CONTROL_PLANE).into_iter().filter(|n| n.name != bootstrap.name).collect();
+    let secondary: Vec<NodeRef> = nodes::by_role(all, ROLE_CONTROL_PLANE)
+        .into_iter()
+        .filter(|n| n.name != bootstrap.name)
+        .collect();
     if !secondary.is_empty() {
         ctx.log.status_start("Joining more control-plane nodes 🎮");
         for node in &secondary {
@@ -33,10 +35,14 @@ pub async fn run(ctx: &ActionContext<'_>) -> anyhow::Result<()> {
 
 async fn join(ctx: &ActionContext<'_>, node: &NodeRef) -> anyhow::Result<()> {
     let raw = ctx.kubernetes_version(node).await?;
-    let version = Version::parse_generic(&raw).map_err(|e| anyhow::anyhow!("failed to parse kubernetes version {raw:?}: {e}"))?;
+    let version = Version::parse_generic(&raw)
+        .map_err(|e| anyhow::anyhow!("failed to parse kubernetes version {raw:?}: {e}"))?;
     let cmd = kubeadm::join_command(&version);
     let argv: Vec<&str> = cmd.iter().map(String::as_str).collect();
-    let out = ctx.exec(node, &argv).await.context("failed to join node with kubeadm")?;
+    let out = ctx
+        .exec(node, &argv)
+        .await
+        .context("failed to join node with kubeadm")?;
     ctx.log.debug(3, &String::from_utf8_lossy(&out.stdout));
     Ok(())
 }

@@ -13,7 +13,8 @@ pub async fn run(ctx: &ActionContext<'_>) -> anyhow::Result<()> {
     let Some(lb) = nodes::by_role(all, ROLE_LOAD_BALANCER).into_iter().next() else {
         return Ok(());
     };
-    ctx.log.status_start("Configuring the external load balancer ⚖️");
+    ctx.log
+        .status_start("Configuring the external load balancer ⚖️");
     let backends: Vec<String> = nodes::by_role(all, ROLE_CONTROL_PLANE)
         .iter()
         .map(|n| format!("{}:{}", n.name, crate::kubeadm::API_BIND_PORT))
@@ -29,7 +30,9 @@ pub async fn run(ctx: &ActionContext<'_>) -> anyhow::Result<()> {
         .context("failed to copy loadbalancer config to node")?;
     let reload = envoy::reload_command();
     let argv: Vec<&str> = reload.iter().map(String::as_str).collect();
-    ctx.exec(&lb, &argv).await.context("failed to reload envoy config")?;
+    ctx.exec(&lb, &argv)
+        .await
+        .context("failed to reload envoy config")?;
     ctx.log.status_end(true);
     Ok(())
 }

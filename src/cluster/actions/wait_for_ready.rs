@@ -8,7 +8,10 @@ use crate::config::ROLE_CONTROL_PLANE;
 use crate::kubeadm;
 
 pub async fn run(ctx: &ActionContext<'_>, wait: Duration) -> anyhow::Result<()> {
-    ctx.log.status_start(&format!("Waiting ≤ {} for control-plane = Ready ⏳", go_duration(round_secs(wait))));
+    ctx.log.status_start(&format!(
+        "Waiting ≤ {} for control-plane = Ready ⏳",
+        go_duration(round_secs(wait))
+    ));
     let start = Instant::now();
     let node = nodes::by_role(ctx.nodes().await?, ROLE_CONTROL_PLANE)
         .into_iter()
@@ -29,7 +32,10 @@ pub async fn run(ctx: &ActionContext<'_>, wait: Duration) -> anyhow::Result<()> 
         if let Ok(out) = ctx.exec(&node, &argv).await {
             if all_true(&String::from_utf8_lossy(&out.stdout)) {
                 ctx.log.status_end(true);
-                ctx.log.info(&format!(" • Ready after {} 💚", go_duration(round_secs(start.elapsed()))));
+                ctx.log.info(&format!(
+                    " • Ready after {} 💚",
+                    go_duration(round_secs(start.elapsed()))
+                ));
                 return Ok(());
             }
         }

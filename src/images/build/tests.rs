@@ -2,20 +2,39 @@ use super::*;
 use crate::provider::docker_run_args;
 
 fn hmap(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
 #[test]
 fn context_hash_covers_names_and_contents_in_any_order() {
     let base = context_hash(&[("Dockerfile", b"FROM x\n"), ("a.sh", b"echo\n")]);
-    assert!(base.starts_with("sha256:") && base.len() == 7 + 64, "{base}");
-    assert_eq!(base, context_hash(&[("a.sh", b"echo\n"), ("Dockerfile", b"FROM x\n")]), "order must not matter");
+    assert!(
+        base.starts_with("sha256:") && base.len() == 7 + 64,
+        "{base}"
+    );
+    assert_eq!(
+        base,
+        context_hash(&[("a.sh", b"echo\n"), ("Dockerfile", b"FROM x\n")]),
+        "order must not matter"
+    );
     let different = [
-        ("content", context_hash(&[("Dockerfile", b"FROM y\n"), ("a.sh", b"echo\n")])),
-        ("name", context_hash(&[("Dockerfile", b"FROM x\n"), ("b.sh", b"echo\n")])),
+        (
+            "content",
+            context_hash(&[("Dockerfile", b"FROM y\n"), ("a.sh", b"echo\n")]),
+        ),
+        (
+            "name",
+            context_hash(&[("Dockerfile", b"FROM x\n"), ("b.sh", b"echo\n")]),
+        ),
         ("file dropped", context_hash(&[("Dockerfile", b"FROM x\n")])),
         // Without length prefixes these two would hash the same bytes.
-        ("boundary", context_hash(&[("Dockerfile", b"FROM x\na.sh"), ("", b"echo\n")])),
+        (
+            "boundary",
+            context_hash(&[("Dockerfile", b"FROM x\na.sh"), ("", b"echo\n")]),
+        ),
     ];
     for (what, h) in different {
         assert_ne!(h, base, "{what}");
@@ -29,13 +48,23 @@ fn embedded_context_is_every_file_of_node_image_but_the_readme() {
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.file_name().unwrap() != "README.md")
-        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap()))
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read(&p).unwrap(),
+            )
+        })
         .collect();
     on_disk.sort();
-    let mut embedded: Vec<(String, Vec<u8>)> =
-        NODE_IMAGE_CONTEXT.iter().map(|(n, d)| (n.to_string(), d.to_vec())).collect();
+    let mut embedded: Vec<(String, Vec<u8>)> = NODE_IMAGE_CONTEXT
+        .iter()
+        .map(|(n, d)| (n.to_string(), d.to_vec()))
+        .collect();
     embedded.sort();
-    assert_eq!(embedded, on_disk, "node-image/ and NODE_IMAGE_CONTEXT disagree: embed new files with include_bytes!");
+    assert_eq!(
+        embedded, on_disk,
+        "node-image/ and NODE_IMAGE_CONTEXT disagree: embed new files with include_bytes!"
+    );
 }
 
 #[test]
@@ -45,10 +74,23 @@ fn dockerfile_defaults_agree_with_the_constants() {
         dockerfile.contains(&format!("ARG BASE={DEFAULT_BASE_IMAGE}\n")),
         "ARG BASE default must be DEFAULT_BASE_IMAGE"
     );
-    assert_eq!(DEFAULT_BASE_IMAGE, crate::config::DEFAULT_NODE_IMAGE, "the base is kind v0.32.0's default node image");
-    assert!(dockerfile.contains(&format!("ENV {SNAPSHOTTER_ENV}={SYSBOX_SNAPSHOTTER}\n")), "the snapshotter pin");
+    assert_eq!(
+        DEFAULT_BASE_IMAGE,
+        crate::config::DEFAULT_NODE_IMAGE,
+        "the base is kind v0.32.0's default node image"
+    );
+    assert!(
+        dockerfile.contains(&format!("ENV {SNAPSHOTTER_ENV}={SYSBOX_SNAPSHOTTER}\n")),
+        "the snapshotter pin"
+    );
     // The image the binary uses by default is derived from the same Kubernetes version.
-    let base_tag = DEFAULT_BASE_IMAGE.split('@').next().unwrap().rsplit(':').next().unwrap();
+    let base_tag = DEFAULT_BASE_IMAGE
+        .split('@')
+        .next()
+        .unwrap()
+        .rsplit(':')
+        .next()
+        .unwrap();
     assert_eq!(split_repo_tag(DEFAULT_SYSBOX_IMAGE).unwrap().1, base_tag);
 }
 
@@ -56,7 +98,11 @@ fn dockerfile_defaults_agree_with_the_constants() {
 fn context_tar_is_reproducible_and_holds_the_files() {
     let files: &[(&str, &[u8])] = &[("b.sh", b"echo b\n"), ("Dockerfile", b"FROM scratch\n")];
     let tar = context_tar(files).unwrap();
-    assert_eq!(tar, context_tar(&[files[1], files[0]]).unwrap(), "same files, same bytes");
+    assert_eq!(
+        tar,
+        context_tar(&[files[1], files[0]]).unwrap(),
+        "same files, same bytes"
+    );
     let mut archive = tar::Archive::new(tar.as_slice());
     let mut seen = Vec::new();
     for entry in archive.entries().unwrap() {
@@ -67,35 +113,75 @@ fn context_tar_is_reproducible_and_holds_the_files() {
         assert_eq!(header.mode().unwrap(), 0o644);
         assert_eq!(header.mtime().unwrap(), 0);
         assert_eq!(header.uid().unwrap(), 0);
-        seen.push((entry.path().unwrap().to_string_lossy().into_owned(), String::from_utf8(data).unwrap()));
+        seen.push((
+            entry.path().unwrap().to_string_lossy().into_owned(),
+            String::from_utf8(data).unwrap(),
+        ));
     }
-    assert_eq!(seen, [("Dockerfile".to_string(), "FROM scratch\n".to_string()), ("b.sh".into(), "echo b\n".into())]);
+    assert_eq!(
+        seen,
+        [
+            ("Dockerfile".to_string(), "FROM scratch\n".to_string()),
+            ("b.sh".into(), "echo b\n".into())
+        ]
+    );
 }
 
 #[test]
 fn identity_matches_by_base_id_and_context_only() {
-    let id =
-        ImageIdentity { base: "kindest/node:v1.36.1".into(), base_id: "sha256:b".into(), context: "sha256:c".into() };
+    let id = ImageIdentity {
+        base: "kindest/node:v1.36.1".into(),
+        base_id: "sha256:b".into(),
+        context: "sha256:c".into(),
+    };
     let labels: HashMap<String, String> = id.labels().into_iter().collect();
     assert_eq!(
         labels,
-        hmap(&[(LABEL_BASE, "kindest/node:v1.36.1"), (LABEL_BASE_ID, "sha256:b"), (LABEL_CONTEXT, "sha256:c")])
+        hmap(&[
+            (LABEL_BASE, "kindest/node:v1.36.1"),
+            (LABEL_BASE_ID, "sha256:b"),
+            (LABEL_CONTEXT, "sha256:c")
+        ])
     );
     type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], bool);
     let cases: &[Case] = &[
         (
             "its own labels",
-            &[(LABEL_BASE, "kindest/node:v1.36.1"), (LABEL_BASE_ID, "sha256:b"), (LABEL_CONTEXT, "sha256:c")],
+            &[
+                (LABEL_BASE, "kindest/node:v1.36.1"),
+                (LABEL_BASE_ID, "sha256:b"),
+                (LABEL_CONTEXT, "sha256:c"),
+            ],
             true,
         ),
         (
             "same base by another name",
-            &[(LABEL_BASE, "other:tag"), (LABEL_BASE_ID, "sha256:b"), (LABEL_CONTEXT, "sha256:c")],
+            &[
+                (LABEL_BASE, "other:tag"),
+                (LABEL_BASE_ID, "sha256:b"),
+                (LABEL_CONTEXT, "sha256:c"),
+            ],
             true,
         ),
-        ("extra labels are fine", &[(LABEL_BASE_ID, "sha256:b"), (LABEL_CONTEXT, "sha256:c"), ("x", "y")], true),
-        ("base image changed", &[(LABEL_BASE_ID, "sha256:OLD"), (LABEL_CONTEXT, "sha256:c")], false),
-        ("context changed", &[(LABEL_BASE_ID, "sha256:b"), (LABEL_CONTEXT, "sha256:OLD")], false),
+        (
+            "extra labels are fine",
+            &[
+                (LABEL_BASE_ID, "sha256:b"),
+                (LABEL_CONTEXT, "sha256:c"),
+                ("x", "y"),
+            ],
+            true,
+        ),
+        (
+            "base image changed",
+            &[(LABEL_BASE_ID, "sha256:OLD"), (LABEL_CONTEXT, "sha256:c")],
+            false,
+        ),
+        (
+            "context changed",
+            &[(LABEL_BASE_ID, "sha256:b"), (LABEL_CONTEXT, "sha256:OLD")],
+            false,
+        ),
         ("no context label", &[(LABEL_BASE_ID, "sha256:b")], false),
         ("not ours at all", &[("maintainer", "someone")], false),
         ("no labels", &[], false),
@@ -108,9 +194,15 @@ fn identity_matches_by_base_id_and_context_only() {
 #[test]
 fn commit_keeps_the_images_own_config() {
     let image = ImageConfig {
-        entrypoint: Some(vec!["/usr/local/bin/entrypoint".into(), "/sbin/init".into()]),
+        entrypoint: Some(vec![
+            "/usr/local/bin/entrypoint".into(),
+            "/sbin/init".into(),
+        ]),
         cmd: None,
-        env: Some(vec!["container=docker".into(), "KIND_EXPERIMENTAL_CONTAINERD_SNAPSHOTTER=overlayfs".into()]),
+        env: Some(vec![
+            "container=docker".into(),
+            "KIND_EXPERIMENTAL_CONTAINERD_SNAPSHOTTER=overlayfs".into(),
+        ]),
         stop_signal: Some("SIGRTMIN+3".into()),
         labels: Some(hmap(&[(LABEL_CONTEXT, "sha256:c")])),
         working_dir: Some("/".into()),
@@ -126,14 +218,25 @@ fn commit_keeps_the_images_own_config() {
     assert_eq!(c.labels, image.labels);
     assert_eq!(c.working_dir.as_deref(), Some("/"));
     // Nothing of a running container's own config.
-    assert_eq!((c.tty, c.hostname.as_deref(), c.open_stdin, c.image.as_deref()), (None, None, None, None));
+    assert_eq!(
+        (
+            c.tty,
+            c.hostname.as_deref(),
+            c.open_stdin,
+            c.image.as_deref()
+        ),
+        (None, None, None, None)
+    );
 }
 
 #[test]
 fn repo_and_tag_of_the_built_image() {
     type Case<'a> = (&'a str, Result<(&'a str, &'a str), &'a str>);
     let cases: &[Case] = &[
-        ("kind-sysbox/node:latest", Ok(("kind-sysbox/node", "latest"))),
+        (
+            "kind-sysbox/node:latest",
+            Ok(("kind-sysbox/node", "latest")),
+        ),
         ("kind-sysbox/node", Ok(("kind-sysbox/node", "latest"))),
         ("localhost:5000/node:v1", Ok(("localhost:5000/node", "v1"))),
         ("localhost:5000/node", Ok(("localhost:5000/node", "latest"))),
@@ -153,7 +256,10 @@ fn repo_and_tag_of_the_built_image() {
 #[test]
 fn kubernetes_build_types_are_refused_with_directions() {
     assert!(check_build_source(None, None).is_ok());
-    assert!(check_build_source(Some(""), Some("")).is_ok(), "empty flags count as unset");
+    assert!(
+        check_build_source(Some(""), Some("")).is_ok(),
+        "empty flags count as unset"
+    );
     for (flag, positional, kind) in [
         (Some("source"), None, "source"),
         (Some("release"), Some("v1.36.1"), "release"),
@@ -162,12 +268,19 @@ fn kubernetes_build_types_are_refused_with_directions() {
         (Some("ci"), None, "ci"),
         (None, Some("/go/src/k8s.io/kubernetes"), "source"),
     ] {
-        let e = check_build_source(flag, positional).unwrap_err().to_string();
+        let e = check_build_source(flag, positional)
+            .unwrap_err()
+            .to_string();
         assert!(
-            e.starts_with(&format!("building Kubernetes (build type \"{kind}\") is not supported by kind-sysbox")),
+            e.starts_with(&format!(
+                "building Kubernetes (build type \"{kind}\") is not supported by kind-sysbox"
+            )),
             "{e}"
         );
-        assert!(e.contains(&format!("kind build node-image --type {kind}")), "{e}");
+        assert!(
+            e.contains(&format!("kind build node-image --type {kind}")),
+            "{e}"
+        );
         assert!(e.contains("--base-image <that image>"), "{e}");
     }
 }
@@ -183,10 +296,28 @@ fn preload_container_is_an_unprivileged_sysbox_node_without_cluster_traits() {
     // What the daemon is asked for: Docker's default network, no restart policy, no labels.
     let body = crate::provider::docker::create_body(&spec);
     let host = body.host_config.as_ref().unwrap();
-    assert_eq!((host.runtime.as_deref(), host.privileged), (Some("sysbox-runc"), Some(false)));
-    assert_eq!((host.network_mode.as_ref(), host.restart_policy.as_ref(), body.labels.as_ref()), (None, None, None));
-    assert!(!spec.privileged && spec.security_opt.is_empty() && spec.volumes.is_empty() && spec.binds.is_empty());
-    assert!(spec.labels.is_empty(), "labels of the build container would end up in the committed image");
+    assert_eq!(
+        (host.runtime.as_deref(), host.privileged),
+        (Some("sysbox-runc"), Some(false))
+    );
+    assert_eq!(
+        (
+            host.network_mode.as_ref(),
+            host.restart_policy.as_ref(),
+            body.labels.as_ref()
+        ),
+        (None, None, None)
+    );
+    assert!(
+        !spec.privileged
+            && spec.security_opt.is_empty()
+            && spec.volumes.is_empty()
+            && spec.binds.is_empty()
+    );
+    assert!(
+        spec.labels.is_empty(),
+        "labels of the build container would end up in the committed image"
+    );
     assert!(spec.restart_policy.is_empty() && spec.network.is_empty());
 }
 
@@ -205,7 +336,10 @@ fn boot_leftovers_undo_per_boot_state_only() {
         ("/var/log/kind-fixture", Added),
         ("/var/log/kind-fixture/calls.log", Added),
         ("/var/log/dpkg.log", Modified),
-        ("/var/lib/containerd/io.containerd.metadata.v1.bolt/meta.db", Added),
+        (
+            "/var/lib/containerd/io.containerd.metadata.v1.bolt/meta.db",
+            Added,
+        ),
         ("/var/lib/kind-fixture/images", Added),
         ("/var/logs-not-logs", Added),
         ("/usr/bin/old-tool", Deleted),
@@ -215,8 +349,23 @@ fn boot_leftovers_undo_per_boot_state_only() {
     .collect();
     let (restore, remove) = boot_leftovers(&changes);
     // Directories are listed too; only files are taken from the snapshots.
-    assert_eq!(restore, ["/etc/containerd/config.toml", "/var/log/journal", "/var/log/dpkg.log"]);
-    assert_eq!(remove, ["/kind/old-ipv4", "/kind/product_uuid", "/var/log/journal/abc", "/var/log/kind-fixture"]);
+    assert_eq!(
+        restore,
+        [
+            "/etc/containerd/config.toml",
+            "/var/log/journal",
+            "/var/log/dpkg.log"
+        ]
+    );
+    assert_eq!(
+        remove,
+        [
+            "/kind/old-ipv4",
+            "/kind/product_uuid",
+            "/var/log/journal/abc",
+            "/var/log/kind-fixture"
+        ]
+    );
     // An untouched config is not restored.
     let (restore, remove) = boot_leftovers(&[("/etc/containerd/config.toml".into(), Added)]);
     assert!(restore.is_empty() && remove.is_empty());
@@ -268,11 +417,17 @@ fn snapshots_give_back_only_the_files_asked_for() {
         ("log/kind-fixture", None, 0o755),
         ("log/kind-fixture/calls.log", Some(""), 0o600),
     ]);
-    let wanted: Vec<String> =
-        ["/var/log", "/var/log/kind-fixture/calls.log", "/var/log/dpkg.log", "/etc/containerd/config.toml"]
-            .map(String::from)
-            .into();
-    let picked = select_from_tar(&logs, "/var", &wanted).unwrap().expect("two files");
+    let wanted: Vec<String> = [
+        "/var/log",
+        "/var/log/kind-fixture/calls.log",
+        "/var/log/dpkg.log",
+        "/etc/containerd/config.toml",
+    ]
+    .map(String::from)
+    .into();
+    let picked = select_from_tar(&logs, "/var", &wanted)
+        .unwrap()
+        .expect("two files");
     assert_eq!(
         tar_files(&picked),
         [
@@ -281,9 +436,21 @@ fn snapshots_give_back_only_the_files_asked_for() {
         ]
     );
     let config = cp_tar(&[("config.toml", Some("version = 2\n"), 0o644)]);
-    let picked = select_from_tar(&config, "/etc/containerd", &wanted).unwrap().expect("the config");
-    assert_eq!(tar_files(&picked), [("config.toml".to_string(), "version = 2\n".to_string(), 0o644)]);
-    assert_eq!(select_from_tar(&config, "/etc/containerd", &["/var/log/dpkg.log".into()]).unwrap(), None);
+    let picked = select_from_tar(&config, "/etc/containerd", &wanted)
+        .unwrap()
+        .expect("the config");
+    assert_eq!(
+        tar_files(&picked),
+        [(
+            "config.toml".to_string(),
+            "version = 2\n".to_string(),
+            0o644
+        )]
+    );
+    assert_eq!(
+        select_from_tar(&config, "/etc/containerd", &["/var/log/dpkg.log".into()]).unwrap(),
+        None
+    );
     assert_eq!(parent_dir("/var/log"), "/var");
     assert_eq!(parent_dir("/etc/containerd/config.toml"), "/etc/containerd");
     assert_eq!(parent_dir("/top"), "/");

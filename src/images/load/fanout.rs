@@ -28,7 +28,12 @@ pub struct Pumped {
 }
 
 /// A bounded channel per sink, as (senders, receivers-as-streams).
-pub fn sinks(n: usize) -> (Vec<mpsc::Sender<Bytes>>, Vec<impl Stream<Item = Bytes> + Send + 'static>) {
+pub fn sinks(
+    n: usize,
+) -> (
+    Vec<mpsc::Sender<Bytes>>,
+    Vec<impl Stream<Item = Bytes> + Send + 'static>,
+) {
     (0..n)
         .map(|_| {
             let (tx, rx) = mpsc::channel::<Bytes>(SINK_CAPACITY);
@@ -44,7 +49,11 @@ fn receiver_stream(rx: mpsc::Receiver<Bytes>) -> impl Stream<Item = Bytes> + Sen
 /// Copy `source` into every sender, re-chunked to `chunk_bytes`. A source
 /// error stops the pump and is returned. Dropping the senders (at return)
 /// ends every sink's stream.
-pub async fn pump<S, E>(source: S, senders: Vec<mpsc::Sender<Bytes>>, chunk_bytes: usize) -> Result<Pumped, E>
+pub async fn pump<S, E>(
+    source: S,
+    senders: Vec<mpsc::Sender<Bytes>>,
+    chunk_bytes: usize,
+) -> Result<Pumped, E>
 where
     S: Stream<Item = Result<Bytes, E>>,
 {
@@ -54,7 +63,10 @@ where
     let mut total = 0u64;
     loop {
         if live.iter().all(Option::is_none) {
-            return Ok(Pumped { bytes: total, complete: false });
+            return Ok(Pumped {
+                bytes: total,
+                complete: false,
+            });
         }
         match source.next().await {
             Some(Ok(chunk)) => {
@@ -69,7 +81,10 @@ where
                 if !buf.is_empty() {
                     send_all(&mut live, buf.split().freeze()).await;
                 }
-                return Ok(Pumped { bytes: total, complete: true });
+                return Ok(Pumped {
+                    bytes: total,
+                    complete: true,
+                });
             }
         }
     }
@@ -108,7 +123,13 @@ mod tests {
 
     fn data(n: usize) -> Vec<Vec<u8>> {
         // Odd-sized chunks of a recognisable byte sequence.
-        (0..n).map(|i| (0..(1000 + i * 37)).map(|j| ((i * 131 + j) % 251) as u8).collect()).collect()
+        (0..n)
+            .map(|i| {
+                (0..(1000 + i * 37))
+                    .map(|j| ((i * 131 + j) % 251) as u8)
+                    .collect()
+            })
+            .collect()
     }
 
     #[tokio::test]
@@ -118,7 +139,13 @@ mod tests {
         let (tx, rx) = sinks(3);
         let readers: Vec<_> = rx.into_iter().map(|s| tokio::spawn(collect(s))).collect();
         let pumped = pump(source(chunks), tx, 4096).await.unwrap();
-        assert_eq!(pumped, Pumped { bytes: want.len() as u64, complete: true });
+        assert_eq!(
+            pumped,
+            Pumped {
+                bytes: want.len() as u64,
+                complete: true
+            }
+        );
         for r in readers {
             assert_eq!(r.await.unwrap(), want);
         }
@@ -136,7 +163,10 @@ mod tests {
             s.next().await.map(|b| b.len())
         });
         let readers: Vec<_> = rx.into_iter().map(|s| tokio::spawn(collect(s))).collect();
-        let pumped = tokio::time::timeout(Duration::from_secs(10), pump(source(chunks), tx, 1024)).await.expect("pump stalled").unwrap();
+        let pumped = tokio::time::timeout(Duration::from_secs(10), pump(source(chunks), tx, 1024))
+            .await
+            .expect("pump stalled")
+            .unwrap();
         assert!(pumped.complete);
         assert!(failing.await.unwrap().is_some());
         for r in readers {
@@ -156,7 +186,11 @@ mod tests {
         });
         let pumped = pump(src, tx, 1).await.unwrap();
         assert!(!pumped.complete);
-        assert!(read.load(Ordering::SeqCst) <= 1, "read {} chunks with no sink", read.load(Ordering::SeqCst));
+        assert!(
+            read.load(Ordering::SeqCst) <= 1,
+            "read {} chunks with no sink",
+            read.load(Ordering::SeqCst)
+        );
     }
 
     #[tokio::test]
@@ -176,7 +210,10 @@ mod tests {
         // filling its buffer (plus the chunk in hand).
         tokio::time::sleep(Duration::from_millis(200)).await;
         let ahead = read.load(Ordering::SeqCst);
-        assert!(ahead <= SINK_CAPACITY + 2, "pump read {ahead} chunks ahead of a stalled sink");
+        assert!(
+            ahead <= SINK_CAPACITY + 2,
+            "pump read {ahead} chunks ahead of a stalled sink"
+        );
         let slow_bytes = collect(slow).await;
         assert!(pump.await.unwrap().unwrap().complete);
         assert_eq!(slow_bytes, fast.await.unwrap());
@@ -185,7 +222,10 @@ mod tests {
 
     #[tokio::test]
     async fn a_source_error_is_returned() {
-        let src = futures_util::stream::iter(vec![Ok(Bytes::from_static(b"abc")), Err("disk on fire".to_string())]);
+        let src = futures_util::stream::iter(vec![
+            Ok(Bytes::from_static(b"abc")),
+            Err("disk on fire".to_string()),
+        ]);
         let (tx, rx) = sinks(1);
         let reader = tokio::spawn(collect(rx.into_iter().next().unwrap()));
         assert_eq!(pump(src, tx, 1).await, Err("disk on fire".to_string()));
@@ -194,9 +234,17 @@ mod tests {
 
     #[tokio::test]
     async fn rechunks_small_source_chunks() {
-        let src = futures_util::stream::iter((0..10).map(|i| Ok::<_, String>(Bytes::from(vec![i as u8; 10]))));
+        let src = futures_util::stream::iter(
+            (0..10).map(|i| Ok::<_, String>(Bytes::from(vec![i as u8; 10]))),
+        );
         let (tx, rx) = sinks(1);
-        let sizes = tokio::spawn(rx.into_iter().next().unwrap().map(|b| b.len()).collect::<Vec<_>>());
+        let sizes = tokio::spawn(
+            rx.into_iter()
+                .next()
+                .unwrap()
+                .map(|b| b.len())
+                .collect::<Vec<_>>(),
+        );
         pump(src, tx, 25).await.unwrap();
         assert_eq!(sizes.await.unwrap(), vec![30, 30, 30, 10]);
     }

@@ -11,7 +11,11 @@ use crate::provider::NodeRef;
 /// Upstream's de-duplication: first occurrences, in order.
 pub fn dedup(items: &[String]) -> Vec<String> {
     let mut seen = BTreeSet::new();
-    items.iter().filter(|i| seen.insert(i.as_str())).cloned().collect()
+    items
+        .iter()
+        .filter(|i| seen.insert(i.as_str()))
+        .cloned()
+        .collect()
 }
 
 /// The name containerd's CRI plugin keeps for a requested image:
@@ -19,7 +23,11 @@ pub fn dedup(items: &[String]) -> Vec<String> {
 /// component is a registry (has `.` or `:`, or is `localhost`), `:latest`
 /// unless the last component has a tag or the name a digest.
 pub fn normalize_image_name(image: &str) -> String {
-    let mut name = if image.contains('/') { image.to_string() } else { format!("library/{image}") };
+    let mut name = if image.contains('/') {
+        image.to_string()
+    } else {
+        format!("library/{image}")
+    };
     let first = name.split('/').next().unwrap_or_default();
     if !first.contains(['.', ':']) && first != "localhost" {
         name = format!("docker.io/{name}");
@@ -82,7 +90,12 @@ pub enum NodeOutcome {
 /// upstream prints, adding the nodes to load to `selected` (kept unique, in
 /// first-selection order). `selected` carries over from earlier images: the
 /// "already present on all nodes" line only appears while it is empty.
-pub fn fold_image(image: &str, id: &str, outcomes: &[(String, NodeOutcome)], selected: &mut Vec<String>) -> Vec<String> {
+pub fn fold_image(
+    image: &str,
+    id: &str,
+    outcomes: &[(String, NodeOutcome)],
+    selected: &mut Vec<String>,
+) -> Vec<String> {
     let mut lines = Vec::new();
     let mut retagged = false;
     let select = |node: &str, selected: &mut Vec<String>| {
@@ -109,7 +122,9 @@ pub fn fold_image(image: &str, id: &str, outcomes: &[(String, NodeOutcome)], sel
         }
     }
     if selected.is_empty() && !retagged {
-        lines.push(format!("Image: \"{image}\" with ID \"{id}\" found to be already present on all nodes."));
+        lines.push(format!(
+            "Image: \"{image}\" with ID \"{id}\" found to be already present on all nodes."
+        ));
     }
     lines
 }
@@ -128,7 +143,12 @@ pub enum UnknownNodeStyle {
 
 /// The candidate nodes: all internal nodes, or those named by `--nodes` in
 /// the order given (duplicates collapse: a node is loaded once).
-pub fn select_nodes(cluster: &str, internal: &[NodeRef], wanted: &[String], style: UnknownNodeStyle) -> anyhow::Result<Vec<NodeRef>> {
+pub fn select_nodes(
+    cluster: &str,
+    internal: &[NodeRef],
+    wanted: &[String],
+    style: UnknownNodeStyle,
+) -> anyhow::Result<Vec<NodeRef>> {
     if internal.is_empty() {
         bail!("no nodes found for cluster \"{cluster}\"");
     }
@@ -152,10 +172,20 @@ pub fn select_nodes(cluster: &str, internal: &[NodeRef], wanted: &[String], styl
 
 /// The snapshotter from `containerd config dump` (config versions 2, 3, 4).
 pub fn parse_snapshotter(config: &str) -> anyhow::Result<String> {
-    let doc: toml::Table = config.parse().map_err(|e: toml::de::Error| anyhow!("failed to parse containerd config: {}", e.message()))?;
-    let version = doc.get("version").and_then(toml::Value::as_integer).ok_or_else(|| anyhow!("failed to detect containerd config version"))?;
+    let doc: toml::Table = config.parse().map_err(|e: toml::de::Error| {
+        anyhow!("failed to parse containerd config: {}", e.message())
+    })?;
+    let version = doc
+        .get("version")
+        .and_then(toml::Value::as_integer)
+        .ok_or_else(|| anyhow!("failed to detect containerd config version"))?;
     let path: &[&str] = match version {
-        2 => &["plugins", "io.containerd.grpc.v1.cri", "containerd", "snapshotter"],
+        2 => &[
+            "plugins",
+            "io.containerd.grpc.v1.cri",
+            "containerd",
+            "snapshotter",
+        ],
         3 | 4 => &["plugins", "io.containerd.cri.v1.images", "snapshotter"],
         v => bail!("unknown containerd config version: {v} (supported versions: 2, 3 and 4)"),
     };
@@ -166,7 +196,9 @@ pub fn parse_snapshotter(config: &str) -> anyhow::Result<String> {
     value
         .and_then(toml::Value::as_str)
         .map(str::to_string)
-        .ok_or_else(|| anyhow!("failed to detect containerd snapshotter (config version {version})"))
+        .ok_or_else(|| {
+            anyhow!("failed to detect containerd snapshotter (config version {version})")
+        })
 }
 
 /// Docker's host architecture (`uname -m` style or Go style) as the Go
@@ -200,7 +232,12 @@ pub fn import_argv(platforms: &Platforms, snapshotter: &str) -> Vec<String> {
     ["ctr", "--namespace=k8s.io", "images", "import"]
         .iter()
         .map(|s| s.to_string())
-        .chain([platform_flag, "--digests".into(), format!("--snapshotter={snapshotter}"), "-".into()])
+        .chain([
+            platform_flag,
+            "--digests".into(),
+            format!("--snapshotter={snapshotter}"),
+            "-".into(),
+        ])
         .collect()
 }
 
@@ -215,7 +252,11 @@ pub fn is_platform_mismatch(output: &str) -> bool {
 pub fn repo_tags_of(inspect_json: &str) -> Option<Vec<String>> {
     let v: serde_json::Value = serde_json::from_str(inspect_json).ok()?;
     let tags = v.get("status")?.get("repoTags")?.as_array()?;
-    Some(tags.iter().filter_map(|t| t.as_str().map(str::to_string)).collect())
+    Some(
+        tags.iter()
+            .filter_map(|t| t.as_str().map(str::to_string))
+            .collect(),
+    )
 }
 
 /// `crictl inspecti` JSON -> `.status.id` (`None` if absent).
@@ -238,7 +279,9 @@ pub fn go_stat_error(path: &str, err: &std::io::Error) -> String {
             let s = err.to_string();
             let s = s.split(" (os error").next().unwrap_or(&s).to_string();
             let mut c = s.chars();
-            c.next().map(|f| f.to_lowercase().chain(c).collect()).unwrap_or_default()
+            c.next()
+                .map(|f| f.to_lowercase().chain(c).collect())
+                .unwrap_or_default()
         }
     };
     format!("stat {path}: {text}")
@@ -256,7 +299,11 @@ mod tests {
     }
 
     fn node(name: &str, role: &str) -> NodeRef {
-        NodeRef { name: name.into(), role: role.into(), runtime_mode: "sysbox".into() }
+        NodeRef {
+            name: name.into(),
+            role: role.into(),
+            runtime_mode: "sysbox".into(),
+        }
     }
 
     #[test]
@@ -267,7 +314,10 @@ mod tests {
             (&["a", "b", "a", "c", "b"], &["a", "b", "c"]),
             (&["b", "a", "b", "a"], &["b", "a"]),
             // Different spellings of one image are different arguments.
-            (&["ubuntu", "docker.io/library/ubuntu:latest", "ubuntu"], &["ubuntu", "docker.io/library/ubuntu:latest"]),
+            (
+                &["ubuntu", "docker.io/library/ubuntu:latest", "ubuntu"],
+                &["ubuntu", "docker.io/library/ubuntu:latest"],
+            ),
         ];
         for (input, want) in cases {
             assert_eq!(dedup(&s(input)), s(want), "{input:?}");
@@ -287,7 +337,10 @@ mod tests {
             ("localhost:5000/baz:v1", "localhost:5000/baz:v1"),
             ("docker.io/library/baz:1", "docker.io/library/baz:1"),
             ("a/b/c", "docker.io/a/b/c:latest"),
-            ("kind-fixture/node:v1.36.1", "docker.io/kind-fixture/node:v1.36.1"),
+            (
+                "kind-fixture/node:v1.36.1",
+                "docker.io/kind-fixture/node:v1.36.1",
+            ),
             ("baz@sha256:abc", "docker.io/library/baz@sha256:abc"),
             ("quay.io/x/y@sha256:abc", "quay.io/x/y@sha256:abc"),
         ];
@@ -298,15 +351,34 @@ mod tests {
 
     #[test]
     fn presence_from_repo_tags() {
-        let tags = s(&["docker.io/library/ubuntu:18.04", "docker.io/library/ubuntu:bionic"]);
+        let tags = s(&[
+            "docker.io/library/ubuntu:18.04",
+            "docker.io/library/ubuntu:bionic",
+        ]);
         let cases: &[(&str, Option<&[String]>, Presence)] = &[
             // Tag present -> exists, no re-tag (requested spelling does not matter).
             ("ubuntu:18.04", Some(&tags), Presence::Tagged),
-            ("docker.io/library/ubuntu:bionic", Some(&tags), Presence::Tagged),
+            (
+                "docker.io/library/ubuntu:bionic",
+                Some(&tags),
+                Presence::Tagged,
+            ),
             // Different tag -> exists, re-tag with the normalised name.
-            ("ubuntu:latest", Some(&tags), Presence::NeedsRetag("docker.io/library/ubuntu:latest".into())),
-            ("ubuntu", Some(&tags), Presence::NeedsRetag("docker.io/library/ubuntu:latest".into())),
-            ("localhost:5000/u", Some(&tags), Presence::NeedsRetag("localhost:5000/u:latest".into())),
+            (
+                "ubuntu:latest",
+                Some(&tags),
+                Presence::NeedsRetag("docker.io/library/ubuntu:latest".into()),
+            ),
+            (
+                "ubuntu",
+                Some(&tags),
+                Presence::NeedsRetag("docker.io/library/ubuntu:latest".into()),
+            ),
+            (
+                "localhost:5000/u",
+                Some(&tags),
+                Presence::NeedsRetag("localhost:5000/u:latest".into()),
+            ),
             // Lookup error or no tags -> not present by ID.
             ("ubuntu:18.04", None, Presence::Absent),
             ("ubuntu:18.04", Some(&[]), Presence::Absent),
@@ -326,14 +398,30 @@ mod tests {
     #[test]
     fn fold_image_logs_and_selects_like_upstream() {
         use NodeOutcome::*;
-        let o = |v: &[(&str, NodeOutcome)]| v.iter().map(|(n, o)| (n.to_string(), o.clone())).collect::<Vec<_>>();
-        let present_all = "Image: \"img\" with ID \"sha256:1\" found to be already present on all nodes.";
-        let missing = |n: &str| format!("Image: \"img\" with ID \"sha256:1\" not yet present on node \"{n}\", loading...");
-        let retag = |n: &str| format!("Image with ID: sha256:1 already present on the node {n} but is missing the tag docker.io/library/img:latest. re-tagging...");
+        let o = |v: &[(&str, NodeOutcome)]| {
+            v.iter()
+                .map(|(n, o)| (n.to_string(), o.clone()))
+                .collect::<Vec<_>>()
+        };
+        let present_all =
+            "Image: \"img\" with ID \"sha256:1\" found to be already present on all nodes.";
+        let missing = |n: &str| {
+            format!(
+                "Image: \"img\" with ID \"sha256:1\" not yet present on node \"{n}\", loading..."
+            )
+        };
+        let retag = |n: &str| {
+            format!("Image with ID: sha256:1 already present on the node {n} but is missing the tag docker.io/library/img:latest. re-tagging...")
+        };
         let name = "docker.io/library/img:latest".to_string();
 
         // (outcomes, selected before, lines, selected after)
-        type Case = (Vec<(String, NodeOutcome)>, Vec<String>, Vec<String>, Vec<String>);
+        type Case = (
+            Vec<(String, NodeOutcome)>,
+            Vec<String>,
+            Vec<String>,
+            Vec<String>,
+        );
         let cases: Vec<Case> = vec![
             (o(&[("a", Present), ("b", Present)]), vec![], vec![present_all.into()], vec![]),
             (o(&[("a", Present), ("b", Missing)]), vec![], vec![missing("b")], s(&["b"])),
@@ -354,25 +442,56 @@ mod tests {
         ];
         for (outcomes, before, lines, after) in cases {
             let mut selected = before.clone();
-            assert_eq!(fold_image("img", "sha256:1", &outcomes, &mut selected), lines, "{outcomes:?} {before:?}");
+            assert_eq!(
+                fold_image("img", "sha256:1", &outcomes, &mut selected),
+                lines,
+                "{outcomes:?} {before:?}"
+            );
             assert_eq!(selected, after, "{outcomes:?} {before:?}");
         }
     }
 
     #[test]
     fn node_selection() {
-        let internal = vec![node("c-worker", "worker"), node("c-control-plane", "control-plane"), node("c-worker2", "worker")];
+        let internal = vec![
+            node("c-worker", "worker"),
+            node("c-control-plane", "control-plane"),
+            node("c-worker2", "worker"),
+        ];
         let names = |v: Vec<NodeRef>| v.into_iter().map(|n| n.name).collect::<Vec<_>>();
         use UnknownNodeStyle::*;
-        assert_eq!(names(select_nodes("c", &internal, &[], Quoted).unwrap()), s(&["c-worker", "c-control-plane", "c-worker2"]));
-        assert_eq!(names(select_nodes("c", &internal, &s(&["c-worker2", "c-worker"]), Quoted).unwrap()), s(&["c-worker2", "c-worker"]));
-        assert_eq!(names(select_nodes("c", &internal, &s(&["c-worker", "c-worker"]), Bare).unwrap()), s(&["c-worker"]));
-        let err = |wanted: &[&str], style| select_nodes("c", &internal, &s(wanted), style).unwrap_err().to_string();
+        assert_eq!(
+            names(select_nodes("c", &internal, &[], Quoted).unwrap()),
+            s(&["c-worker", "c-control-plane", "c-worker2"])
+        );
+        assert_eq!(
+            names(select_nodes("c", &internal, &s(&["c-worker2", "c-worker"]), Quoted).unwrap()),
+            s(&["c-worker2", "c-worker"])
+        );
+        assert_eq!(
+            names(select_nodes("c", &internal, &s(&["c-worker", "c-worker"]), Bare).unwrap()),
+            s(&["c-worker"])
+        );
+        let err = |wanted: &[&str], style| {
+            select_nodes("c", &internal, &s(wanted), style)
+                .unwrap_err()
+                .to_string()
+        };
         assert_eq!(err(&["c-worker", "nope"], Quoted), "unknown node: \"nope\"");
         assert_eq!(err(&["nope"], Bare), "unknown node: nope");
         // No nodes at all wins over the selection.
-        assert_eq!(select_nodes("c", &[], &s(&["x"]), Quoted).unwrap_err().to_string(), "no nodes found for cluster \"c\"");
-        assert_eq!(select_nodes("kind", &[], &[], Bare).unwrap_err().to_string(), "no nodes found for cluster \"kind\"");
+        assert_eq!(
+            select_nodes("c", &[], &s(&["x"]), Quoted)
+                .unwrap_err()
+                .to_string(),
+            "no nodes found for cluster \"c\""
+        );
+        assert_eq!(
+            select_nodes("kind", &[], &[], Bare)
+                .unwrap_err()
+                .to_string(),
+            "no nodes found for cluster \"kind\""
+        );
     }
 
     const FULL_V2_DUMP: &str = r#"disabled_plugins = []
@@ -429,12 +548,28 @@ version = 2
         }
         let err = |config: &str| parse_snapshotter(config).unwrap_err().to_string();
         assert_eq!(err(""), "failed to detect containerd config version");
-        assert!(err("version = ").starts_with("failed to parse containerd config: "), "{}", err("version = "));
+        assert!(
+            err("version = ").starts_with("failed to parse containerd config: "),
+            "{}",
+            err("version = ")
+        );
         assert!(err("[[[").starts_with("failed to parse containerd config: "));
-        assert_eq!(err("version = \"2\""), "failed to detect containerd config version");
-        assert_eq!(err("version = 1"), "unknown containerd config version: 1 (supported versions: 2, 3 and 4)");
-        assert_eq!(err("version = 5"), "unknown containerd config version: 5 (supported versions: 2, 3 and 4)");
-        assert_eq!(err("version = 2"), "failed to detect containerd snapshotter (config version 2)");
+        assert_eq!(
+            err("version = \"2\""),
+            "failed to detect containerd config version"
+        );
+        assert_eq!(
+            err("version = 1"),
+            "unknown containerd config version: 1 (supported versions: 2, 3 and 4)"
+        );
+        assert_eq!(
+            err("version = 5"),
+            "unknown containerd config version: 5 (supported versions: 2, 3 and 4)"
+        );
+        assert_eq!(
+            err("version = 2"),
+            "failed to detect containerd snapshotter (config version 2)"
+        );
         // A version-3 key in a version-2 config is not looked at, and vice versa.
         assert_eq!(
             err("version = 2\n[plugins.\"io.containerd.cri.v1.images\"]\nsnapshotter = \"overlayfs\"\n"),
@@ -444,7 +579,10 @@ version = 2
             err("version = 3\n[plugins.\"io.containerd.grpc.v1.cri\".containerd]\nsnapshotter = \"overlayfs\"\n"),
             "failed to detect containerd snapshotter (config version 3)"
         );
-        assert_eq!(err("version = 4\n[plugins.\"io.containerd.cri.v1.images\"]\nsnapshotter = 1\n"), "failed to detect containerd snapshotter (config version 4)");
+        assert_eq!(
+            err("version = 4\n[plugins.\"io.containerd.cri.v1.images\"]\nsnapshotter = 1\n"),
+            "failed to detect containerd snapshotter (config version 4)"
+        );
     }
 
     #[test]
@@ -467,12 +605,30 @@ version = 2
     fn import_command_lines() {
         assert_eq!(
             import_argv(&Platforms::Only("linux/amd64".into()), "overlayfs"),
-            s(&["ctr", "--namespace=k8s.io", "images", "import", "--platform=linux/amd64", "--digests", "--snapshotter=overlayfs", "-"])
+            s(&[
+                "ctr",
+                "--namespace=k8s.io",
+                "images",
+                "import",
+                "--platform=linux/amd64",
+                "--digests",
+                "--snapshotter=overlayfs",
+                "-"
+            ])
         );
         // Upstream's command line exactly.
         assert_eq!(
             import_argv(&Platforms::All, "native"),
-            s(&["ctr", "--namespace=k8s.io", "images", "import", "--all-platforms", "--digests", "--snapshotter=native", "-"])
+            s(&[
+                "ctr",
+                "--namespace=k8s.io",
+                "images",
+                "import",
+                "--all-platforms",
+                "--digests",
+                "--snapshotter=native",
+                "-"
+            ])
         );
     }
 
@@ -480,19 +636,29 @@ version = 2
     fn platform_mismatch_detection() {
         assert!(is_platform_mismatch("ctr: image might be filtered out\n"));
         assert!(is_platform_mismatch("unpacking docker.io/library/x:latest (sha256:1)...ctr: no match for platform in manifest: not found"));
-        assert!(!is_platform_mismatch("ctr: failed to import image: injected failure (kind-fixture)"));
-        assert!(!is_platform_mismatch("ctr: snapshotter not loaded: zfs: invalid argument"));
+        assert!(!is_platform_mismatch(
+            "ctr: failed to import image: injected failure (kind-fixture)"
+        ));
+        assert!(!is_platform_mismatch(
+            "ctr: snapshotter not loaded: zfs: invalid argument"
+        ));
         assert!(!is_platform_mismatch(""));
     }
 
     #[test]
     fn crictl_inspecti_answers() {
         let json = r#"{"status":{"id":"sha256:abc","repoTags":["docker.io/library/a:1","docker.io/library/a:2"],"repoDigests":[],"size":"1"},"info":{}}"#;
-        assert_eq!(repo_tags_of(json), Some(s(&["docker.io/library/a:1", "docker.io/library/a:2"])));
+        assert_eq!(
+            repo_tags_of(json),
+            Some(s(&["docker.io/library/a:1", "docker.io/library/a:2"]))
+        );
         assert_eq!(image_id_of(json).as_deref(), Some("sha256:abc"));
         let untagged = r#"{"status":{"id":"sha256:abc","repoTags":[]}}"#;
         assert_eq!(repo_tags_of(untagged), Some(vec![]));
-        assert_eq!(repo_tags_of(r#"{"status":{"id":"sha256:abc","repoTags":null}}"#), None);
+        assert_eq!(
+            repo_tags_of(r#"{"status":{"id":"sha256:abc","repoTags":null}}"#),
+            None
+        );
         assert_eq!(repo_tags_of("not json"), None);
         assert_eq!(image_id_of("{}"), None);
     }
@@ -500,13 +666,28 @@ version = 2
     #[test]
     fn stat_errors_read_like_go() {
         let err = |code| std::io::Error::from_raw_os_error(code);
-        assert_eq!(go_stat_error("x.tar", &err(2)), "stat x.tar: no such file or directory");
-        assert_eq!(go_stat_error("/root/x.tar", &err(13)), "stat /root/x.tar: permission denied");
-        assert_eq!(go_stat_error("f/x.tar", &err(20)), "stat f/x.tar: not a directory");
-        assert_eq!(go_stat_error("l", &err(40)), "stat l: too many levels of symbolic links");
+        assert_eq!(
+            go_stat_error("x.tar", &err(2)),
+            "stat x.tar: no such file or directory"
+        );
+        assert_eq!(
+            go_stat_error("/root/x.tar", &err(13)),
+            "stat /root/x.tar: permission denied"
+        );
+        assert_eq!(
+            go_stat_error("f/x.tar", &err(20)),
+            "stat f/x.tar: not a directory"
+        );
+        assert_eq!(
+            go_stat_error("l", &err(40)),
+            "stat l: too many levels of symbolic links"
+        );
         // Others: Rust's text without its suffix, lower-cased first letter.
         assert_eq!(go_stat_error("x", &err(5)), "stat x: input/output error");
         let real = std::fs::metadata("/nonexistent/kind-load-test.tar").unwrap_err();
-        assert_eq!(go_stat_error("/nonexistent/kind-load-test.tar", &real), "stat /nonexistent/kind-load-test.tar: no such file or directory");
+        assert_eq!(
+            go_stat_error("/nonexistent/kind-load-test.tar", &real),
+            "stat /nonexistent/kind-load-test.tar: no such file or directory"
+        );
     }
 }

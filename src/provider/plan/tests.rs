@@ -9,7 +9,11 @@ const IMAGE: &str = "kindest/node:v1.37.0-rc.1@sha256:aabfbaf916de1af22a1e0bf563
 const MODE_RUNC: &str = "--label dev.kind-sysbox.runtime-mode=runc";
 
 fn node(role: &str) -> Node {
-    Node { role: role.into(), image: IMAGE.into(), ..Default::default() }
+    Node {
+        role: role.into(),
+        image: IMAGE.into(),
+        ..Default::default()
+    }
 }
 
 fn cluster(name: &str, roles: &[&str]) -> Cluster {
@@ -36,7 +40,14 @@ fn host() -> HostInfo {
         memory_limit: true,
         pids_limit: true,
         cpu_shares: true,
-        runtimes: [("runc".to_string(), "runc".to_string()), ("sysbox-runc".to_string(), "/usr/bin/sysbox-runc".to_string())].into(),
+        runtimes: [
+            ("runc".to_string(), "runc".to_string()),
+            (
+                "sysbox-runc".to_string(),
+                "/usr/bin/sysbox-runc".to_string(),
+            ),
+        ]
+        .into(),
         default_runtime: "runc".into(),
         storage_driver: "overlay2".into(),
         backing_filesystem: "extfs".into(),
@@ -60,7 +71,9 @@ fn runc() -> PlanContext {
 }
 
 fn sysbox() -> PlanContext {
-    ctx(RuntimeMode::Sysbox { runtime: "sysbox-runc".into() })
+    ctx(RuntimeMode::Sysbox {
+        runtime: "sysbox-runc".into(),
+    })
 }
 
 fn words(line: &str) -> Vec<String> {
@@ -69,9 +82,15 @@ fn words(line: &str) -> Vec<String> {
 
 /// An upstream `docker run …` line with our runtime-mode label added.
 fn runc_line(upstream: &str) -> Vec<String> {
-    let rest = upstream.strip_prefix("docker run ").expect("an upstream docker run line");
+    let rest = upstream
+        .strip_prefix("docker run ")
+        .expect("an upstream docker run line");
     let mut w = words(rest);
-    let at = w.iter().position(|a| a.starts_with("io.x-k8s.kind.role=")).expect("role label") + 1;
+    let at = w
+        .iter()
+        .position(|a| a.starts_with("io.x-k8s.kind.role="))
+        .expect("role label")
+        + 1;
     w.splice(at..at, words(MODE_RUNC));
     w
 }
@@ -99,7 +118,9 @@ fn default_cluster_sysbox() {
     );
     assert_eq!(rendered(&specs), vec![words(&want)]);
     let s = &specs[0];
-    assert!(!s.privileged && s.security_opt.is_empty() && s.volumes.is_empty() && s.binds.is_empty());
+    assert!(
+        !s.privileged && s.security_opt.is_empty() && s.volumes.is_empty() && s.binds.is_empty()
+    );
     assert_eq!(s.runtime.as_deref(), Some("sysbox-runc"));
     assert_eq!(s.restart_policy, "on-failure:1");
     assert_eq!(s.labels[LABEL_RUNTIME_MODE], "sysbox");
@@ -107,7 +128,12 @@ fn default_cluster_sysbox() {
 
 #[test]
 fn sysbox_runtime_name_is_the_detected_one() {
-    let specs = plan_cluster(&cluster("kind", &["control-plane"]), &ctx(RuntimeMode::Sysbox { runtime: "my-sysbox".into() }));
+    let specs = plan_cluster(
+        &cluster("kind", &["control-plane"]),
+        &ctx(RuntimeMode::Sysbox {
+            runtime: "my-sysbox".into(),
+        }),
+    );
     assert_eq!(specs[0].runtime.as_deref(), Some("my-sysbox"));
     assert!(docker_run_args(&specs[0]).contains(&"--runtime=my-sysbox".to_string()));
 }
@@ -117,12 +143,29 @@ fn one_control_plane_nine_workers() {
     let mut roles = vec!["control-plane"];
     roles.extend(std::iter::repeat_n("worker", 9));
     let c = cluster("kind", &roles);
-    for (mode, flags) in [(runc(), format!("{MODE_RUNC} {RUNC_CP_FLAGS}")), (sysbox(), format!("--label dev.kind-sysbox.runtime-mode=sysbox {SYSBOX_FLAGS}"))] {
+    for (mode, flags) in [
+        (runc(), format!("{MODE_RUNC} {RUNC_CP_FLAGS}")),
+        (
+            sysbox(),
+            format!("--label dev.kind-sysbox.runtime-mode=sysbox {SYSBOX_FLAGS}"),
+        ),
+    ] {
         let specs = plan_cluster(&c, &mode);
         let names: Vec<&str> = specs.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(
             names,
-            ["kind-control-plane", "kind-worker", "kind-worker2", "kind-worker3", "kind-worker4", "kind-worker5", "kind-worker6", "kind-worker7", "kind-worker8", "kind-worker9"]
+            [
+                "kind-control-plane",
+                "kind-worker",
+                "kind-worker2",
+                "kind-worker3",
+                "kind-worker4",
+                "kind-worker5",
+                "kind-worker6",
+                "kind-worker7",
+                "kind-worker8",
+                "kind-worker9"
+            ]
         );
         for s in &specs[1..] {
             // Workers: no API server mapping, no KUBECONFIG.
@@ -134,10 +177,29 @@ fn one_control_plane_nine_workers() {
 
 #[test]
 fn ha_three_control_planes_two_workers_with_lb() {
-    let c = cluster("kind", &["control-plane", "control-plane", "control-plane", "worker", "worker"]);
+    let c = cluster(
+        "kind",
+        &[
+            "control-plane",
+            "control-plane",
+            "control-plane",
+            "worker",
+            "worker",
+        ],
+    );
     let specs = plan_cluster(&c, &runc());
     let names: Vec<&str> = specs.iter().map(|s| s.name.as_str()).collect();
-    assert_eq!(names, ["kind-control-plane", "kind-control-plane2", "kind-control-plane3", "kind-worker", "kind-worker2", "kind-external-load-balancer"]);
+    assert_eq!(
+        names,
+        [
+            "kind-control-plane",
+            "kind-control-plane2",
+            "kind-control-plane3",
+            "kind-worker",
+            "kind-worker2",
+            "kind-external-load-balancer"
+        ]
+    );
     for s in &specs[..3] {
         // Behind the LB: loopback and a random (0 = kind picks) port.
         let upstream = format!(
@@ -151,7 +213,13 @@ fn ha_three_control_planes_two_workers_with_lb() {
         "docker run --name kind-external-load-balancer --hostname kind-external-load-balancer --label io.x-k8s.kind.role=external-load-balancer {COMMON} --publish=127.0.0.1:41234:6443/TCP docker.io/envoyproxy/envoy:v1.36.2"
     );
     assert_eq!(docker_run_args(lb), runc_line(&upstream));
-    assert!(lb.is_load_balancer() && lb.runtime.is_none() && lb.cmd.is_none() && !lb.privileged && lb.tmpfs.is_empty());
+    assert!(
+        lb.is_load_balancer()
+            && lb.runtime.is_none()
+            && lb.cmd.is_none()
+            && !lb.privileged
+            && lb.tmpfs.is_empty()
+    );
 
     // Sysbox: same layout, the LB under the same runtime as the nodes.
     let specs = plan_cluster(&c, &sysbox());
@@ -160,27 +228,71 @@ fn ha_three_control_planes_two_workers_with_lb() {
         "--name kind-external-load-balancer --hostname kind-external-load-balancer --label io.x-k8s.kind.role=external-load-balancer --label dev.kind-sysbox.runtime-mode=sysbox --runtime=sysbox-runc {COMMON} --publish=127.0.0.1:41234:6443/TCP docker.io/envoyproxy/envoy:v1.36.2"
     );
     assert_eq!(docker_run_args(lb), words(&want));
-    assert_eq!(specs[1].ports, vec![PortSpec { listen_address: "127.0.0.1".into(), host_port: 0, container_port: 6443, protocol: "TCP".into() }]);
+    assert_eq!(
+        specs[1].ports,
+        vec![PortSpec {
+            listen_address: "127.0.0.1".into(),
+            host_port: 0,
+            container_port: 6443,
+            protocol: "TCP".into()
+        }]
+    );
 }
 
 #[test]
 fn lb_command_is_set_by_the_caller() {
-    let mut specs = plan_cluster(&cluster("kind", &["control-plane", "control-plane"]), &runc());
+    let mut specs = plan_cluster(
+        &cluster("kind", &["control-plane", "control-plane"]),
+        &runc(),
+    );
     let lb = specs.iter_mut().find(|s| s.is_load_balancer()).unwrap();
     lb.cmd = Some(lb_command("mkdir -p /home/envoy && echo hi"));
     let args = docker_run_args(lb);
-    assert_eq!(&args[args.len() - 4..], ["docker.io/envoyproxy/envoy:v1.36.2", "bash", "-c", "mkdir -p /home/envoy && echo hi"]);
+    assert_eq!(
+        &args[args.len() - 4..],
+        [
+            "docker.io/envoyproxy/envoy:v1.36.2",
+            "bash",
+            "-c",
+            "mkdir -p /home/envoy && echo hi"
+        ]
+    );
 }
 
 #[test]
 fn naming_matches_upstream_namer() {
     let names = |name: &str, roles: &[&str]| node_names(&cluster(name, roles));
     assert_eq!(names("kind", &["control-plane"]), ["kind-control-plane"]);
-    assert_eq!(names("kind-test", &["control-plane", "worker", "worker"]), ["kind-test-control-plane", "kind-test-worker", "kind-test-worker2"]);
+    assert_eq!(
+        names("kind-test", &["control-plane", "worker", "worker"]),
+        [
+            "kind-test-control-plane",
+            "kind-test-worker",
+            "kind-test-worker2"
+        ]
+    );
     // Per-role counters follow config order, whatever the interleaving.
     assert_eq!(
-        names("ab1", &["worker", "control-plane", "worker", "control-plane", "control-plane", "worker"]),
-        ["ab1-worker", "ab1-control-plane", "ab1-worker2", "ab1-control-plane2", "ab1-control-plane3", "ab1-worker3", "ab1-external-load-balancer"]
+        names(
+            "ab1",
+            &[
+                "worker",
+                "control-plane",
+                "worker",
+                "control-plane",
+                "control-plane",
+                "worker"
+            ]
+        ),
+        [
+            "ab1-worker",
+            "ab1-control-plane",
+            "ab1-worker2",
+            "ab1-control-plane2",
+            "ab1-control-plane3",
+            "ab1-worker3",
+            "ab1-external-load-balancer"
+        ]
     );
 }
 
@@ -192,27 +304,80 @@ fn with_ports(mappings: Vec<PortMapping>, ip_family: &str) -> Cluster {
 }
 
 fn pm(container_port: i32, host_port: i32, listen_address: &str, protocol: &str) -> PortMapping {
-    PortMapping { container_port, host_port, listen_address: listen_address.into(), protocol: protocol.into() }
+    PortMapping {
+        container_port,
+        host_port,
+        listen_address: listen_address.into(),
+        protocol: protocol.into(),
+    }
 }
 
 #[test]
 fn port_mappings() {
     let cases: Vec<(&str, PortMapping, &str, &str)> = vec![
-        ("defaults (ipv4)", pm(80, 80, "", ""), "ipv4", "--publish=0.0.0.0:80:80/TCP"),
-        ("defaults (dual)", pm(80, 80, "", ""), "dual", "--publish=0.0.0.0:80:80/TCP"),
-        ("defaults (ipv6)", pm(80, 80, "", ""), "ipv6", "--publish=[::]:80:80/TCP"),
-        ("explicit address", pm(443, 8443, "127.0.0.1", "TCP"), "ipv4", "--publish=127.0.0.1:8443:443/TCP"),
-        ("ipv6 address bracketed", pm(6443, 41234, "::1", "TCP"), "ipv4", "--publish=[::1]:41234:6443/TCP"),
-        ("udp", pm(53, 5353, "", "UDP"), "ipv4", "--publish=0.0.0.0:5353:53/UDP"),
-        ("sctp", pm(9, 9, "", "SCTP"), "ipv4", "--publish=0.0.0.0:9:9/SCTP"),
-        ("hostPort 0 waits for ports::resolve", pm(80, 0, "", ""), "ipv4", "--publish=0.0.0.0:0:80/TCP"),
-        ("hostPort -1 is a literal 0 (runtime picks)", pm(80, -1, "", ""), "ipv4", "--publish=0.0.0.0:0:80/TCP"),
+        (
+            "defaults (ipv4)",
+            pm(80, 80, "", ""),
+            "ipv4",
+            "--publish=0.0.0.0:80:80/TCP",
+        ),
+        (
+            "defaults (dual)",
+            pm(80, 80, "", ""),
+            "dual",
+            "--publish=0.0.0.0:80:80/TCP",
+        ),
+        (
+            "defaults (ipv6)",
+            pm(80, 80, "", ""),
+            "ipv6",
+            "--publish=[::]:80:80/TCP",
+        ),
+        (
+            "explicit address",
+            pm(443, 8443, "127.0.0.1", "TCP"),
+            "ipv4",
+            "--publish=127.0.0.1:8443:443/TCP",
+        ),
+        (
+            "ipv6 address bracketed",
+            pm(6443, 41234, "::1", "TCP"),
+            "ipv4",
+            "--publish=[::1]:41234:6443/TCP",
+        ),
+        (
+            "udp",
+            pm(53, 5353, "", "UDP"),
+            "ipv4",
+            "--publish=0.0.0.0:5353:53/UDP",
+        ),
+        (
+            "sctp",
+            pm(9, 9, "", "SCTP"),
+            "ipv4",
+            "--publish=0.0.0.0:9:9/SCTP",
+        ),
+        (
+            "hostPort 0 waits for ports::resolve",
+            pm(80, 0, "", ""),
+            "ipv4",
+            "--publish=0.0.0.0:0:80/TCP",
+        ),
+        (
+            "hostPort -1 is a literal 0 (runtime picks)",
+            pm(80, -1, "", ""),
+            "ipv4",
+            "--publish=0.0.0.0:0:80/TCP",
+        ),
     ];
     for (what, mapping, family, want) in cases {
         for mode in [runc(), sysbox()] {
             let specs = plan_cluster(&with_ports(vec![mapping.clone()], family), &mode);
             let args = docker_run_args(&specs[0]);
-            let publishes: Vec<&String> = args.iter().filter(|a| a.starts_with("--publish=")).collect();
+            let publishes: Vec<&String> = args
+                .iter()
+                .filter(|a| a.starts_with("--publish="))
+                .collect();
             assert_eq!(publishes.len(), 2, "{what}");
             assert_eq!(publishes[0], want, "{what}");
             // The API server mapping is always the last --publish.
@@ -220,8 +385,14 @@ fn port_mappings() {
         }
     }
     // hostPort 0 and -1 differ in the spec: only 0 is resolved by kind.
-    let specs = plan_cluster(&with_ports(vec![pm(80, 0, "", ""), pm(81, -1, "", "")], "ipv4"), &runc());
-    assert_eq!((specs[0].ports[0].host_port, specs[0].ports[1].host_port), (0, -1));
+    let specs = plan_cluster(
+        &with_ports(vec![pm(80, 0, "", ""), pm(81, -1, "", "")], "ipv4"),
+        &runc(),
+    );
+    assert_eq!(
+        (specs[0].ports[0].host_port, specs[0].ports[1].host_port),
+        (0, -1)
+    );
 }
 
 #[test]
@@ -229,7 +400,15 @@ fn api_server_address_and_port() {
     let mut c = cluster("kind", &["control-plane"]);
     c.networking.api_server_address = "0.0.0.0".into();
     c.networking.api_server_port = 6443;
-    assert_eq!(plan_cluster(&c, &runc())[0].ports, vec![PortSpec { listen_address: "0.0.0.0".into(), host_port: 6443, container_port: 6443, protocol: "TCP".into() }]);
+    assert_eq!(
+        plan_cluster(&c, &runc())[0].ports,
+        vec![PortSpec {
+            listen_address: "0.0.0.0".into(),
+            host_port: 6443,
+            container_port: 6443,
+            protocol: "TCP".into()
+        }]
+    );
 
     // ipv6: the LB keeps the configured address, control planes get ::1.
     let mut c = cluster("kind", &["control-plane", "control-plane"]);
@@ -242,29 +421,76 @@ fn api_server_address_and_port() {
     assert_eq!(specs[2].ports[0].host_port, 0);
 }
 
-fn mount(host: &str, ctr: &str, read_only: bool, selinux_relabel: bool, propagation: MountPropagation) -> Mount {
-    Mount { host_path: host.into(), container_path: ctr.into(), read_only, selinux_relabel, propagation }
+fn mount(
+    host: &str,
+    ctr: &str,
+    read_only: bool,
+    selinux_relabel: bool,
+    propagation: MountPropagation,
+) -> Mount {
+    Mount {
+        host_path: host.into(),
+        container_path: ctr.into(),
+        read_only,
+        selinux_relabel,
+        propagation,
+    }
 }
 
 #[test]
 fn extra_mounts() {
     use MountPropagation::*;
     let cases: Vec<(&str, Mount, &str)> = vec![
-        ("plain", mount("/src", "/dst", false, false, None), "--volume=/src:/dst"),
-        ("read only", mount("/src", "/dst", true, false, None), "--volume=/src:/dst:ro"),
-        ("selinux", mount("/src", "/dst", false, true, None), "--volume=/src:/dst:Z"),
-        ("bidirectional", mount("/src", "/dst", false, false, Bidirectional), "--volume=/src:/dst:rshared"),
-        ("host to container", mount("/src", "/dst", false, false, HostToContainer), "--volume=/src:/dst:rslave"),
-        ("all options in order", mount("/src", "/dst", true, true, Bidirectional), "--volume=/src:/dst:ro,Z,rshared"),
-        ("relative host path", mount("./foo", "/bar", false, false, None), "--volume=/home/me/project/foo:/bar"),
-        ("relative with ..", mount("../data/x", "/x", true, false, None), "--volume=/home/me/data/x:/x:ro"),
+        (
+            "plain",
+            mount("/src", "/dst", false, false, None),
+            "--volume=/src:/dst",
+        ),
+        (
+            "read only",
+            mount("/src", "/dst", true, false, None),
+            "--volume=/src:/dst:ro",
+        ),
+        (
+            "selinux",
+            mount("/src", "/dst", false, true, None),
+            "--volume=/src:/dst:Z",
+        ),
+        (
+            "bidirectional",
+            mount("/src", "/dst", false, false, Bidirectional),
+            "--volume=/src:/dst:rshared",
+        ),
+        (
+            "host to container",
+            mount("/src", "/dst", false, false, HostToContainer),
+            "--volume=/src:/dst:rslave",
+        ),
+        (
+            "all options in order",
+            mount("/src", "/dst", true, true, Bidirectional),
+            "--volume=/src:/dst:ro,Z,rshared",
+        ),
+        (
+            "relative host path",
+            mount("./foo", "/bar", false, false, None),
+            "--volume=/home/me/project/foo:/bar",
+        ),
+        (
+            "relative with ..",
+            mount("../data/x", "/x", true, false, None),
+            "--volume=/home/me/data/x:/x:ro",
+        ),
     ];
     for (what, m, want) in cases {
         for mode in [runc(), sysbox()] {
             let mut c = cluster("kind", &["control-plane"]);
             c.nodes[0].extra_mounts = vec![m.clone()];
             let args = docker_run_args(&plan_cluster(&c, &mode)[0]);
-            let at = args.iter().position(|a| a == want).unwrap_or_else(|| panic!("{what}: {want} not in {args:?}"));
+            let at = args
+                .iter()
+                .position(|a| a == want)
+                .unwrap_or_else(|| panic!("{what}: {want} not in {args:?}"));
             // Mounts come right after the common args, before the ports.
             assert_eq!(args[at - 1], "--cgroupns=private", "{what}");
             assert!(args[at + 1].starts_with("--publish="), "{what}");
@@ -274,14 +500,20 @@ fn extra_mounts() {
 
 #[test]
 fn ipv6_and_dual_get_sysctls_on_every_container() {
-    let sysctls = "--sysctl=net.ipv6.conf.all.disable_ipv6=0 --sysctl=net.ipv6.conf.all.forwarding=1";
+    let sysctls =
+        "--sysctl=net.ipv6.conf.all.disable_ipv6=0 --sysctl=net.ipv6.conf.all.forwarding=1";
     for (family, expect) in [("ipv4", false), ("ipv6", true), ("dual", true)] {
         let mut c = cluster("kind", &["control-plane", "control-plane", "worker"]);
         c.networking.ip_family = family.into();
         for mode in [runc(), sysbox()] {
             for spec in plan_cluster(&c, &mode) {
                 let line = docker_run_args(&spec).join(" ");
-                assert_eq!(line.contains(&format!("--cgroupns=private {sysctls}")), expect, "{family} {}: {line}", spec.name);
+                assert_eq!(
+                    line.contains(&format!("--cgroupns=private {sysctls}")),
+                    expect,
+                    "{family} {}: {line}",
+                    spec.name
+                );
             }
         }
     }
@@ -289,25 +521,37 @@ fn ipv6_and_dual_get_sysctls_on_every_container() {
     let mut c = cluster("kind", &["control-plane", "worker"]);
     c.networking.ip_family = "ipv6".into();
     let upstream = format!("docker run --name kind-worker --hostname kind-worker --label io.x-k8s.kind.role=worker {RUNC_CP_FLAGS} {COMMON} {sysctls} {IMAGE}");
-    assert_eq!(docker_run_args(&plan_cluster(&c, &runc())[1]), runc_line(&upstream));
+    assert_eq!(
+        docker_run_args(&plan_cluster(&c, &runc())[1]),
+        runc_line(&upstream)
+    );
 }
 
 #[test]
 fn proxy_env_on_every_container_after_sysctls() {
     let mut ctx = runc();
-    ctx.proxy_env = [("HTTP_PROXY", "http://p:3128"), ("NO_PROXY", "a,b"), ("http_proxy", "http://p:3128"), ("no_proxy", "a,b")]
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
+    ctx.proxy_env = [
+        ("HTTP_PROXY", "http://p:3128"),
+        ("NO_PROXY", "a,b"),
+        ("http_proxy", "http://p:3128"),
+        ("no_proxy", "a,b"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
     let mut c = cluster("kind", &["control-plane", "control-plane"]);
     c.networking.ip_family = "dual".into();
     let specs = plan_cluster(&c, &ctx);
-    let proxy = "-e HTTP_PROXY=http://p:3128 -e NO_PROXY=a,b -e http_proxy=http://p:3128 -e no_proxy=a,b";
+    let proxy =
+        "-e HTTP_PROXY=http://p:3128 -e NO_PROXY=a,b -e http_proxy=http://p:3128 -e no_proxy=a,b";
     let upstream = format!(
         "docker run --name kind-control-plane --hostname kind-control-plane --label io.x-k8s.kind.role=control-plane {RUNC_CP_FLAGS} {COMMON} --sysctl=net.ipv6.conf.all.disable_ipv6=0 --sysctl=net.ipv6.conf.all.forwarding=1 {proxy} --publish=127.0.0.1:0:6443/TCP -e KUBECONFIG=/etc/kubernetes/admin.conf {IMAGE}"
     );
     assert_eq!(docker_run_args(&specs[0]), runc_line(&upstream));
-    assert!(docker_run_args(&specs[2]).join(" ").contains(proxy), "the LB gets the proxy env too");
+    assert!(
+        docker_run_args(&specs[2]).join(" ").contains(proxy),
+        "the LB gets the proxy env too"
+    );
 }
 
 #[test]
@@ -315,8 +559,16 @@ fn dns_search() {
     type Case<'a> = (&'a str, Option<Vec<&'a str>>, Option<&'a str>);
     let cases: Vec<Case> = vec![
         ("unset: inherit the host's", None, None),
-        ("empty: no search domains", Some(vec![]), Some("KIND_DNS_SEARCH=")),
-        ("set: space separated", Some(vec!["example.com", "corp.local"]), Some("KIND_DNS_SEARCH=example.com corp.local")),
+        (
+            "empty: no search domains",
+            Some(vec![]),
+            Some("KIND_DNS_SEARCH="),
+        ),
+        (
+            "set: space separated",
+            Some(vec!["example.com", "corp.local"]),
+            Some("KIND_DNS_SEARCH=example.com corp.local"),
+        ),
     ];
     for (what, search, want) in cases {
         let mut c = cluster("kind", &["control-plane", "control-plane"]);
@@ -324,7 +576,10 @@ fn dns_search() {
         for mode in [runc(), sysbox()] {
             for spec in plan_cluster(&c, &mode) {
                 let args = docker_run_args(&spec);
-                let got: Vec<&String> = args.iter().filter(|a| a.starts_with("KIND_DNS_SEARCH")).collect();
+                let got: Vec<&String> = args
+                    .iter()
+                    .filter(|a| a.starts_with("KIND_DNS_SEARCH"))
+                    .collect();
                 match want {
                     None => assert!(got.is_empty(), "{what}"),
                     Some(w) => {
@@ -344,13 +599,48 @@ fn host_dependent_flags() {
     type Tweak = fn(&mut HostInfo);
     let cases: Vec<(&str, Tweak, &str, &str)> = vec![
         ("plain host", |_| {}, "", ""),
-        ("userns-remap: upstream adds --userns=host, Sysbox never", |h| h.userns_remap = true, "--userns=host", ""),
-        ("btrfs driver", |h| h.storage_driver = "btrfs".into(), "--volume /dev/mapper:/dev/mapper", "--volume /dev/mapper:/dev/mapper"),
-        ("zfs driver", |h| h.storage_driver = "zfs".into(), "--volume /dev/mapper:/dev/mapper", "--volume /dev/mapper:/dev/mapper"),
-        ("devicemapper driver", |h| h.storage_driver = "devicemapper".into(), "--volume /dev/mapper:/dev/mapper", "--volume /dev/mapper:/dev/mapper"),
-        ("xfs backing fs", |h| h.backing_filesystem = "xfs".into(), "--volume /dev/mapper:/dev/mapper", "--volume /dev/mapper:/dev/mapper"),
-        ("btrfs backing fs", |h| h.backing_filesystem = "btrfs".into(), "--volume /dev/mapper:/dev/mapper", "--volume /dev/mapper:/dev/mapper"),
-        ("xfs driver is not a trigger", |h| h.storage_driver = "xfs".into(), "", ""),
+        (
+            "userns-remap: upstream adds --userns=host, Sysbox never",
+            |h| h.userns_remap = true,
+            "--userns=host",
+            "",
+        ),
+        (
+            "btrfs driver",
+            |h| h.storage_driver = "btrfs".into(),
+            "--volume /dev/mapper:/dev/mapper",
+            "--volume /dev/mapper:/dev/mapper",
+        ),
+        (
+            "zfs driver",
+            |h| h.storage_driver = "zfs".into(),
+            "--volume /dev/mapper:/dev/mapper",
+            "--volume /dev/mapper:/dev/mapper",
+        ),
+        (
+            "devicemapper driver",
+            |h| h.storage_driver = "devicemapper".into(),
+            "--volume /dev/mapper:/dev/mapper",
+            "--volume /dev/mapper:/dev/mapper",
+        ),
+        (
+            "xfs backing fs",
+            |h| h.backing_filesystem = "xfs".into(),
+            "--volume /dev/mapper:/dev/mapper",
+            "--volume /dev/mapper:/dev/mapper",
+        ),
+        (
+            "btrfs backing fs",
+            |h| h.backing_filesystem = "btrfs".into(),
+            "--volume /dev/mapper:/dev/mapper",
+            "--volume /dev/mapper:/dev/mapper",
+        ),
+        (
+            "xfs driver is not a trigger",
+            |h| h.storage_driver = "xfs".into(),
+            "",
+            "",
+        ),
         (
             "userns + btrfs, in upstream's order",
             |h| {
@@ -364,12 +654,21 @@ fn host_dependent_flags() {
     for (what, tweak, runc_extra, sysbox_extra) in cases {
         for (mut ctx, extra, flags) in [
             (runc(), runc_extra, format!("{MODE_RUNC} {RUNC_CP_FLAGS}")),
-            (sysbox(), sysbox_extra, format!("--label dev.kind-sysbox.runtime-mode=sysbox {SYSBOX_FLAGS}")),
+            (
+                sysbox(),
+                sysbox_extra,
+                format!("--label dev.kind-sysbox.runtime-mode=sysbox {SYSBOX_FLAGS}"),
+            ),
         ] {
             tweak(&mut ctx.host);
             let specs = plan_cluster(&cluster("kind", &["control-plane", "worker"]), &ctx);
             let want = format!("--name kind-worker --hostname kind-worker --label io.x-k8s.kind.role=worker {flags} {COMMON} {extra} {IMAGE}");
-            assert_eq!(docker_run_args(&specs[1]), words(&want), "{what} ({})", ctx.mode.label());
+            assert_eq!(
+                docker_run_args(&specs[1]),
+                words(&want),
+                "{what} ({})",
+                ctx.mode.label()
+            );
         }
     }
 }
@@ -392,15 +691,30 @@ fn snapshotter_env() {
     let cases = [
         (runc(), None, "KIND_EXPERIMENTAL_CONTAINERD_SNAPSHOTTER"),
         (runc(), Some(""), "KIND_EXPERIMENTAL_CONTAINERD_SNAPSHOTTER"),
-        (runc(), Some("native"), "KIND_EXPERIMENTAL_CONTAINERD_SNAPSHOTTER=native"),
-        (sysbox(), None, "KIND_EXPERIMENTAL_CONTAINERD_SNAPSHOTTER=overlayfs"),
-        (sysbox(), Some("fuse-overlayfs"), "KIND_EXPERIMENTAL_CONTAINERD_SNAPSHOTTER=fuse-overlayfs"),
+        (
+            runc(),
+            Some("native"),
+            "KIND_EXPERIMENTAL_CONTAINERD_SNAPSHOTTER=native",
+        ),
+        (
+            sysbox(),
+            None,
+            "KIND_EXPERIMENTAL_CONTAINERD_SNAPSHOTTER=overlayfs",
+        ),
+        (
+            sysbox(),
+            Some("fuse-overlayfs"),
+            "KIND_EXPERIMENTAL_CONTAINERD_SNAPSHOTTER=fuse-overlayfs",
+        ),
     ];
     for (mut ctx, host_value, want) in cases {
         ctx.snapshotter = host_value.map(String::from);
         let specs = plan_cluster(&cluster("kind", &["control-plane", "control-plane"]), &ctx);
         assert_eq!(specs[0].env[0], want, "{} {host_value:?}", ctx.mode.label());
-        assert!(!specs[2].env.iter().any(|e| e.starts_with(SNAPSHOTTER_ENV)), "not for the LB");
+        assert!(
+            !specs[2].env.iter().any(|e| e.starts_with(SNAPSHOTTER_ENV)),
+            "not for the LB"
+        );
     }
 }
 
@@ -422,7 +736,10 @@ fn labels_network_and_fixed_flags_on_every_container() {
         assert_eq!(spec.labels[LABEL_CLUSTER], "dev");
         assert_eq!(spec.labels[LABEL_ROLE], spec.role);
         assert_eq!(spec.labels[LABEL_RUNTIME_MODE], "sysbox");
-        assert_eq!((spec.network.as_str(), spec.hostname.as_str()), ("my-net", spec.name.as_str()));
+        assert_eq!(
+            (spec.network.as_str(), spec.hostname.as_str()),
+            ("my-net", spec.name.as_str())
+        );
         assert!(spec.tty && !spec.init && spec.cgroupns_private && spec.userns_mode.is_none());
         assert_eq!(spec.restart_policy, "on-failure:1");
     }
