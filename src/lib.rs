@@ -7,7 +7,7 @@
 pub mod cli;
 pub mod cluster;
 pub mod config;
-pub mod goerr;
+pub mod gotext;
 pub mod images;
 pub mod kubeadm;
 pub mod kubeconfig;

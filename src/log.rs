@@ -4,7 +4,7 @@
 //! enables `DEBUG:` lines up to level N.
 
 use std::io::{IsTerminal, Write};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::RecvTimeoutError;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -45,7 +45,8 @@ impl Sink for Buffer {
 }
 
 struct Spinner {
-    stop: Arc<AtomicBool>,
+    /// Dropping it wakes the spinner thread at once (no sleep to wait out).
+    stop: std::sync::mpsc::Sender<()>,
     handle: JoinHandle<()>,
 }
 
@@ -100,10 +101,6 @@ impl Logger {
 
     pub fn verbosity(&self) -> i32 {
         self.verbosity
-    }
-
-    pub fn is_smart(&self) -> bool {
-        self.smart
     }
 
     /// A V(0) line.
@@ -164,23 +161,17 @@ impl Logger {
         let mut st = self.state.lock().unwrap();
         st.status = Some(text.to_string());
         if self.smart {
-            let stop = Arc::new(AtomicBool::new(false));
-            let (stop2, state, prefix, suffix) = (
-                stop.clone(),
-                self.state.clone(),
-                " ".to_string(),
-                format!(" {text} "),
-            );
+            let (stop, stopped) = std::sync::mpsc::channel::<()>();
+            let (state, suffix) = (self.state.clone(), format!(" {text} "));
             let handle = std::thread::spawn(move || {
-                let mut i = 0;
-                while !stop2.load(Ordering::SeqCst) {
-                    let frame = format!(
-                        "\x1b[?7l\r{prefix}{}{suffix}\x1b[?7h",
-                        SPINNER_FRAMES[i % 15]
-                    );
-                    state.lock().unwrap().sink.write_all(frame.as_bytes());
-                    i += 1;
-                    std::thread::sleep(Duration::from_millis(100));
+                for frame in SPINNER_FRAMES.iter().cycle() {
+                    let line = format!("\x1b[?7l\r {frame}{suffix}\x1b[?7h");
+                    state.lock().unwrap().sink.write_all(line.as_bytes());
+                    if stopped.recv_timeout(Duration::from_millis(100))
+                        != Err(RecvTimeoutError::Timeout)
+                    {
+                        return;
+                    }
                 }
             });
             st.spinner = Some(Spinner { stop, handle });
@@ -195,7 +186,7 @@ impl Logger {
         let mut st = self.state.lock().unwrap();
         let Some(text) = st.status.take() else { return };
         if let Some(sp) = st.spinner.take() {
-            sp.stop.store(true, Ordering::SeqCst);
+            drop(sp.stop);
             drop(st);
             let _ = sp.handle.join();
             st = self.state.lock().unwrap();
@@ -209,11 +200,6 @@ impl Logger {
         };
         let line = format!(" {mark} {text}\n");
         st.sink.write_all(line.as_bytes());
-    }
-
-    /// Whether a status step is active (its failure must be marked ✗).
-    pub fn has_status(&self) -> bool {
-        self.state.lock().unwrap().status.is_some()
     }
 }
 

@@ -33,43 +33,19 @@ fn extra_re() -> &'static Regex {
     })
 }
 
-/// Go's `%q`: a double-quoted string with Go escapes, so error texts match
-/// upstream byte for byte.
-pub(crate) fn go_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            '\u{7}' => out.push_str("\\a"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\u{b}' => out.push_str("\\v"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                out.push_str(&format!("\\x{:02x}", c as u32))
-            }
-            c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
 fn parse(s: &str, semver: bool) -> Result<Version, String> {
     let caps = version_re()
         .captures(s)
-        .ok_or_else(|| format!("could not parse {} as version", go_quote(s)))?;
+        .ok_or_else(|| format!("could not parse {} as version", crate::gotext::quote(s)))?;
     let numbers = caps.get(1).map_or("", |m| m.as_str());
     let extra = caps.get(2).map_or("", |m| m.as_str());
 
     let parts: Vec<&str> = numbers.split('.').collect();
     if (semver && parts.len() != 3) || (!semver && parts.len() < 2) {
-        return Err(format!("illegal version string {}", go_quote(s)));
+        return Err(format!(
+            "illegal version string {}",
+            crate::gotext::quote(s)
+        ));
     }
     let mut components = Vec::with_capacity(parts.len());
     for (i, comp) in parts.iter().enumerate() {
@@ -77,15 +53,15 @@ fn parse(s: &str, semver: bool) -> Result<Version, String> {
         if (i == 0 || semver) && comp.starts_with('0') && *comp != "0" {
             return Err(format!(
                 "illegal zero-prefixed version component {} in {}",
-                go_quote(comp),
-                go_quote(s)
+                crate::gotext::quote(comp),
+                crate::gotext::quote(s)
             ));
         }
         let n: u64 = comp.parse().map_err(|e| {
             format!(
                 "illegal non-numeric version component {} in {}: {e}",
-                go_quote(comp),
-                go_quote(s)
+                crate::gotext::quote(comp),
+                crate::gotext::quote(s)
             )
         })?;
         components.push(n);
@@ -101,7 +77,7 @@ fn parse(s: &str, semver: bool) -> Result<Version, String> {
         let caps = extra_re().captures(extra).ok_or_else(|| {
             format!(
                 "could not parse pre-release/metadata ({extra}) in version {}",
-                go_quote(s)
+                crate::gotext::quote(s)
             )
         })?;
         v.pre_release = caps.get(1).map_or("", |m| m.as_str()).to_string();
@@ -110,8 +86,8 @@ fn parse(s: &str, semver: bool) -> Result<Version, String> {
             if comp.parse::<u64>().is_ok() && comp.starts_with('0') && comp != "0" {
                 return Err(format!(
                     "illegal zero-prefixed version component {} in {}",
-                    go_quote(comp),
-                    go_quote(s)
+                    crate::gotext::quote(comp),
+                    crate::gotext::quote(s)
                 ));
             }
         }

@@ -300,7 +300,7 @@ fn experimental_docker_network_is_created_used_and_left_in_place() {
         .keys()
         .cloned()
         .collect::<Vec<_>>();
-    assert_eq!(networks, [network.clone()]);
+    assert_eq!(networks, std::slice::from_ref(&network));
     let opts = docker(&["network", "inspect", "-f", "{{json .Options}}", &network]);
     assert!(
         opts.contains("\"com.docker.network.bridge.enable_ip_masquerade\":\"true\""),

@@ -183,11 +183,7 @@ pub async fn dispatch(cli: Cli, log: &Logger) -> Result<(), Failure> {
             }) => {
                 let name = name_from(name);
                 let docker = Docker::connect().await?;
-                let text = cluster::kubeconfig_for(&docker, &name, internal).await?;
-                let explicit = kubeconfig.clone();
-                tokio::task::spawn_blocking(move || kubeconfig::export(&text, explicit.as_deref()))
-                    .await
-                    .context("kubeconfig export task failed")??;
+                cluster::export_kubeconfig(&docker, &name, internal, kubeconfig.as_deref()).await?;
                 log.info(&format!(
                     "Set kubectl context to {:?}",
                     kubeconfig::key(&name)
@@ -278,7 +274,7 @@ async fn delete_clusters(
     }
     log.info(&format!(
         "Deleted clusters: {}",
-        cluster::delete::go_quote_list(&deleted)
+        crate::gotext::quote_list(&deleted)
     ));
     Ok(())
 }

@@ -9,6 +9,7 @@ use tokio::sync::OnceCell;
 use crate::config::Cluster;
 use crate::log::Logger;
 use crate::provider::{Docker, ExecOutput, HostInfo, NodeRef, RunError, RuntimeMode};
+use crate::version::Version;
 
 pub struct ActionContext<'a> {
     pub config: &'a Cluster,
@@ -48,6 +49,16 @@ impl<'a> ActionContext<'a> {
 
     pub async fn exec(&self, node: &NodeRef, argv: &[&str]) -> Result<ExecOutput, RunError> {
         self.docker.exec(node, argv, None).await
+    }
+
+    /// `exec` for an argv built as owned strings (the kubeadm command builders).
+    pub async fn exec_owned(
+        &self,
+        node: &NodeRef,
+        argv: &[String],
+    ) -> Result<ExecOutput, RunError> {
+        let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+        self.exec(node, &argv).await
     }
 
     pub async fn exec_stdin(
@@ -96,5 +107,17 @@ impl<'a> ActionContext<'a> {
             );
         }
         Ok(lines[0].trim().to_string())
+    }
+
+    /// `/kind/version` as written and parsed generically (kubeadm's command
+    /// lines depend on it).
+    pub async fn parsed_kubernetes_version(
+        &self,
+        node: &NodeRef,
+    ) -> anyhow::Result<(String, Version)> {
+        let raw = self.kubernetes_version(node).await?;
+        let version = Version::parse_generic(&raw)
+            .map_err(|e| anyhow::anyhow!("failed to parse kubernetes version {raw:?}: {e}"))?;
+        Ok((raw, version))
     }
 }

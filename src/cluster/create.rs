@@ -84,7 +84,9 @@ pub async fn create(opts: &CreateOptions, log: &Logger) -> anyhow::Result<()> {
         return Err(err);
     }
 
-    export_kubeconfig(&docker, &cluster.name, opts.kubeconfig.as_deref()).await?;
+    // A failure here keeps the cluster, as upstream. Lock contention with
+    // other kind processes is waited out inside kubeconfig's lock.
+    super::export_kubeconfig(&docker, &cluster.name, false, opts.kubeconfig.as_deref()).await?;
     log.info(&format!(
         "Set kubectl context to {:?}",
         kubeconfig::key(&cluster.name)
@@ -166,34 +168,16 @@ pub fn preparing_nodes_status(cluster: &Cluster) -> String {
     format!("Preparing nodes {}", "📦 ".repeat(cluster.nodes.len()))
 }
 
+/// A node (or load balancer) image present locally: the default Sysbox
+/// node image is built from the embedded node-image/ on first use; any
+/// other image is pulled with upstream's retries when absent.
 async fn ensure_image(docker: &Docker, image: &str, log: &Logger) -> anyhow::Result<()> {
     if image == images::build::DEFAULT_SYSBOX_IMAGE {
-        // Built from the embedded node-image/ on first use, then reused.
         images::build::ensure_default_image(docker, log).await?;
-        return Ok(());
+    } else {
+        images::ensure_present(docker, image, log).await?;
     }
-    if docker.image_exists(image).await? {
-        return Ok(());
-    }
-    log.debug(1, &format!("Pulling image: {image} ..."));
-    let mut last = None;
-    for attempt in 0..5u64 {
-        if attempt > 0 {
-            tokio::time::sleep(Duration::from_secs(attempt)).await;
-            if let Some(e) = &last {
-                log.debug(
-                    1,
-                    &format!("Trying again to pull image: {image:?} ... {e:#}"),
-                );
-            }
-        }
-        match docker.pull_image(image).await {
-            Ok(()) => return Ok(()),
-            Err(e) => last = Some(e),
-        }
-    }
-    let e = last.expect("at least one attempt");
-    Err(anyhow::anyhow!("failed to pull image {image:?}: {e:#}"))
+    Ok(())
 }
 
 async fn provision(
@@ -232,24 +216,18 @@ async fn provision(
             &cluster.networking.service_subnet,
             &cluster.networking.pod_subnet,
         ),
-        snapshotter: std::env::var("KIND_EXPERIMENTAL_CONTAINERD_SNAPSHOTTER").ok(),
+        snapshotter: std::env::var(provider::plan::SNAPSHOTTER_ENV).ok(),
         cwd: std::env::current_dir().context("failed to get the current directory")?,
     };
-    let mut specs = provider::plan_cluster(cluster, &ctx);
     if !ctx.proxy_env.is_empty() {
         let subnets = docker.network_subnets(&network).await?;
-        let names: Vec<String> = specs.iter().map(|s| s.name.clone()).collect();
+        let names = provider::plan::node_names(cluster);
         provider::proxy::finalize(&mut ctx.proxy_env, &subnets, &names);
-        specs = provider::plan_cluster(cluster, &ctx);
     }
-    if specs.iter().any(|s| s.is_load_balancer()) {
+    let mut specs = provider::plan_cluster(cluster, &ctx);
+    if cluster.has_implicit_load_balancer() {
         // Upstream's `docker run` pulls the load balancer image implicitly.
         ensure_image(docker, provider::LOAD_BALANCER_IMAGE, log).await?;
-    }
-    for spec in specs.iter_mut().filter(|s| s.is_load_balancer()) {
-        spec.cmd = Some(provider::plan::lb_command(
-            &crate::kubeadm::envoy::bootstrap_script(&cluster.name, &spec.name),
-        ));
     }
     provider::ports::resolve(&mut specs)?;
 
@@ -293,27 +271,6 @@ async fn cleanup(
             _ => {}
         }
     }
-}
-
-/// Merge the kubeconfig, retrying briefly on lock contention as upstream.
-async fn export_kubeconfig(
-    docker: &Docker,
-    name: &str,
-    explicit: Option<&std::path::Path>,
-) -> anyhow::Result<()> {
-    let text = super::kubeconfig_for(docker, name, false).await?;
-    let mut last = None;
-    for pause in [0u64, 1, 50, 100] {
-        tokio::time::sleep(Duration::from_millis(pause)).await;
-        let (text, explicit) = (text.clone(), explicit.map(|p| p.to_path_buf()));
-        match tokio::task::spawn_blocking(move || kubeconfig::export(&text, explicit.as_deref()))
-            .await?
-        {
-            Ok(()) => return Ok(()),
-            Err(e) => last = Some(e),
-        }
-    }
-    Err(last.expect("at least one attempt"))
 }
 
 #[cfg(test)]

@@ -20,31 +20,22 @@ pub async fn delete(
         .list_nodes(name)
         .await
         .context("error listing nodes")?;
-    let kubeconfig_result = kubeconfig::remove(name, explicit_kubeconfig);
+    // The kubeconfig lock may wait for other kind processes: off the runtime.
+    let (cluster, explicit) = (name.to_string(), explicit_kubeconfig.map(Path::to_path_buf));
+    let kubeconfig_result =
+        tokio::task::spawn_blocking(move || kubeconfig::remove(&cluster, explicit.as_deref()))
+            .await
+            .context("kubeconfig update task failed")?;
     if let Err(e) = &kubeconfig_result {
         log.warn(&format!("failed to update kubeconfig: {e:#}"));
     }
     if !nodes.is_empty() {
         let names: Vec<String> = nodes.iter().map(|n| n.name.clone()).collect();
         docker.delete_containers(&names).await?;
-        log.info(&format!("Deleted nodes: {}", go_quote_list(&names)));
+        log.info(&format!(
+            "Deleted nodes: {}",
+            crate::gotext::quote_list(&names)
+        ));
     }
     kubeconfig_result
-}
-
-/// Go's `%q` of a string slice: `["a" "b"]`.
-pub fn go_quote_list(items: &[String]) -> String {
-    let quoted: Vec<String> = items.iter().map(|s| format!("{s:?}")).collect();
-    format!("[{}]", quoted.join(" "))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn lists_quote_like_go() {
-        assert_eq!(go_quote_list(&[]), "[]");
-        assert_eq!(go_quote_list(&["a".into(), "b-c".into()]), r#"["a" "b-c"]"#);
-    }
 }

@@ -47,3 +47,18 @@ pub async fn kubeconfig_for(
     };
     kubeconfig::from_admin_conf(&admin, cluster, server.as_deref())
 }
+
+/// Merge the cluster's kubeconfig into the user's (spec §5.4), off the async
+/// runtime since the file lock may wait for other kind processes.
+pub async fn export_kubeconfig(
+    docker: &Docker,
+    cluster: &str,
+    internal: bool,
+    explicit: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
+    let text = kubeconfig_for(docker, cluster, internal).await?;
+    let explicit = explicit.map(std::path::Path::to_path_buf);
+    tokio::task::spawn_blocking(move || kubeconfig::export(&text, explicit.as_deref()))
+        .await
+        .map_err(|e| anyhow::anyhow!("kubeconfig export task failed: {e}"))?
+}

@@ -47,25 +47,15 @@ pub fn api_server_endpoint_node(nodes: &[NodeRef]) -> anyhow::Result<NodeRef> {
     Ok(cps[0].clone())
 }
 
-/// Map a container back to its config entry: the last config node whose
-/// generated name suffix (`-control-plane`, `-control-plane2`, `-worker`, …)
-/// ends the container name.
+/// Map a container back to its config entry through the names the plan
+/// gives the config's nodes (spec §3.4).
 pub fn config_node_for<'a>(cluster: &'a Cluster, container: &str) -> anyhow::Result<&'a Node> {
-    let mut counters = std::collections::HashMap::new();
-    let mut found = None;
-    for node in &cluster.nodes {
-        let n: &mut usize = counters.entry(node.role.as_str()).or_default();
-        *n += 1;
-        let suffix = if *n == 1 {
-            format!("-{}", node.role)
-        } else {
-            format!("-{}{}", node.role, n)
-        };
-        if container.ends_with(&suffix) {
-            found = Some(node);
-        }
-    }
-    found.ok_or_else(|| anyhow::anyhow!("failed to match node \"{container}\" to config"))
+    crate::provider::plan::node_names(cluster)
+        .iter()
+        .zip(&cluster.nodes)
+        .find(|(name, _)| name.as_str() == container)
+        .map(|(_, node)| node)
+        .ok_or_else(|| anyhow::anyhow!("failed to match node \"{container}\" to config"))
 }
 
 #[cfg(test)]
@@ -152,7 +142,8 @@ mod tests {
 
     #[test]
     fn containers_map_back_to_config_entries() {
-        let c = cluster(&["control-plane", "worker", "worker", "control-plane"]);
+        let mut c = cluster(&["control-plane", "worker", "worker", "control-plane"]);
+        c.name = "x".into();
         assert!(std::ptr::eq(
             config_node_for(&c, "x-worker2").unwrap(),
             &c.nodes[2]

@@ -37,7 +37,7 @@ pub fn load(path: Option<&str>) -> Result<Cluster, ConfigError> {
             std::io::stdin().read_to_end(&mut raw).map_err(|e| {
                 ConfigError(format!(
                     "error reading config from stdin: read /dev/stdin: {}",
-                    crate::goerr::io_error_text(&e)
+                    crate::gotext::io_error_text(&e)
                 ))
             })?;
             parse(&raw)
@@ -51,7 +51,7 @@ fn read_file(path: &str) -> Result<Vec<u8>, ConfigError> {
     let fail = |op: &str, e: std::io::Error| {
         ConfigError(format!(
             "error reading file: {op} {path}: {}",
-            crate::goerr::io_error_text(&e)
+            crate::gotext::io_error_text(&e)
         ))
     };
     let mut file = std::fs::File::open(path).map_err(|e| fail("open", e))?;
@@ -237,7 +237,10 @@ fn check_mount(mount: &mut Value) -> Result<(), String> {
     let p = mount.string("propagation");
     match p.as_str() {
         "" | "None" | "HostToContainer" | "Bidirectional" => Ok(()),
-        _ => Err(format!("Unknown MountPropagation: {}", go_quote(&p))),
+        _ => Err(format!(
+            "Unknown MountPropagation: {}",
+            crate::gotext::quote(&p)
+        )),
     }
 }
 
@@ -251,7 +254,7 @@ fn check_port_mapping(mapping: &mut Value) -> Result<(), String> {
         "" | "TCP" | "UDP" | "SCTP" => Ok(()),
         _ => Err(format!(
             "Unknown PortMappingProtocol: {}",
-            go_quote(&protocol)
+            crate::gotext::quote(&protocol)
         )),
     }
 }
@@ -591,7 +594,7 @@ impl Decoder<'_> {
                     self.terrors.push(format!(
                         "line {}: mapping key {} already defined at line {}",
                         kb.line,
-                        go_quote(&kb.value),
+                        crate::gotext::quote(&kb.value),
                         ka.line
                     ));
                 }
@@ -831,30 +834,6 @@ fn base64_decode(text: &str) -> Option<Vec<u8>> {
         out.extend_from_slice(&acc.to_be_bytes()[1..4 - pad]);
     }
     Some(out)
-}
-
-/// Go's `%q` (strconv.Quote) for a string.
-pub(crate) fn go_quote(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\u{7}' => out.push_str("\\a"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{b}' => out.push_str("\\v"),
-            c if c == ' ' || !(c.is_control() || c.is_whitespace()) => out.push(c),
-            c if (c as u32) < 0x80 => out.push_str(&format!("\\x{:02x}", c as u32)),
-            c if (c as u32) < 0x10000 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push_str(&format!("\\U{:08x}", c as u32)),
-        }
-    }
-    out.push('"');
-    out
 }
 
 // ---------------------------------------------------------------------------

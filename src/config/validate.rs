@@ -1,8 +1,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use super::decode::go_quote;
 use super::{Cluster, Node, PortMapping, ROLE_CONTROL_PLANE, ROLE_WORKER};
+use crate::gotext::quote as go_quote;
 
 /// All validation problems; `Display` is one bare message or `[a, b, …]`.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

@@ -45,21 +45,8 @@ pub const LABEL_CONTEXT: &str = "dev.kind-sysbox.node-image.context";
 pub const NODE_IMAGE_CONTEXT: &[(&str, &[u8])] =
     &[("Dockerfile", include_bytes!("../../node-image/Dockerfile"))];
 
-/// Pull attempts after the first, sleeping 1 s, 2 s, … before each (upstream).
-const PULL_RETRIES: u64 = 4;
 /// How long the preloading node may take to boot.
 const NODE_READY_TIMEOUT: Duration = Duration::from_secs(120);
-/// containerd namespace the CRI plugin (kubelet) uses.
-const IMPORT_ARGV: &[&str] = &[
-    "ctr",
-    "--namespace=k8s.io",
-    "images",
-    "import",
-    "--all-platforms",
-    "--digests",
-    "--snapshotter=overlayfs",
-    "-",
-];
 /// What the preloading node's boot may change that the image must keep as
 /// built (snapshotted before the boot, restored before the commit): the
 /// containerd config, which the entrypoint edits in a user namespace
@@ -318,35 +305,6 @@ fn build_container_name() -> String {
     format!("kind-build-{secs}-{}", rand::random::<u32>())
 }
 
-/// The image ID of `image`, pulling it first when absent (upstream's
-/// node-image pull: 1 + 4 attempts, sleeping 1..4 s between them).
-pub async fn ensure_image_present(
-    docker: &Docker,
-    image: &str,
-    log: &Logger,
-) -> anyhow::Result<String> {
-    if let Some(found) = docker.inspect_image_opt(image).await? {
-        return found.id.ok_or_else(|| anyhow!("image {image} has no ID"));
-    }
-    log.debug(1, &format!("Pulling image: {image} ..."));
-    let mut result = docker.pull_image(image).await;
-    for attempt in 1..=PULL_RETRIES {
-        let Err(e) = &result else { break };
-        tokio::time::sleep(Duration::from_secs(attempt)).await;
-        log.debug(
-            1,
-            &format!("Trying again to pull image: {image:?} ... {e:#}"),
-        );
-        result = docker.pull_image(image).await;
-    }
-    result.map_err(|e| anyhow!("failed to pull image {image:?}: {e:#}"))?;
-    docker
-        .inspect_image_opt(image)
-        .await?
-        .and_then(|i| i.id)
-        .ok_or_else(|| anyhow!("image {image} is not present after pulling it"))
-}
-
 /// The identity a node image derived from `base` now would have (ensuring
 /// the base is present).
 async fn wanted_identity(
@@ -354,7 +312,7 @@ async fn wanted_identity(
     base: &str,
     log: &Logger,
 ) -> anyhow::Result<ImageIdentity> {
-    let base_id = ensure_image_present(docker, base, log).await?;
+    let base_id = super::ensure_present(docker, base, log).await?;
     Ok(ImageIdentity {
         base: base.to_string(),
         base_id,
@@ -493,7 +451,7 @@ pub async fn build_node_image(
             anyhow!(
                 "stat {}: {}",
                 archive.display(),
-                crate::goerr::io_error_text(&e)
+                crate::gotext::io_error_text(&e)
             )
         })?;
     }
@@ -647,7 +605,6 @@ async fn preload_in(
     Ok(())
 }
 
-/// A file as a stream of chunks (never all in memory).
 /// `source` into `ctr … images import -` in the build container; a failure
 /// to read the source is reported before the import's own.
 async fn import_into(
@@ -656,7 +613,8 @@ async fn import_into(
     source: load::Source,
     log: &Logger,
 ) -> anyhow::Result<()> {
-    let argv: Vec<String> = IMPORT_ARGV.iter().map(|a| a.to_string()).collect();
+    // Every platform: the image is for whatever runs it later.
+    let argv = load::plan::import_argv(&load::plan::Platforms::All, SYSBOX_SNAPSHOTTER);
     let (mut imported, pumped) = load::stream_round(
         docker,
         std::slice::from_ref(node),

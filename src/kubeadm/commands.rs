@@ -1,14 +1,18 @@
 use anyhow::Context;
 
-use super::config::semantic;
+use super::config::{semantic, ApiBand};
 use crate::version::Version;
 
 fn argv(words: &[&str]) -> Vec<String> {
     words.iter().map(|w| w.to_string()).collect()
 }
 
+/// kubeadm v1beta2 configs cannot carry skipPhases: there they are flags.
+fn phases_are_flags(version: &Version) -> bool {
+    ApiBand::for_version(version) == ApiBand::V1Beta2
+}
+
 /// `kubeadm init …` argv for the bootstrap control plane (spec §4.5).
-/// Before 1.23 (kubeadm v1beta2) skipped phases are flags, not config.
 pub fn init_command(version: &Version, kube_proxy_mode: &str) -> Vec<String> {
     let mut args = argv(&[
         "kubeadm",
@@ -17,7 +21,7 @@ pub fn init_command(version: &Version, kube_proxy_mode: &str) -> Vec<String> {
         "--skip-token-print",
         "--v=6",
     ]);
-    if version.less_than(&semantic("v1.23.0")) {
+    if phases_are_flags(version) {
         let phases = if kube_proxy_mode == "none" {
             "preflight,addon/kube-proxy"
         } else {
@@ -31,7 +35,7 @@ pub fn init_command(version: &Version, kube_proxy_mode: &str) -> Vec<String> {
 /// `kubeadm join …` argv (spec §4.8).
 pub fn join_command(version: &Version) -> Vec<String> {
     let mut args = argv(&["kubeadm", "join", "--config", "/kind/kubeadm.conf", "--v=6"]);
-    if version.less_than(&semantic("v1.23.0")) {
+    if phases_are_flags(version) {
         args.push("--skip-phases=preflight".into());
     }
     args

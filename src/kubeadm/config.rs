@@ -130,7 +130,7 @@ pub fn documents(data: &ConfigData) -> anyhow::Result<Vec<Value>> {
         if ver.less_than(&semantic("v1.22.0")) {
             bail!(
                 "version {} is not compatible with rootless provider (hint: kind v0.11.x may work with this version)",
-                crate::version::go_quote(&ver.to_string())
+                crate::gotext::quote(&ver.to_string())
             );
         }
         feature_gates.insert("KubeletInUserNamespace".into(), true);

@@ -47,7 +47,7 @@ pub(crate) fn acquire(path: &Path, wait: Duration) -> anyhow::Result<Lock> {
                     anyhow::anyhow!(
                         "failed to lock config file: mkdir {}: {}",
                         dir.display(),
-                        crate::goerr::io_error_text(&e)
+                        crate::gotext::io_error_text(&e)
                     )
                 })?;
         }
@@ -70,7 +70,7 @@ pub(crate) fn acquire(path: &Path, wait: Duration) -> anyhow::Result<Lock> {
                 anyhow::bail!(
                     "failed to lock config file: open {}: {}",
                     lock.display(),
-                    crate::goerr::io_error_text(&e)
+                    crate::gotext::io_error_text(&e)
                 )
             }
         }

@@ -125,7 +125,7 @@ fn read(path: &Path) -> Result<Config, String> {
             return Err(format!(
                 "open {}: {}",
                 path.display(),
-                crate::goerr::io_error_text(&e)
+                crate::gotext::io_error_text(&e)
             ))
         }
     };
@@ -170,7 +170,7 @@ fn write_atomic(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
         anyhow!(
             "failed to write KUBECONFIG: {what} {}: {}",
             path.display(),
-            crate::goerr::io_error_text(&e)
+            crate::gotext::io_error_text(&e)
         )
     };
     let target = resolve_symlinks(path);

@@ -8,7 +8,6 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Duration;
 
 use anyhow::{anyhow, bail};
-use bollard::container::LogOutput;
 use bollard::errors::Error as BollardError;
 use bollard::models::{
     ContainerCreateBody, ContainerInspectResponse, DeviceMapping, HostConfig,
@@ -20,7 +19,7 @@ use bollard::query_parameters::{
     InspectNetworkOptions, ListContainersOptionsBuilder, ListNetworksOptionsBuilder,
     LogsOptionsBuilder, RemoveContainerOptionsBuilder,
 };
-use futures_util::{StreamExt, TryStreamExt};
+use futures_util::StreamExt;
 
 use super::network::{self, NetworkEntry, OPT_MASQUERADE, OPT_MTU, ULA_ATTEMPTS};
 use super::plan::{docker_run_args, join_host_port};
@@ -334,14 +333,7 @@ impl Docker {
     }
 
     pub async fn image_exists(&self, image: &str) -> anyhow::Result<bool> {
-        match self.api.inspect_image(image).await {
-            Ok(_) => Ok(true),
-            Err(e) if is_not_found(&e) => Ok(false),
-            Err(e) => Err(anyhow!(
-                "failed to inspect image {image}: {}",
-                daemon_message(&e)
-            )),
-        }
+        Ok(self.inspect_image_opt(image).await?.is_some())
     }
 
     /// One pull attempt (retries are the caller's).
@@ -704,27 +696,6 @@ impl Docker {
                 daemon_message(&e)
             )),
         }
-    }
-
-    /// The container's labels (e.g. to build a NodeRef for a named node).
-    pub async fn inspect_labels(&self, name: &str) -> anyhow::Result<BTreeMap<String, String>> {
-        let inspect = self
-            .inspect(name)
-            .await
-            .map_err(|e| anyhow!("failed to inspect container {name}: {}", daemon_message(&e)))?;
-        Ok(labels_of(&inspect))
-    }
-
-    /// The container's console log (`docker logs`, stdout and stderr merged).
-    pub async fn container_logs(&self, name: &str) -> anyhow::Result<Vec<u8>> {
-        let opts = LogsOptionsBuilder::new().stdout(true).stderr(true).build();
-        let chunks: Vec<LogOutput> = self
-            .api
-            .logs(name, Some(opts))
-            .try_collect()
-            .await
-            .map_err(|e| anyhow!("failed to read logs: {}", daemon_message(&e)))?;
-        Ok(chunks.iter().flat_map(|c| c.as_ref().to_vec()).collect())
     }
 
     /// (IPv4, IPv6) on the node's single network; either may be empty.

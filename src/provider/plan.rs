@@ -74,9 +74,8 @@ pub struct ContainerSpec {
     pub sysctls: BTreeMap<String, String>,
     /// `--userns=host` when set to "host".
     pub userns_mode: Option<String>,
-    /// The load balancer's command. `plan_cluster` leaves it None: the
-    /// caller sets `Some(lb_command(&kubeadm::envoy::bootstrap_script(..)))`
-    /// on the spec whose role is ROLE_LOAD_BALANCER before creating it.
+    /// The container's command; the load balancer's envoy bootstrap
+    /// (`bash -c <script>`), None for nodes (the image's own).
     pub cmd: Option<Vec<String>>,
     pub tty: bool,
 }
@@ -233,6 +232,10 @@ pub fn plan_cluster(cluster: &Cluster, ctx: &PlanContext) -> Vec<ContainerSpec> 
             lb.runtime = None;
         }
         lb.ports = vec![api_server_port(cluster)];
+        lb.cmd = Some(lb_command(&crate::kubeadm::envoy::bootstrap_script(
+            &cluster.name,
+            name,
+        )));
         specs.push(lb);
     }
     specs

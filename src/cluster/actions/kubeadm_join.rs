@@ -8,7 +8,6 @@ use crate::cluster::{nodes, ActionContext};
 use crate::config::{ROLE_CONTROL_PLANE, ROLE_WORKER};
 use crate::kubeadm;
 use crate::provider::NodeRef;
-use crate::version::Version;
 
 pub async fn run(ctx: &ActionContext<'_>) -> anyhow::Result<()> {
     let all = ctx.nodes().await?;
@@ -34,13 +33,9 @@ pub async fn run(ctx: &ActionContext<'_>) -> anyhow::Result<()> {
 }
 
 async fn join(ctx: &ActionContext<'_>, node: &NodeRef) -> anyhow::Result<()> {
-    let raw = ctx.kubernetes_version(node).await?;
-    let version = Version::parse_generic(&raw)
-        .map_err(|e| anyhow::anyhow!("failed to parse kubernetes version {raw:?}: {e}"))?;
-    let cmd = kubeadm::join_command(&version);
-    let argv: Vec<&str> = cmd.iter().map(String::as_str).collect();
+    let (_, version) = ctx.parsed_kubernetes_version(node).await?;
     let out = ctx
-        .exec(node, &argv)
+        .exec_owned(node, &kubeadm::join_command(&version))
         .await
         .context("failed to join node with kubeadm")?;
     ctx.log.debug(3, &String::from_utf8_lossy(&out.stdout));

@@ -28,9 +28,7 @@ pub async fn run(ctx: &ActionContext<'_>) -> anyhow::Result<()> {
     ctx.write_file(&lb, "/home/envoy/lds.yaml.tmp", lds.as_bytes())
         .await
         .context("failed to copy loadbalancer config to node")?;
-    let reload = envoy::reload_command();
-    let argv: Vec<&str> = reload.iter().map(String::as_str).collect();
-    ctx.exec(&lb, &argv)
+    ctx.exec_owned(&lb, &envoy::reload_command())
         .await
         .context("failed to reload envoy config")?;
     ctx.log.status_end(true);

@@ -212,14 +212,14 @@ fn ha_three_control_planes_two_workers_with_lb() {
     let upstream = format!(
         "docker run --name kind-external-load-balancer --hostname kind-external-load-balancer --label io.x-k8s.kind.role=external-load-balancer {COMMON} --publish=127.0.0.1:41234:6443/TCP docker.io/envoyproxy/envoy:v1.36.2"
     );
-    assert_eq!(docker_run_args(lb), runc_line(&upstream));
-    assert!(
-        lb.is_load_balancer()
-            && lb.runtime.is_none()
-            && lb.cmd.is_none()
-            && !lb.privileged
-            && lb.tmpfs.is_empty()
-    );
+    // Upstream's line, then the envoy bootstrap command.
+    let mut want = runc_line(&upstream);
+    want.extend(lb_command(&crate::kubeadm::envoy::bootstrap_script(
+        "kind",
+        "kind-external-load-balancer",
+    )));
+    assert_eq!(docker_run_args(lb), want);
+    assert!(lb.is_load_balancer() && lb.runtime.is_none() && !lb.privileged && lb.tmpfs.is_empty());
 
     // Sysbox: same layout, the LB under the same runtime as the nodes.
     let specs = plan_cluster(&c, &sysbox());
@@ -227,7 +227,12 @@ fn ha_three_control_planes_two_workers_with_lb() {
     let want = format!(
         "--name kind-external-load-balancer --hostname kind-external-load-balancer --label io.x-k8s.kind.role=external-load-balancer --label dev.kind-sysbox.runtime-mode=sysbox --runtime=sysbox-runc {COMMON} --publish=127.0.0.1:41234:6443/TCP docker.io/envoyproxy/envoy:v1.36.2"
     );
-    assert_eq!(docker_run_args(lb), words(&want));
+    let mut want = words(&want);
+    want.extend(lb_command(&crate::kubeadm::envoy::bootstrap_script(
+        "kind",
+        "kind-external-load-balancer",
+    )));
+    assert_eq!(docker_run_args(lb), want);
     assert_eq!(
         specs[1].ports,
         vec![PortSpec {
@@ -240,13 +245,13 @@ fn ha_three_control_planes_two_workers_with_lb() {
 }
 
 #[test]
-fn lb_command_is_set_by_the_caller() {
-    let mut specs = plan_cluster(
+fn lb_command_is_the_envoy_bootstrap_and_nodes_keep_their_images_command() {
+    let specs = plan_cluster(
         &cluster("kind", &["control-plane", "control-plane"]),
         &runc(),
     );
-    let lb = specs.iter_mut().find(|s| s.is_load_balancer()).unwrap();
-    lb.cmd = Some(lb_command("mkdir -p /home/envoy && echo hi"));
+    let lb = specs.iter().find(|s| s.is_load_balancer()).unwrap();
+    let script = crate::kubeadm::envoy::bootstrap_script("kind", "kind-external-load-balancer");
     let args = docker_run_args(lb);
     assert_eq!(
         &args[args.len() - 4..],
@@ -254,9 +259,13 @@ fn lb_command_is_set_by_the_caller() {
             "docker.io/envoyproxy/envoy:v1.36.2",
             "bash",
             "-c",
-            "mkdir -p /home/envoy && echo hi"
+            script.as_str()
         ]
     );
+    assert!(specs
+        .iter()
+        .filter(|s| !s.is_load_balancer())
+        .all(|s| s.cmd.is_none()));
 }
 
 #[test]
