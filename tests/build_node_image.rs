@@ -14,14 +14,6 @@ use kind_sysbox::provider::Docker;
 /// Tests that count `kind-build-*` containers must not overlap.
 static BUILD_CONTAINERS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-fn unique(prefix: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    format!("{prefix}-{:x}-{:x}", std::process::id(), nanos)
-}
-
 fn logger() -> (Logger, Buffer) {
     let buf = Buffer::default();
     (Logger::new(Box::new(buf.clone()), false, 2, false), buf)
@@ -44,22 +36,6 @@ impl Drop for Images {
             let _ = Command::new("docker").args(["rmi", "-f", image]).output();
         }
     }
-}
-
-fn image_id(image: &str) -> String {
-    docker(&["image", "inspect", "-f", "{{.Id}}", image])
-        .trim()
-        .to_string()
-}
-
-fn image_exists(image: &str) -> bool {
-    Command::new("docker")
-        .args(["image", "inspect", image])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .unwrap()
-        .success()
 }
 
 fn image_config(image: &str) -> serde_json::Value {

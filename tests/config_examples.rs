@@ -28,10 +28,6 @@ fn create_example(tc: &TestCluster, example: &str) {
     assert_ok(&out);
 }
 
-fn kubeadm_conf(node: &str) -> String {
-    docker(&["exec", node, "cat", "/kind/kubeadm.conf"])
-}
-
 #[test]
 fn ingress_ports_example_publishes_80_and_443_and_labels_the_node() {
     require_fixture();
@@ -45,12 +41,12 @@ fn ingress_ports_example_publishes_80_and_443_and_labels_the_node() {
         udp.starts_with("127.0.0.1:") && !udp.trim().ends_with(":0"),
         "random host port: {udp}"
     );
-    let conf = kubeadm_conf(&cp);
+    let conf = node_kubeadm_conf(&cp);
     assert!(
         conf.contains("- name: node-labels\n    value: ingress-ready=true"),
         "{conf}"
     );
-    let worker_conf = kubeadm_conf(&format!("{}-worker", tc.name));
+    let worker_conf = node_kubeadm_conf(&format!("{}-worker", tc.name));
     assert!(
         worker_conf.contains("- name: node-labels\n    value: \"\""),
         "{worker_conf}"
@@ -88,7 +84,7 @@ fn patches_example_reaches_kubeadm_and_containerd() {
     let tc = TestCluster::new("ex-patch");
     create_example(&tc, "patches.yaml");
     let cp = format!("{}-control-plane", tc.name);
-    let conf = kubeadm_conf(&cp);
+    let conf = node_kubeadm_conf(&cp);
     for needle in [
         "  - localhost\n  - 127.0.0.1\n  - my-cluster.example.com\n  - another-name.example.com\n",
         "- name: feature-gates\n    value: InPlacePodVerticalScaling=true",
@@ -97,7 +93,7 @@ fn patches_example_reaches_kubeadm_and_containerd() {
     ] {
         assert!(conf.contains(needle), "missing {needle:?} in\n{conf}");
     }
-    let worker_conf = kubeadm_conf(&format!("{}-worker", tc.name));
+    let worker_conf = node_kubeadm_conf(&format!("{}-worker", tc.name));
     assert!(
         worker_conf.contains("- name: v\n    value: \"2\""),
         "{worker_conf}"
@@ -129,7 +125,7 @@ fn ipv6_example_advertises_ipv6_addresses() {
     let tc = TestCluster::new("ex-ipv6");
     create_example(&tc, "ipv6.yaml");
     let cp = format!("{}-control-plane", tc.name);
-    let conf = kubeadm_conf(&cp);
+    let conf = node_kubeadm_conf(&cp);
     let addr = regex::Regex::new(r"advertiseAddress: (\S+)").unwrap();
     let ip = &addr.captures(&conf).expect("advertiseAddress")[1];
     assert!(ip.parse::<std::net::Ipv6Addr>().is_ok(), "{ip}");
@@ -145,7 +141,7 @@ fn dual_stack_example_uses_both_families() {
     require_fixture();
     let tc = TestCluster::new("ex-dual");
     create_example(&tc, "dual-stack.yaml");
-    let conf = kubeadm_conf(&format!("{}-worker", tc.name));
+    let conf = node_kubeadm_conf(&format!("{}-worker", tc.name));
     let node_ip = regex::Regex::new(r"- name: node-ip\n    value: (\S+)").unwrap();
     let value = &node_ip.captures(&conf).expect("node-ip")[1];
     let (v4, v6) = value.split_once(',').expect("two addresses");

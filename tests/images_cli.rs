@@ -7,12 +7,6 @@ use common::*;
 
 const DEFAULT_IMAGE: &str = "kind-sysbox/node:v1.36.1";
 
-fn image_id(image: &str) -> String {
-    docker(&["image", "inspect", "-f", "{{.Id}}", image])
-        .trim()
-        .to_string()
-}
-
 #[test]
 fn create_without_image_builds_the_sysbox_node_image_once_then_reuses_it() {
     require_fixture();

@@ -230,7 +230,7 @@ fn kubeadm_config_follows_the_node_images_kubernetes_version() {
             format!("{}-control-plane", tc.name),
             format!("{}-worker", tc.name),
         ] {
-            let conf = docker(&["exec", &node, "cat", "/kind/kubeadm.conf"]);
+            let conf = node_kubeadm_conf(&node);
             assert!(
                 conf.contains(&format!("apiVersion: {api}\n")),
                 "{image} {node}:\n{conf}"

@@ -147,11 +147,7 @@ impl Encoder {
 
     /// Body of the table at `path`: plain keys first, then sub-tables.
     fn table(&mut self, path: &[&str], m: &Map<String, Value>) -> Result<()> {
-        let mut direct: Vec<&String> = m.keys().filter(|k| !is_table(&m[*k])).collect();
-        let mut sub: Vec<&String> = m.keys().filter(|k| is_table(&m[*k])).collect();
-        direct.sort();
-        sub.sort();
-        for k in direct.into_iter().chain(sub) {
+        for k in ordered_keys(m) {
             let v = &m[k];
             let mut p = path.to_vec();
             p.push(k);
@@ -188,6 +184,16 @@ impl Encoder {
     }
 }
 
+/// BurntSushi's key order: plain keys sorted, then sub-tables sorted.
+fn ordered_keys(m: &Map<String, Value>) -> Vec<&String> {
+    let (mut sub, mut direct): (Vec<&String>, Vec<&String>) =
+        m.keys().partition(|k| is_table(&m[*k]));
+    direct.sort();
+    sub.sort();
+    direct.extend(sub);
+    direct
+}
+
 /// A value written after `key = `.
 fn inline(v: &Value) -> Result<String> {
     Ok(match v {
@@ -203,12 +209,8 @@ fn inline(v: &Value) -> Result<String> {
             format!("[{}]", items?.join(", "))
         }
         Value::Object(m) => {
-            let mut direct: Vec<&String> = m.keys().filter(|k| !is_table(&m[*k])).collect();
-            let mut sub: Vec<&String> = m.keys().filter(|k| is_table(&m[*k])).collect();
-            direct.sort();
-            sub.sort();
             let mut parts = Vec::new();
-            for k in direct.into_iter().chain(sub) {
+            for k in ordered_keys(m) {
                 if m[k].is_null() {
                     continue;
                 }

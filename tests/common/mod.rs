@@ -19,17 +19,43 @@ pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// A name no other test (in this or a concurrent test binary) uses.
+pub fn unique(prefix: &str) -> String {
+    static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{prefix}-{:x}-{n}", (std::process::id() ^ nanos) % 0xfffff)
+}
+
+pub fn image_exists(image: &str) -> bool {
+    Command::new("docker")
+        .args(["image", "inspect", image])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false)
+}
+
+pub fn image_id(image: &str) -> String {
+    docker(&["image", "inspect", "-f", "{{.Id}}", image])
+        .trim()
+        .to_string()
+}
+
+/// `/kind/kubeadm.conf` as kind wrote it on a node.
+pub fn node_kubeadm_conf(node: &str) -> String {
+    docker(&["exec", node, "cat", "/kind/kubeadm.conf"])
+}
+
 /// Fail loudly (not skip) when the fixture is missing: CI builds it first.
 pub fn require_fixture() {
     for image in [FIXTURE_IMAGE, FIXTURE_IMAGE_V1_22, FIXTURE_IMAGE_V1_30] {
-        let ok = Command::new("docker")
-            .args(["image", "inspect", image])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .map(|s| s.success())
-            .unwrap_or(false);
-        assert!(ok, "fixture image {image} is missing: run tests/fixtures/node-image/build.sh (or bash .ci/run)");
+        assert!(
+            image_exists(image), "fixture image {image} is missing: run tests/fixtures/node-image/build.sh (or bash .ci/run)");
     }
 }
 
@@ -102,12 +128,7 @@ pub struct TestCluster {
 
 impl TestCluster {
     pub fn new(prefix: &str) -> TestCluster {
-        let suffix: u32 = std::process::id()
-            ^ (std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .subsec_nanos());
-        TestCluster::named(&format!("{prefix}-{:x}", suffix % 0xfffff))
+        TestCluster::named(&unique(prefix))
     }
 
     pub fn named(name: &str) -> TestCluster {

@@ -12,16 +12,7 @@ use kind_sysbox::log::{Buffer, Logger};
 use kind_sysbox::provider::Docker;
 use sha2::{Digest, Sha256};
 
-use crate::common::{calls, docker};
-
-/// A unique suffix for tags and names in this test process.
-pub fn unique(prefix: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    format!("{prefix}-{:x}", (std::process::id() ^ nanos) % 0xffffff)
-}
+use crate::common::{calls, docker, image_id, unique};
 
 /// A local image removed when dropped.
 pub struct TestImage {
@@ -71,9 +62,7 @@ impl TestImage {
     }
 
     pub fn id(&self) -> String {
-        docker(&["image", "inspect", "-f", "{{.Id}}", &self.name])
-            .trim()
-            .to_string()
+        image_id(&self.name)
     }
 }
 
