@@ -20,7 +20,7 @@ use sha2::{Digest, Sha256};
 use super::load;
 use crate::log::Logger;
 use crate::provider::image_ops::{BuildRequest, Change};
-use crate::provider::plan::{SNAPSHOTTER_ENV, SYSBOX_SNAPSHOTTER};
+use crate::provider::plan::SYSBOX_SNAPSHOTTER;
 use crate::provider::{self, ContainerSpec, Docker, NodeRef, RuntimeError, RuntimeMode};
 
 /// The image `kind create cluster` uses when nothing names one.
@@ -207,12 +207,8 @@ pub fn preload_container_spec(name: &str, image: &str, runtime: &str) -> Contain
         name: name.into(),
         hostname: name.into(),
         image: image.into(),
-        env: vec![format!("{SNAPSHOTTER_ENV}={SYSBOX_SNAPSHOTTER}")],
-        tmpfs: [
-            ("/tmp".to_string(), String::new()),
-            ("/run".to_string(), String::new()),
-        ]
-        .into(),
+        env: vec![provider::plan::snapshotter_env(None, true)],
+        tmpfs: provider::plan::node_tmpfs(),
         runtime: Some(runtime.into()),
         init: false,
         cgroupns_private: true,

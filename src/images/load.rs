@@ -265,13 +265,18 @@ async fn load_streamed(
     // Per target node, in order: its failure, if any.
     let mut failures: Vec<Option<anyhow::Error>> = Vec::with_capacity(targets.len());
     let mut round: Vec<(usize, Vec<String>)> = Vec::new();
+    let mut snapshotter_of: Vec<Option<String>> = Vec::with_capacity(targets.len());
     for (i, s) in snapshotters.into_iter().enumerate() {
         match s {
             Ok(s) => {
                 round.push((i, plan::import_argv(platforms, &s)));
+                snapshotter_of.push(Some(s));
                 failures.push(None);
             }
-            Err(e) => failures.push(Some(e.context(format!("node \"{}\"", targets[i].name)))),
+            Err(e) => {
+                snapshotter_of.push(None);
+                failures.push(Some(e.context(format!("node \"{}\"", targets[i].name))));
+            }
         }
     }
 
@@ -292,20 +297,17 @@ async fn load_streamed(
             );
         }
         source_error = pumped.err();
-        for ((i, argv), result) in round.iter().zip(results) {
+        for ((i, _), result) in round.iter().zip(results) {
             let Err(e) = result else { continue };
-            let mismatch = e
-                .downcast_ref::<RunError>()
-                .is_some_and(|r| plan::is_platform_mismatch(&r.output));
-            if matches!(platforms, Platforms::Only(_)) && mismatch && source_error.is_none() {
+            let retry = match (e.downcast_ref::<RunError>(), &snapshotter_of[*i]) {
+                (Some(run), Some(s)) if source_error.is_none() => {
+                    plan::fallback_import_argv(platforms, &run.output, s)
+                }
+                _ => None,
+            };
+            if let Some(argv) = retry {
                 log.debug(1, &format!("node {}: the archive has no image for the node's platform, importing all platforms", targets[*i].name));
-                let snapshotter_flag = argv
-                    .iter()
-                    .find(|a| a.starts_with("--snapshotter="))
-                    .cloned()
-                    .unwrap_or_default();
-                let s = snapshotter_flag.trim_start_matches("--snapshotter=");
-                fallback.push((*i, plan::import_argv(&Platforms::All, s)));
+                fallback.push((*i, argv));
             } else {
                 failures[*i] = Some(import_failure(&targets[*i], e));
             }

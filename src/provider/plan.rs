@@ -91,6 +91,27 @@ pub fn lb_command(script: &str) -> Vec<String> {
     vec!["bash".into(), "-c".into(), script.into()]
 }
 
+/// The tmpfs mounts of every Kubernetes node (kept under Sysbox: its own
+/// `/run` tmpfs is only added for an `/sbin/init` entrypoint).
+pub fn node_tmpfs() -> BTreeMap<String, String> {
+    [
+        ("/tmp".to_string(), String::new()),
+        ("/run".to_string(), String::new()),
+    ]
+    .into()
+}
+
+/// The snapshotter variable of a node: the host's choice wins; under Sysbox
+/// it is pinned to overlayfs (no /dev/fuse for fuse-overlayfs); otherwise
+/// passed as `docker run -e KEY` would pass an unset KEY.
+pub fn snapshotter_env(host_value: Option<&str>, sysbox: bool) -> String {
+    match (host_value.filter(|v| !v.is_empty()), sysbox) {
+        (Some(v), _) => format!("{SNAPSHOTTER_ENV}={v}"),
+        (None, true) => format!("{SNAPSHOTTER_ENV}={SYSBOX_SNAPSHOTTER}"),
+        (None, false) => SNAPSHOTTER_ENV.to_string(),
+    }
+}
+
 /// Inputs of the plan that do not come from the config.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlanContext {
@@ -156,19 +177,9 @@ pub fn plan_cluster(cluster: &Cluster, ctx: &PlanContext) -> Vec<ContainerSpec> 
                 s.volumes = vec!["/var".into()];
                 s.binds.insert(0, LIB_MODULES_BIND.into());
             }
-            s.tmpfs = [
-                ("/tmp".to_string(), String::new()),
-                ("/run".to_string(), String::new()),
-            ]
-            .into();
-            let snapshotter = ctx.snapshotter.as_deref().filter(|v| !v.is_empty());
-            let snapshotter_env = match (snapshotter, sysbox) {
-                (Some(v), _) => format!("{SNAPSHOTTER_ENV}={v}"),
-                (None, true) => format!("{SNAPSHOTTER_ENV}={SYSBOX_SNAPSHOTTER}"),
-                // As `docker run -e KEY` with KEY unset on the host.
-                (None, false) => SNAPSHOTTER_ENV.to_string(),
-            };
-            s.env.insert(0, snapshotter_env);
+            s.tmpfs = node_tmpfs();
+            s.env
+                .insert(0, snapshotter_env(ctx.snapshotter.as_deref(), sysbox));
             s.binds.extend(node.extra_mounts.iter().map(|m| {
                 let host = absolute(&ctx.cwd, &m.host_path);
                 let mut opts = Vec::new();

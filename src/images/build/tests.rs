@@ -1,5 +1,6 @@
 use super::*;
 use crate::provider::docker_run_args;
+use crate::provider::plan::SNAPSHOTTER_ENV;
 
 fn hmap(pairs: &[(&str, &str)]) -> HashMap<String, String> {
     pairs

@@ -248,6 +248,18 @@ pub fn is_platform_mismatch(output: &str) -> bool {
     output.contains("might be filtered out") || output.contains("no match for platform")
 }
 
+/// The retry for a node whose platform-only import failed for want of an
+/// image for its platform: the same import of every platform. `None` when
+/// the failure is anything else (or the import was already all-platforms).
+pub fn fallback_import_argv(
+    platforms: &Platforms,
+    import_output: &str,
+    snapshotter: &str,
+) -> Option<Vec<String>> {
+    (matches!(platforms, Platforms::Only(_)) && is_platform_mismatch(import_output))
+        .then(|| import_argv(&Platforms::All, snapshotter))
+}
+
 /// `crictl inspecti` JSON -> `.status.repoTags` (`None` if unparsable).
 pub fn repo_tags_of(inspect_json: &str) -> Option<Vec<String>> {
     let v: serde_json::Value = serde_json::from_str(inspect_json).ok()?;
@@ -629,6 +641,27 @@ version = 2
                 "--snapshotter=native",
                 "-"
             ])
+        );
+    }
+
+    #[test]
+    fn only_a_platform_mismatch_of_a_platform_only_import_falls_back() {
+        let only = Platforms::Only("linux/amd64".into());
+        assert_eq!(
+            fallback_import_argv(&only, "ctr: image might be filtered out\n", "overlayfs"),
+            Some(import_argv(&Platforms::All, "overlayfs"))
+        );
+        assert_eq!(
+            fallback_import_argv(&only, "ctr: unexpected EOF\n", "overlayfs"),
+            None
+        );
+        assert_eq!(
+            fallback_import_argv(
+                &Platforms::All,
+                "ctr: image might be filtered out\n",
+                "overlayfs"
+            ),
+            None
         );
     }
 
