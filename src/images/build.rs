@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 
 use super::load;
 use crate::log::Logger;
-use crate::provider::image_ops::{BuildRequest, Change};
+use crate::provider::docker::images::{BuildRequest, Change};
 use crate::provider::plan::SYSBOX_SNAPSHOTTER;
 use crate::provider::{self, ContainerSpec, Docker, NodeRef, RuntimeError, RuntimeMode};
 

@@ -3,8 +3,6 @@
 //! talks to the Docker Engine API through bollard.
 
 pub mod docker;
-mod exec_stream;
-pub mod image_ops;
 pub mod network;
 pub mod plan;
 pub mod ports;

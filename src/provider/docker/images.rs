@@ -1,20 +1,19 @@
-//! Image operations of the executor (bollard): build from an in-memory
-//! context, commit, export into a node's `ctr images import`, removal.
-//! Used by `images::build` (the Sysbox node image and preloading).
+//! Docker images: inspect, pull, build from an in-memory context, commit,
+//! removal, and the container file copies and diff the node image build
+//! uses. Used by `images` (the Sysbox node image and preloading).
 
 use std::collections::HashMap;
 
-use anyhow::anyhow;
+use anyhow::{anyhow, bail};
 use bollard::models::{ChangeType, ContainerConfig, ImageInspect};
 use bollard::query_parameters::{
     BuildImageOptionsBuilder, BuilderVersion, CommitContainerOptionsBuilder,
-    DownloadFromContainerOptionsBuilder, RemoveImageOptionsBuilder,
+    CreateImageOptionsBuilder, DownloadFromContainerOptionsBuilder, RemoveImageOptionsBuilder,
     UploadToContainerOptionsBuilder,
 };
 use futures_util::{StreamExt, TryStreamExt};
 
-use super::docker::{daemon_message, is_not_found};
-use super::Docker;
+use super::{daemon_message, is_not_found, Docker};
 
 /// What a build asks of the daemon besides its context.
 #[derive(Debug, Clone, Default)]
@@ -42,6 +41,26 @@ pub struct BuildError {
 }
 
 impl Docker {
+    pub async fn image_exists(&self, image: &str) -> anyhow::Result<bool> {
+        Ok(self.inspect_image_opt(image).await?.is_some())
+    }
+
+    /// One pull attempt (retries are the caller's).
+    pub async fn pull_image(&self, image: &str) -> anyhow::Result<()> {
+        let (from_image, tag) = pull_reference(image);
+        let opts = CreateImageOptionsBuilder::new()
+            .from_image(&from_image)
+            .tag(&tag)
+            .build();
+        let mut stream = self.api.create_image(Some(opts), None, None);
+        while let Some(item) = stream.next().await {
+            let info = item.map_err(|e| anyhow!("{}", daemon_message(&e)))?;
+            if let Some(detail) = info.error_detail.and_then(|d| d.message) {
+                bail!("{detail}");
+            }
+        }
+        Ok(())
+    }
     /// `docker image inspect`; None when there is no such image.
     pub async fn inspect_image_opt(&self, image: &str) -> anyhow::Result<Option<ImageInspect>> {
         match self.api().inspect_image(image).await {
@@ -221,4 +240,57 @@ impl Docker {
 
 fn tail(lines: &[String], n: usize) -> String {
     lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+/// `name[:tag][@digest]` -> (fromImage, tag) as the docker CLI sends them:
+/// a digest wins over a tag; no tag means `latest`.
+fn pull_reference(image: &str) -> (String, String) {
+    if let Some((name_tag, digest)) = image.split_once('@') {
+        return (strip_tag(name_tag).to_string(), digest.to_string());
+    }
+    let name = strip_tag(image);
+    if name.len() < image.len() {
+        (name.to_string(), image[name.len() + 1..].to_string())
+    } else {
+        (image.to_string(), "latest".to_string())
+    }
+}
+
+fn strip_tag(name_tag: &str) -> &str {
+    let slash = name_tag.rfind('/').map_or(0, |i| i + 1);
+    match name_tag[slash..].rfind(':') {
+        Some(i) => &name_tag[..slash + i],
+        None => name_tag,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pull_references() {
+        let cases = [
+            (
+                "kindest/node:v1.36.1@sha256:abc",
+                ("kindest/node", "sha256:abc"),
+            ),
+            ("kindest/node@sha256:abc", ("kindest/node", "sha256:abc")),
+            ("kindest/node:v1.36.1", ("kindest/node", "v1.36.1")),
+            ("kindest/node", ("kindest/node", "latest")),
+            ("localhost:5000/node", ("localhost:5000/node", "latest")),
+            ("localhost:5000/node:v1", ("localhost:5000/node", "v1")),
+            (
+                "docker.io/envoyproxy/envoy:v1.36.2",
+                ("docker.io/envoyproxy/envoy", "v1.36.2"),
+            ),
+        ];
+        for (image, (name, tag)) in cases {
+            assert_eq!(
+                pull_reference(image),
+                (name.to_string(), tag.to_string()),
+                "{image}"
+            );
+        }
+    }
 }

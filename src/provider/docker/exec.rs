@@ -13,8 +13,7 @@ use futures_util::stream::BoxStream;
 use futures_util::{Stream, StreamExt};
 use tokio::io::AsyncWriteExt;
 
-use super::docker::daemon_message;
-use super::{Docker, ExecOutput, NodeRef, RunError};
+use super::{daemon_message, Docker, ExecOutput, NodeRef, RunError};
 
 /// How long to wait for the daemon to record the exit code once the
 /// output stream ended.

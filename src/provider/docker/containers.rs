@@ -1,0 +1,508 @@
+//! Docker containers: the `docker run` request for a container spec,
+//! create/start, readiness from the log, listing a cluster's containers,
+//! their addresses and published API server port, and removal.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::time::Duration;
+
+use anyhow::{anyhow, bail};
+use bollard::errors::Error as BollardError;
+use bollard::models::{
+    ContainerCreateBody, ContainerInspectResponse, DeviceMapping, HostConfig,
+    HostConfigCgroupnsModeEnum, PortBinding, RestartPolicy, RestartPolicyNameEnum,
+};
+use bollard::query_parameters::{
+    CreateContainerOptionsBuilder, InspectContainerOptions, ListContainersOptionsBuilder,
+    LogsOptionsBuilder, RemoveContainerOptionsBuilder,
+};
+use futures_util::StreamExt;
+
+use super::{aggregate, daemon_message, is_not_found, Docker, NodeRef, RunError};
+use crate::provider::plan::{docker_run_args, join_host_port};
+use crate::provider::runtime::RuntimeError;
+use crate::provider::{ContainerSpec, LABEL_CLUSTER, LABEL_ROLE, LABEL_RUNTIME_MODE};
+
+/// Docker Desktop's label carrying the host endpoint of the API server.
+const DESKTOP_API_PORT_LABEL: &str = "desktop.docker.io/ports/6443/tcp";
+
+/// `on-failure:N`, `always`, `unless-stopped`, `no` as the API's policy.
+fn restart_policy(policy: &str) -> Option<RestartPolicy> {
+    let (name, count) = policy.split_once(':').unwrap_or((policy, ""));
+    let name = match name {
+        "" => return None,
+        "no" => RestartPolicyNameEnum::NO,
+        "always" => RestartPolicyNameEnum::ALWAYS,
+        "unless-stopped" => RestartPolicyNameEnum::UNLESS_STOPPED,
+        "on-failure" => RestartPolicyNameEnum::ON_FAILURE,
+        _ => return None,
+    };
+    Some(RestartPolicy {
+        name: Some(name),
+        maximum_retry_count: count.parse().ok(),
+    })
+}
+
+/// The API request `docker run` would send for a spec.
+pub fn create_body(spec: &ContainerSpec) -> ContainerCreateBody {
+    let mut port_bindings: HashMap<String, Option<Vec<PortBinding>>> = HashMap::new();
+    for p in &spec.ports {
+        // The CLI lower-cases the protocol in the port key.
+        let key = format!("{}/{}", p.container_port, p.protocol.to_lowercase());
+        let host_port = if p.host_port < 0 { 0 } else { p.host_port };
+        port_bindings
+            .entry(key)
+            .or_insert_with(|| Some(Vec::new()))
+            .get_or_insert_with(Vec::new)
+            .push(PortBinding {
+                host_ip: Some(p.listen_address.clone()),
+                host_port: Some(host_port.to_string()),
+            });
+    }
+    let mut exposed: Vec<String> = port_bindings.keys().cloned().collect();
+    exposed.sort();
+    let some_vec = |v: &Vec<String>| (!v.is_empty()).then(|| v.clone());
+    let some_map = |m: &BTreeMap<String, String>| {
+        (!m.is_empty()).then(|| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect::<HashMap<_, _>>()
+        })
+    };
+    let host_config = HostConfig {
+        runtime: spec.runtime.clone(),
+        privileged: Some(spec.privileged),
+        security_opt: some_vec(&spec.security_opt),
+        tmpfs: some_map(&spec.tmpfs),
+        binds: some_vec(&spec.binds),
+        devices: (!spec.devices.is_empty()).then(|| {
+            spec.devices
+                .iter()
+                .map(|d| DeviceMapping {
+                    path_on_host: Some(d.clone()),
+                    path_in_container: Some(d.clone()),
+                    cgroup_permissions: Some("rwm".into()),
+                })
+                .collect()
+        }),
+        port_bindings: (!port_bindings.is_empty()).then_some(port_bindings),
+        restart_policy: restart_policy(&spec.restart_policy),
+        init: Some(spec.init),
+        cgroupns_mode: spec
+            .cgroupns_private
+            .then_some(HostConfigCgroupnsModeEnum::PRIVATE),
+        userns_mode: spec.userns_mode.clone(),
+        sysctls: some_map(&spec.sysctls),
+        network_mode: (!spec.network.is_empty()).then(|| spec.network.clone()),
+        ..Default::default()
+    };
+    ContainerCreateBody {
+        hostname: (!spec.hostname.is_empty()).then(|| spec.hostname.clone()),
+        image: Some(spec.image.clone()),
+        labels: some_map(&spec.labels),
+        env: some_vec(&spec.env),
+        cmd: spec.cmd.clone(),
+        tty: Some(spec.tty),
+        volumes: some_vec(&spec.volumes),
+        exposed_ports: (!exposed.is_empty()).then_some(exposed),
+        host_config: Some(host_config),
+        ..Default::default()
+    }
+}
+
+/// `(IPv4, IPv6)` from the container's networks: exactly one network, else
+/// upstream's count of comma-separated values in its error.
+fn single_network_addresses(
+    inspect: &ContainerInspectResponse,
+) -> anyhow::Result<(String, String)> {
+    let networks: Vec<_> = inspect
+        .network_settings
+        .as_ref()
+        .and_then(|n| n.networks.as_ref())
+        .map(|m| m.values().collect())
+        .unwrap_or_default();
+    if networks.len() != 1 {
+        // Upstream formats `ip,ip6` per network with no separator between networks.
+        let values = if networks.is_empty() {
+            1
+        } else {
+            networks.len() + 1
+        };
+        bail!("container addresses should have 2 values, got {values} values");
+    }
+    let n = networks[0];
+    Ok((
+        n.ip_address.clone().unwrap_or_default(),
+        n.global_ipv6_address.clone().unwrap_or_default(),
+    ))
+}
+
+fn labels_of(inspect: &ContainerInspectResponse) -> BTreeMap<String, String> {
+    inspect
+        .config
+        .as_ref()
+        .and_then(|c| c.labels.as_ref())
+        .map(|l| l.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default()
+}
+
+impl Docker {
+    /// Create (not start) a container from a spec. Failures are a RunError
+    /// naming the equivalent `docker run`, as upstream reports them; an
+    /// unknown runtime gets the Sysbox installation hint.
+    pub async fn create_container(&self, spec: &ContainerSpec) -> anyhow::Result<()> {
+        let opts = CreateContainerOptionsBuilder::new()
+            .name(&spec.name)
+            .build();
+        match self
+            .api
+            .create_container(Some(opts), create_body(spec))
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                let msg = daemon_message(&e);
+                let lower = msg.to_lowercase();
+                let mut argv = vec!["docker".to_string(), "run".to_string()];
+                argv.extend(docker_run_args(spec));
+                let runtime = spec.runtime.as_deref().unwrap_or_default();
+                let reason = if !runtime.is_empty()
+                    && (lower.contains("unknown runtime specified")
+                        || lower.contains("unknown or invalid runtime name"))
+                {
+                    format!(
+                        "Docker does not know the runtime \"{runtime}\". {}",
+                        RuntimeError::SysboxNotRegistered
+                    )
+                } else {
+                    msg.clone()
+                };
+                Err(RunError {
+                    argv,
+                    reason,
+                    output: format!("docker: {msg}"),
+                }
+                .into())
+            }
+        }
+    }
+
+    pub async fn start_container(&self, name: &str) -> anyhow::Result<()> {
+        self.api
+            .start_container(name, None)
+            .await
+            .map_err(|e| anyhow!("failed to start container {name}: {}", daemon_message(&e)))
+    }
+
+    /// Follow the container's log until a line matches, or time out with
+    /// upstream's message. A log that ends (container stopped) without a
+    /// match fails the same way, without waiting for the deadline.
+    pub async fn wait_for_log(
+        &self,
+        name: &str,
+        pattern: &regex::Regex,
+        timeout: Duration,
+    ) -> anyhow::Result<()> {
+        let opts = LogsOptionsBuilder::new()
+            .follow(true)
+            .stdout(true)
+            .stderr(true)
+            .build();
+        let mut stream = self.api.logs(name, Some(opts));
+        let scan = async {
+            let mut pending: Vec<u8> = Vec::new();
+            let matches = |line: &[u8]| {
+                pattern.is_match(String::from_utf8_lossy(line).trim_end_matches(['\r', '\n']))
+            };
+            while let Some(chunk) = stream.next().await {
+                let chunk =
+                    chunk.map_err(|e| anyhow!("failed to read logs: {}", daemon_message(&e)))?;
+                pending.extend_from_slice(chunk.as_ref());
+                while let Some(end) = pending.iter().position(|b| *b == b'\n') {
+                    let line: Vec<u8> = pending.drain(..=end).collect();
+                    if matches(&line) {
+                        return Ok(true);
+                    }
+                }
+            }
+            Ok::<bool, anyhow::Error>(!pending.is_empty() && matches(&pending))
+        };
+        match tokio::time::timeout(timeout, scan).await {
+            Ok(Ok(true)) => Ok(()),
+            Ok(Err(e)) => Err(e),
+            Ok(Ok(false)) | Err(_) => Err(anyhow!(
+                "could not find a log line that matches \"{}\"",
+                pattern.as_str()
+            )),
+        }
+    }
+
+    /// Cluster names (sorted, unique) from LABEL_CLUSTER.
+    pub async fn list_clusters(&self) -> anyhow::Result<Vec<String>> {
+        let filters = HashMap::from([("label", vec![LABEL_CLUSTER.to_string()])]);
+        let opts = ListContainersOptionsBuilder::new()
+            .all(true)
+            .filters(&filters)
+            .build();
+        let list = self
+            .api
+            .list_containers(Some(opts))
+            .await
+            .map_err(|e| anyhow!("failed to list clusters: {}", daemon_message(&e)))?;
+        let names: BTreeSet<String> = list
+            .into_iter()
+            .filter_map(|c| c.labels.and_then(|l| l.get(LABEL_CLUSTER).cloned()))
+            .collect();
+        Ok(names.into_iter().collect())
+    }
+
+    /// Containers of a cluster (including stopped ones and the LB), newest first.
+    pub async fn list_nodes(&self, cluster: &str) -> anyhow::Result<Vec<NodeRef>> {
+        let filters = HashMap::from([("label", vec![format!("{LABEL_CLUSTER}={cluster}")])]);
+        let opts = ListContainersOptionsBuilder::new()
+            .all(true)
+            .filters(&filters)
+            .build();
+        let list = self
+            .api
+            .list_containers(Some(opts))
+            .await
+            .map_err(|e| anyhow!("failed to list nodes: {}", daemon_message(&e)))?;
+        Ok(list
+            .into_iter()
+            .filter_map(|c| {
+                let name = c
+                    .names?
+                    .into_iter()
+                    .next()?
+                    .trim_start_matches('/')
+                    .to_string();
+                let labels = c.labels.unwrap_or_default();
+                Some(NodeRef {
+                    name,
+                    role: labels.get(LABEL_ROLE).cloned().unwrap_or_default(),
+                    runtime_mode: labels
+                        .get(LABEL_RUNTIME_MODE)
+                        .cloned()
+                        .unwrap_or_else(|| "runc".into()),
+                })
+            })
+            .collect())
+    }
+
+    async fn inspect(&self, name: &str) -> Result<ContainerInspectResponse, BollardError> {
+        self.api
+            .inspect_container(name, None::<InspectContainerOptions>)
+            .await
+    }
+
+    /// Whether a container of this name exists (in any state).
+    pub async fn container_exists(&self, name: &str) -> anyhow::Result<bool> {
+        match self.inspect(name).await {
+            Ok(_) => Ok(true),
+            Err(e) if is_not_found(&e) => Ok(false),
+            Err(e) => Err(anyhow!(
+                "failed to inspect container {name}: {}",
+                daemon_message(&e)
+            )),
+        }
+    }
+
+    /// (IPv4, IPv6) on the node's single network; either may be empty.
+    pub async fn node_addresses(&self, name: &str) -> anyhow::Result<(String, String)> {
+        let inspect = self
+            .inspect(name)
+            .await
+            .map_err(|e| anyhow!("failed to get container details: {}", daemon_message(&e)))?;
+        single_network_addresses(&inspect)
+    }
+
+    /// `host:port` the API server of this node (LB or control plane) is
+    /// published on (IPv6 bracketed).
+    pub async fn api_server_endpoint(&self, name: &str) -> anyhow::Result<String> {
+        let inspect = self
+            .inspect(name)
+            .await
+            .map_err(|e| anyhow!("failed to get api server port: {}", daemon_message(&e)))?;
+        if let Some(endpoint) = labels_of(&inspect)
+            .get(DESKTOP_API_PORT_LABEL)
+            .filter(|v| !v.trim().is_empty())
+        {
+            return Ok(endpoint.trim().to_string());
+        }
+        let binding = inspect
+            .network_settings
+            .and_then(|n| n.ports)
+            .and_then(|mut p| p.remove("6443/tcp"))
+            .flatten()
+            .and_then(|b| b.into_iter().next())
+            .ok_or_else(|| anyhow!("failed to get api server port: no host port is published for 6443/tcp on {name}"))?;
+        let host = binding.host_ip.unwrap_or_default();
+        let port = binding.host_port.unwrap_or_default();
+        Ok(join_host_port(&host, port))
+    }
+
+    /// Force-remove containers with their anonymous volumes, concurrently;
+    /// already gone is fine.
+    pub async fn delete_containers(&self, names: &[String]) -> anyhow::Result<()> {
+        let opts = RemoveContainerOptionsBuilder::new()
+            .force(true)
+            .v(true)
+            .build();
+        let results = futures_util::future::join_all(names.iter().map(|name| {
+            let opts = opts.clone();
+            async move {
+                match self.api.remove_container(name, Some(opts)).await {
+                    Ok(()) => Ok(()),
+                    Err(e) if is_not_found(&e) => Ok(()),
+                    Err(e) => Err(daemon_message(&e)),
+                }
+            }
+        }))
+        .await;
+        let errors: Vec<String> = results.into_iter().filter_map(Result::err).collect();
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(anyhow!("failed to delete nodes: {}", aggregate(errors)))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provider::PortSpec;
+
+    fn s(v: &[&str]) -> Vec<String> {
+        v.iter().map(|x| x.to_string()).collect()
+    }
+
+    #[test]
+    fn restart_policies() {
+        assert_eq!(
+            restart_policy("on-failure:1"),
+            Some(RestartPolicy {
+                name: Some(RestartPolicyNameEnum::ON_FAILURE),
+                maximum_retry_count: Some(1)
+            })
+        );
+        assert_eq!(
+            restart_policy("always").and_then(|p| p.name),
+            Some(RestartPolicyNameEnum::ALWAYS)
+        );
+        assert_eq!(restart_policy(""), None);
+    }
+    #[test]
+    fn create_body_maps_every_field() {
+        let spec = ContainerSpec {
+            name: "n".into(),
+            hostname: "n".into(),
+            image: "img".into(),
+            labels: [("k".to_string(), "v".to_string())].into(),
+            env: s(&["A=1", "BARE"]),
+            privileged: true,
+            security_opt: s(&["seccomp=unconfined"]),
+            tmpfs: [("/tmp".to_string(), String::new())].into(),
+            volumes: s(&["/var"]),
+            binds: s(&["/lib/modules:/lib/modules:ro"]),
+            devices: s(&["/dev/fuse"]),
+            ports: vec![
+                PortSpec {
+                    listen_address: "127.0.0.1".into(),
+                    host_port: 8080,
+                    container_port: 80,
+                    protocol: "TCP".into(),
+                },
+                PortSpec {
+                    listen_address: "::".into(),
+                    host_port: -1,
+                    container_port: 80,
+                    protocol: "TCP".into(),
+                },
+                PortSpec {
+                    listen_address: "0.0.0.0".into(),
+                    host_port: 53,
+                    container_port: 53,
+                    protocol: "UDP".into(),
+                },
+            ],
+            restart_policy: "on-failure:1".into(),
+            init: false,
+            cgroupns_private: true,
+            runtime: Some("sysbox-runc".into()),
+            network: "kind".into(),
+            sysctls: [("net.ipv6.conf.all.forwarding".to_string(), "1".to_string())].into(),
+            userns_mode: Some("host".into()),
+            cmd: Some(s(&["bash", "-c", "x"])),
+            tty: true,
+            ..Default::default()
+        };
+        let b = create_body(&spec);
+        let h = b.host_config.clone().unwrap();
+        assert_eq!(b.exposed_ports, Some(s(&["53/udp", "80/tcp"])));
+        let p80 = h.port_bindings.as_ref().unwrap()["80/tcp"].clone().unwrap();
+        assert_eq!(
+            p80,
+            vec![
+                PortBinding {
+                    host_ip: Some("127.0.0.1".into()),
+                    host_port: Some("8080".into())
+                },
+                PortBinding {
+                    host_ip: Some("::".into()),
+                    host_port: Some("0".into())
+                },
+            ]
+        );
+        assert_eq!(
+            (b.tty, b.volumes.clone(), b.env.clone(), b.cmd.clone()),
+            (
+                Some(true),
+                Some(s(&["/var"])),
+                Some(s(&["A=1", "BARE"])),
+                spec.cmd.clone()
+            )
+        );
+        assert_eq!(
+            (h.runtime.as_deref(), h.privileged, h.init, h.cgroupns_mode),
+            (
+                Some("sysbox-runc"),
+                Some(true),
+                Some(false),
+                Some(HostConfigCgroupnsModeEnum::PRIVATE)
+            )
+        );
+        assert_eq!(
+            (h.userns_mode.as_deref(), h.network_mode.as_deref()),
+            (Some("host"), Some("kind"))
+        );
+        assert_eq!(
+            h.devices.unwrap()[0].path_in_container.as_deref(),
+            Some("/dev/fuse")
+        );
+        assert_eq!(h.tmpfs.unwrap()["/tmp"], "");
+        assert_eq!(h.binds, Some(s(&["/lib/modules:/lib/modules:ro"])));
+        assert_eq!(h.security_opt, Some(s(&["seccomp=unconfined"])));
+        assert_eq!(h.sysctls.unwrap()["net.ipv6.conf.all.forwarding"], "1");
+
+        // Nothing requested => nothing sent (Docker applies its defaults).
+        let h = create_body(&ContainerSpec {
+            name: "m".into(),
+            image: "i".into(),
+            ..Default::default()
+        })
+        .host_config
+        .unwrap();
+        assert_eq!(
+            (
+                h.runtime,
+                h.security_opt,
+                h.binds,
+                h.port_bindings,
+                h.cgroupns_mode,
+                h.restart_policy
+            ),
+            (None, None, None, None, None, None)
+        );
+    }
+}

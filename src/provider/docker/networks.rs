@@ -1,0 +1,198 @@
+//! Docker networks: upstream's `ensure network` algorithm (spec §3.3)
+//! carried out through the API; its pure parts are in `provider::network`.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use anyhow::{anyhow, bail};
+use bollard::models::{Ipam, IpamConfig, NetworkCreateRequest};
+use bollard::query_parameters::{InspectNetworkOptions, ListNetworksOptionsBuilder};
+
+use super::{daemon_message, is_not_found, Docker};
+use crate::provider::network::{self, NetworkEntry, OPT_MASQUERADE, OPT_MTU, ULA_ATTEMPTS};
+
+impl Docker {
+    /// Upstream's network algorithm (spec §3.3).
+    pub async fn ensure_network(&self, name: &str) -> anyhow::Result<()> {
+        self.ensure_network_steps(name)
+            .await
+            .map_err(|e| anyhow!("failed to ensure docker network: {e}"))
+    }
+
+    async fn ensure_network_steps(&self, name: &str) -> anyhow::Result<()> {
+        if !self.networks_named(name).await?.is_empty() {
+            // Existing networks are never checked for IPv6/MTU.
+            return self.remove_duplicate_networks(name).await;
+        }
+        let mtu = self.bridge_mtu().await;
+        for attempt in 0..ULA_ATTEMPTS {
+            let subnet = network::ula_subnet(name, attempt);
+            match self.create_network(name, mtu, Some(&subnet)).await {
+                Ok(()) => return self.remove_duplicate_networks(name).await,
+                Err(msg) if network::is_already_exists(&msg) => {
+                    return self.remove_duplicate_networks(name).await
+                }
+                Err(msg) if attempt == 0 && network::is_ipv6_unavailable(&msg) => {
+                    // One IPv4-only try; its result is final.
+                    return match self.create_network(name, mtu, None).await {
+                        Ok(()) => self.remove_duplicate_networks(name).await,
+                        Err(msg) if network::is_already_exists(&msg) => {
+                            self.remove_duplicate_networks(name).await
+                        }
+                        Err(msg) => Err(anyhow!(msg)),
+                    };
+                }
+                Err(msg) if network::is_pool_overlap(&msg) => {
+                    // Maybe someone else created it meanwhile (with another subnet).
+                    if self.wait_for_racing_create(name, &subnet).await? {
+                        return self.remove_duplicate_networks(name).await;
+                    }
+                }
+                Err(msg) => bail!(msg),
+            }
+        }
+        bail!("exhausted attempts trying to find a non-overlapping subnet")
+    }
+
+    /// IDs of the networks named exactly `name`.
+    async fn networks_named(&self, name: &str) -> anyhow::Result<Vec<String>> {
+        let filters = HashMap::from([("name", vec![format!("^{}$", regex::escape(name))])]);
+        let opts = ListNetworksOptionsBuilder::new().filters(&filters).build();
+        let list = self
+            .api
+            .list_networks(Some(opts))
+            .await
+            .map_err(|e| anyhow!("failed to list networks: {}", daemon_message(&e)))?;
+        Ok(list
+            .into_iter()
+            .filter(|n| n.name.as_deref() == Some(name))
+            .filter_map(|n| n.id)
+            .collect())
+    }
+
+    /// After a pool overlap: does a network of this name now exist? When no
+    /// listed network holds the subnet yet, a concurrent create of the same
+    /// name is still in flight (it reserved the pool first), so wait for it
+    /// briefly instead of moving on to the next subnet.
+    async fn wait_for_racing_create(&self, name: &str, subnet: &str) -> anyhow::Result<bool> {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            let list = self
+                .api
+                .list_networks(None::<bollard::query_parameters::ListNetworksOptions>)
+                .await
+                .map_err(|e| anyhow!("failed to list networks: {}", daemon_message(&e)))?;
+            if list.iter().any(|n| n.name.as_deref() == Some(name)) {
+                return Ok(true);
+            }
+            let held = list.iter().any(|n| {
+                n.ipam
+                    .as_ref()
+                    .and_then(|i| i.config.as_ref())
+                    .is_some_and(|c| c.iter().any(|c| c.subnet.as_deref() == Some(subnet)))
+            });
+            if held || tokio::time::Instant::now() >= deadline {
+                return Ok(false);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Keep one network of the name (most containers, then smallest ID).
+    async fn remove_duplicate_networks(&self, name: &str) -> anyhow::Result<()> {
+        let ids = self.networks_named(name).await?;
+        if ids.len() < 2 {
+            return Ok(());
+        }
+        let mut entries = Vec::new();
+        for id in ids {
+            match self
+                .api
+                .inspect_network(&id, None::<InspectNetworkOptions>)
+                .await
+            {
+                Ok(n) => entries.push(NetworkEntry {
+                    id,
+                    containers: n.containers.map_or(0, |c| c.len()),
+                }),
+                Err(e) if is_not_found(&e) => {}
+                Err(e) => bail!("failed to inspect network {id}: {}", daemon_message(&e)),
+            }
+        }
+        network::sort_duplicates(&mut entries);
+        for dup in entries.iter().skip(1) {
+            match self.api.remove_network(&dup.id).await {
+                Ok(()) => {}
+                Err(e) if is_not_found(&e) => {}
+                Err(e) => bail!(
+                    "failed to remove duplicate network {}: {}",
+                    dup.id,
+                    daemon_message(&e)
+                ),
+            }
+        }
+        Ok(())
+    }
+
+    /// MTU of Docker's default `bridge` network; 0 (omit) when not a number.
+    async fn bridge_mtu(&self) -> i64 {
+        let Ok(bridge) = self
+            .api
+            .inspect_network("bridge", None::<InspectNetworkOptions>)
+            .await
+        else {
+            return 0;
+        };
+        bridge
+            .options
+            .and_then(|o| o.get(OPT_MTU).and_then(|v| v.trim().parse::<i64>().ok()))
+            .unwrap_or(0)
+    }
+
+    /// One `docker network create`; Err is the daemon's message.
+    async fn create_network(
+        &self,
+        name: &str,
+        mtu: i64,
+        ipv6_subnet: Option<&str>,
+    ) -> Result<(), String> {
+        let mut options = HashMap::from([(OPT_MASQUERADE.to_string(), "true".to_string())]);
+        if mtu > 0 {
+            options.insert(OPT_MTU.to_string(), mtu.to_string());
+        }
+        let request = NetworkCreateRequest {
+            name: name.to_string(),
+            driver: Some("bridge".into()),
+            options: Some(options),
+            enable_ipv6: ipv6_subnet.map(|_| true),
+            ipam: ipv6_subnet.map(|s| Ipam {
+                config: Some(vec![IpamConfig {
+                    subnet: Some(s.to_string()),
+                    ..Default::default()
+                }]),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        self.api
+            .create_network(request)
+            .await
+            .map(|_| ())
+            .map_err(|e| daemon_message(&e))
+    }
+
+    pub async fn network_subnets(&self, name: &str) -> anyhow::Result<Vec<String>> {
+        let n = self
+            .api
+            .inspect_network(name, None::<InspectNetworkOptions>)
+            .await
+            .map_err(|e| anyhow!("failed to get network subnets: {}", daemon_message(&e)))?;
+        Ok(n.ipam
+            .and_then(|i| i.config)
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|c| c.subnet)
+            .filter(|s| !s.is_empty())
+            .collect())
+    }
+}
