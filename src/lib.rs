@@ -2,7 +2,8 @@
 //! unprivileged Sysbox system containers.
 //!
 //! Plans are pure (config + observed state in, container specs / kubeadm
-//! config / node commands out); `provider::docker` carries them out.
+//! config / node commands out); a provider (`provider::Provider`, Docker
+//! behind it) carries them out.
 
 pub mod cli;
 pub mod cluster;

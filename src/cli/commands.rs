@@ -12,7 +12,7 @@ use super::{help_for, suggestions, Failure, KIND_COMPAT_VERSION};
 use crate::cluster::{self, CreateOptions};
 use crate::kubeconfig;
 use crate::log::Logger;
-use crate::provider::Docker;
+use crate::provider;
 
 const TOP_LEVEL: [&str; 8] = [
     "build", "create", "delete", "export", "get", "help", "load", "version",
@@ -87,9 +87,9 @@ pub async fn dispatch(cli: Cli, log: &Logger) -> Result<(), Failure> {
                         "a list of image names is required"
                     )));
                 }
-                let docker = Docker::connect().await?;
+                let provider = provider::connect().await?;
                 crate::images::load::load_docker_images(
-                    &docker,
+                    provider.as_ref(),
                     &name_from(name),
                     &images,
                     &nodes,
@@ -108,9 +108,9 @@ pub async fn dispatch(cli: Cli, log: &Logger) -> Result<(), Failure> {
                         "name of image archive is required"
                     )));
                 }
-                let docker = Docker::connect().await?;
+                let provider = provider::connect().await?;
                 crate::images::load::load_image_archives(
-                    &docker,
+                    provider.as_ref(),
                     &name_from(name),
                     &archives,
                     &nodes,
@@ -167,8 +167,9 @@ pub async fn dispatch(cli: Cli, log: &Logger) -> Result<(), Failure> {
                     .map_err(Failure::Error)
             }
             Some(GetCommand::Kubeconfig { name, internal }) => {
-                let docker = Docker::connect().await?;
-                let text = cluster::kubeconfig_for(&docker, &name_from(name), internal).await?;
+                let provider = provider::connect().await?;
+                let text =
+                    cluster::kubeconfig_for(provider.as_ref(), &name_from(name), internal).await?;
                 // Upstream prints the YAML and then one more newline.
                 println!("{text}");
                 Ok(())
@@ -182,8 +183,14 @@ pub async fn dispatch(cli: Cli, log: &Logger) -> Result<(), Failure> {
                 internal,
             }) => {
                 let name = name_from(name);
-                let docker = Docker::connect().await?;
-                cluster::export_kubeconfig(&docker, &name, internal, kubeconfig.as_deref()).await?;
+                let provider = provider::connect().await?;
+                cluster::export_kubeconfig(
+                    provider.as_ref(),
+                    &name,
+                    internal,
+                    kubeconfig.as_deref(),
+                )
+                .await?;
                 log.info(&format!(
                     "Set kubectl context to {:?}",
                     kubeconfig::key(&name)
@@ -227,22 +234,22 @@ async fn build_node_image(flags: super::args::BuildNodeImage, log: &Logger) -> a
                 anyhow::bail!("--arch {arch} is not supported: node images are derived for the host architecture ({host})");
             }
         }
-        let docker = Docker::connect().await?;
+        let provider = provider::connect().await?;
         let opts = crate::images::build::BuildOptions {
             base_image: flags.base_image,
             image: flags.image,
             preload: flags.preload,
             preload_archives: flags.preload_archive,
         };
-        crate::images::build::build_node_image(&docker, &opts, log).await
+        crate::images::build::build_node_image(provider.as_ref(), &opts, log).await
     };
     result.await.context("error building node image")
 }
 
 async fn delete_cluster(name: &str, kubeconfig: Option<&Path>, log: &Logger) -> anyhow::Result<()> {
     log.info(&format!("Deleting cluster {name:?} ..."));
-    let docker = Docker::connect().await?;
-    cluster::delete(&docker, name, kubeconfig, log)
+    let provider = provider::connect().await?;
+    cluster::delete(provider.as_ref(), name, kubeconfig, log)
         .await
         .with_context(|| format!("failed to delete cluster {name:?}"))
 }
@@ -256,9 +263,9 @@ async fn delete_clusters(
     if !all && names.is_empty() {
         anyhow::bail!("no cluster names provided");
     }
-    let docker = Docker::connect().await?;
+    let provider = provider::connect().await?;
     let names = if all {
-        docker
+        provider
             .list_clusters()
             .await
             .context("failed listing clusters for delete")?
@@ -267,7 +274,7 @@ async fn delete_clusters(
     };
     let mut deleted = Vec::new();
     for name in names {
-        match cluster::delete(&docker, &name, kubeconfig, log).await {
+        match cluster::delete(provider.as_ref(), &name, kubeconfig, log).await {
             Ok(()) => deleted.push(name),
             Err(e) => log.info(&format!("failed to delete cluster {name:?}: {e:#}")),
         }
@@ -280,8 +287,8 @@ async fn delete_clusters(
 }
 
 async fn get_clusters(log: &Logger) -> anyhow::Result<()> {
-    let docker = Docker::connect().await?;
-    let clusters = docker
+    let provider = provider::connect().await?;
+    let clusters = provider
         .list_clusters()
         .await
         .context("failed to list clusters")?;
@@ -295,9 +302,9 @@ async fn get_clusters(log: &Logger) -> anyhow::Result<()> {
 }
 
 async fn get_nodes(name: &str, all_clusters: bool, log: &Logger) -> anyhow::Result<()> {
-    let docker = Docker::connect().await?;
+    let provider = provider::connect().await?;
     let clusters = if all_clusters {
-        docker
+        provider
             .list_clusters()
             .await
             .context("failed to list clusters")?
@@ -306,7 +313,7 @@ async fn get_nodes(name: &str, all_clusters: bool, log: &Logger) -> anyhow::Resu
     };
     let mut printed = false;
     for c in clusters {
-        for node in docker
+        for node in provider
             .list_nodes(&c)
             .await
             .context("failed to list nodes")?

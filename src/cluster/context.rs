@@ -1,4 +1,4 @@
-//! What every create action sees: the config, the Docker executor, the
+//! What every create action sees: the config, the provider, the
 //! logger, and the node list (listed once, then cached, as upstream).
 
 use std::path::Path;
@@ -8,12 +8,12 @@ use tokio::sync::OnceCell;
 
 use crate::config::Cluster;
 use crate::log::Logger;
-use crate::provider::{Docker, ExecOutput, HostInfo, NodeRef, RunError, RuntimeMode};
+use crate::provider::{ExecOutput, HostInfo, NodeRef, Provider, RunError, RuntimeMode};
 use crate::version::Version;
 
 pub struct ActionContext<'a> {
     pub config: &'a Cluster,
-    pub docker: &'a Docker,
+    pub provider: &'a dyn Provider,
     pub log: &'a Logger,
     pub mode: &'a RuntimeMode,
     pub host: &'a HostInfo,
@@ -23,14 +23,14 @@ pub struct ActionContext<'a> {
 impl<'a> ActionContext<'a> {
     pub fn new(
         config: &'a Cluster,
-        docker: &'a Docker,
+        provider: &'a dyn Provider,
         log: &'a Logger,
         mode: &'a RuntimeMode,
         host: &'a HostInfo,
     ) -> Self {
         ActionContext {
             config,
-            docker,
+            provider,
             log,
             mode,
             host,
@@ -42,13 +42,13 @@ impl<'a> ActionContext<'a> {
     pub async fn nodes(&self) -> anyhow::Result<&[NodeRef]> {
         let nodes = self
             .nodes
-            .get_or_try_init(|| async { self.docker.list_nodes(&self.config.name).await })
+            .get_or_try_init(|| async { self.provider.list_nodes(&self.config.name).await })
             .await?;
         Ok(nodes)
     }
 
     pub async fn exec(&self, node: &NodeRef, argv: &[&str]) -> Result<ExecOutput, RunError> {
-        self.docker.exec(node, argv, None).await
+        self.provider.exec(node, argv, None).await
     }
 
     /// `exec` for an argv built as owned strings (the kubeadm command builders).
@@ -67,7 +67,7 @@ impl<'a> ActionContext<'a> {
         argv: &[&str],
         stdin: Vec<u8>,
     ) -> Result<ExecOutput, RunError> {
-        self.docker.exec(node, argv, Some(stdin)).await
+        self.provider.exec(node, argv, Some(stdin)).await
     }
 
     /// `cat <path>` in the node.

@@ -1,14 +1,13 @@
 //! `kind create cluster` (spec §4.1): load and check the config, choose the
-//! runtime, provision the node containers, run the actions, export the
-//! kubeconfig. Any failure (or Ctrl-C) after provisioning starts removes
-//! every container of the cluster unless `--retain`.
+//! runtime, ensure the node images, have the provider provision the node
+//! containers, run the actions, export the kubeconfig. Any failure (or
+//! Ctrl-C) after provisioning starts removes every container of the cluster
+//! unless `--retain`.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::Context as _;
-use futures_util::future::try_join_all;
 use rand::Rng as _;
 
 use super::{actions, delete, ActionContext};
@@ -16,7 +15,7 @@ use crate::config::{self, Cluster};
 use crate::images;
 use crate::kubeconfig;
 use crate::log::Logger;
-use crate::provider::{self, ContainerSpec, Docker, HostInfo, PlanContext, RuntimeMode};
+use crate::provider::{self, HostInfo, Provider, RuntimeMode};
 
 #[derive(Debug, Clone, Default)]
 pub struct CreateOptions {
@@ -37,9 +36,19 @@ const SALUTATIONS: [&str; 4] = [
 ];
 
 pub async fn create(opts: &CreateOptions, log: &Logger) -> anyhow::Result<()> {
-    let mut cluster = config::load(opts.config.as_deref())?;
-    let docker = Docker::connect().await?;
-    let host = docker.host_info().await?;
+    let cluster = config::load(opts.config.as_deref())?;
+    let provider = provider::connect().await?;
+    create_with(provider.as_ref(), cluster, opts, log).await
+}
+
+/// `create` once the config file is read and the provider connected.
+pub async fn create_with(
+    provider: &dyn Provider,
+    mut cluster: Cluster,
+    opts: &CreateOptions,
+    log: &Logger,
+) -> anyhow::Result<()> {
+    let host = provider.info().await?;
     let env_runtime = std::env::var("KIND_EXPERIMENTAL_RUNTIME")
         .ok()
         .filter(|v| !v.is_empty());
@@ -48,7 +57,7 @@ pub async fn create(opts: &CreateOptions, log: &Logger) -> anyhow::Result<()> {
 
     config::apply_overrides(&mut cluster, &opts.name, opts.image.as_deref());
     config::set_defaults_with_image(&mut cluster, default_node_image(&mode));
-    if !docker.list_nodes(&cluster.name).await?.is_empty() {
+    if !provider.list_nodes(&cluster.name).await?.is_empty() {
         anyhow::bail!(
             "node(s) already exist for a cluster with the name {:?}",
             cluster.name
@@ -65,8 +74,9 @@ pub async fn create(opts: &CreateOptions, log: &Logger) -> anyhow::Result<()> {
 
     log.info(&format!("Creating cluster {:?} ...", cluster.name));
     let bring_up = async {
-        provision(&docker, &cluster, &mode, &host, log).await?;
-        let ctx = ActionContext::new(&cluster, &docker, log, &mode, &host);
+        ensure_node_images(provider, &cluster, log).await?;
+        provider.provision(&cluster, &mode, &host, log).await?;
+        let ctx = ActionContext::new(&cluster, provider, log, &mode, &host);
         for action in actions::plan(&cluster, opts.wait) {
             action.run(&ctx).await?;
         }
@@ -79,14 +89,14 @@ pub async fn create(opts: &CreateOptions, log: &Logger) -> anyhow::Result<()> {
     if let Err(err) = outcome {
         log.status_end(false);
         if !opts.retain {
-            cleanup(&docker, &cluster.name, opts.kubeconfig.as_deref(), log).await;
+            cleanup(provider, &cluster.name, opts.kubeconfig.as_deref(), log).await;
         }
         return Err(err);
     }
 
     // A failure here keeps the cluster, as upstream. Lock contention with
     // other kind processes is waited out inside kubeconfig's lock.
-    super::export_kubeconfig(&docker, &cluster.name, false, opts.kubeconfig.as_deref()).await?;
+    super::export_kubeconfig(provider, &cluster.name, false, opts.kubeconfig.as_deref()).await?;
     log.info(&format!(
         "Set kubectl context to {:?}",
         kubeconfig::key(&cluster.name)
@@ -98,7 +108,7 @@ pub async fn create(opts: &CreateOptions, log: &Logger) -> anyhow::Result<()> {
     if let Some(path) = &opts.kubeconfig {
         usage.push_str(&format!(
             " --kubeconfig {}",
-            provider::docker::shell_join(&[path.display().to_string()])
+            provider::shell_join(&[path.display().to_string()])
         ));
     }
     log.info(&format!("You can now use your cluster with:\n\n{usage}"));
@@ -163,28 +173,13 @@ fn friendly_image(image: &str) -> &str {
     image.split('@').next().unwrap_or(image)
 }
 
-/// `Preparing nodes ` + one `📦 ` per configured node.
-pub fn preparing_nodes_status(cluster: &Cluster) -> String {
-    format!("Preparing nodes {}", "📦 ".repeat(cluster.nodes.len()))
-}
-
-/// A node (or load balancer) image present locally: the default Sysbox
-/// node image is built from the embedded node-image/ on first use; any
-/// other image is pulled with upstream's retries when absent.
-async fn ensure_image(docker: &Docker, image: &str, log: &Logger) -> anyhow::Result<()> {
-    if image == images::build::DEFAULT_SYSBOX_IMAGE {
-        images::build::ensure_default_image(docker, log).await?;
-    } else {
-        images::ensure_present(docker, image, log).await?;
-    }
-    Ok(())
-}
-
-async fn provision(
-    docker: &Docker,
+/// Every node image present locally, in order, each with its status line:
+/// the default Sysbox node image is built from the embedded node-image/ on
+/// first use; any other image is pulled (with upstream's retries) when
+/// absent.
+async fn ensure_node_images(
+    provider: &dyn Provider,
     cluster: &Cluster,
-    mode: &RuntimeMode,
-    host: &HostInfo,
     log: &Logger,
 ) -> anyhow::Result<()> {
     for image in required_images(cluster) {
@@ -192,64 +187,11 @@ async fn provision(
             "Ensuring node image ({}) 🖼️",
             friendly_image(&image)
         ));
-        ensure_image(docker, &image, log).await?;
-    }
-
-    let network = match std::env::var("KIND_EXPERIMENTAL_DOCKER_NETWORK") {
-        Ok(n) if !n.is_empty() => {
-            log.warn("WARNING: Overriding docker network due to KIND_EXPERIMENTAL_DOCKER_NETWORK");
-            log.warn("WARNING: Here be dragons! This is not supported currently.");
-            n
+        if image == images::build::DEFAULT_SYSBOX_IMAGE {
+            images::build::ensure_default_image(provider, log).await?;
+        } else {
+            provider.ensure_image(&image, log).await?;
         }
-        _ => provider::DEFAULT_NETWORK.to_string(),
-    };
-
-    docker.ensure_network(&network).await?;
-    log.status_start(&preparing_nodes_status(cluster));
-    let env = |k: &str| std::env::var(k).ok();
-    let mut ctx = PlanContext {
-        mode: mode.clone(),
-        host: host.clone(),
-        network: network.clone(),
-        proxy_env: provider::proxy::proxy_env(
-            &env,
-            &cluster.networking.service_subnet,
-            &cluster.networking.pod_subnet,
-        ),
-        snapshotter: std::env::var(provider::plan::SNAPSHOTTER_ENV).ok(),
-        cwd: std::env::current_dir().context("failed to get the current directory")?,
-    };
-    if !ctx.proxy_env.is_empty() {
-        let subnets = docker.network_subnets(&network).await?;
-        let names = provider::plan::node_names(cluster);
-        provider::proxy::finalize(&mut ctx.proxy_env, &subnets, &names);
-    }
-    let mut specs = provider::plan_cluster(cluster, &ctx);
-    if cluster.has_implicit_load_balancer() {
-        // Upstream's `docker run` pulls the load balancer image implicitly.
-        ensure_image(docker, provider::LOAD_BALANCER_IMAGE, log).await?;
-    }
-    provider::ports::resolve(&mut specs)?;
-
-    let ready = regex::Regex::new(provider::NODE_READY_LOG_REGEX).expect("static regex");
-    try_join_all(specs.iter().map(|spec| run_container(docker, spec, &ready))).await?;
-    log.status_end(true);
-    Ok(())
-}
-
-/// Create and start one container; Kubernetes nodes must then show
-/// systemd's readiness line within 30 s.
-async fn run_container(
-    docker: &Docker,
-    spec: &ContainerSpec,
-    ready: &regex::Regex,
-) -> anyhow::Result<()> {
-    docker.create_container(spec).await?;
-    docker.start_container(&spec.name).await?;
-    if !spec.is_load_balancer() {
-        docker
-            .wait_for_log(&spec.name, ready, Duration::from_secs(30))
-            .await?;
     }
     Ok(())
 }
@@ -258,15 +200,15 @@ async fn run_container(
 /// flight when we were interrupted can appear after the first listing, so
 /// list again until none is left (bounded).
 async fn cleanup(
-    docker: &Docker,
+    provider: &dyn Provider,
     name: &str,
     explicit_kubeconfig: Option<&std::path::Path>,
     log: &Logger,
 ) {
     for _ in 0..3 {
-        let _ = delete::delete(docker, name, explicit_kubeconfig, log).await;
+        let _ = delete::delete(provider, name, explicit_kubeconfig, log).await;
         tokio::time::sleep(Duration::from_millis(300)).await;
-        match docker.list_nodes(name).await {
+        match provider.list_nodes(name).await {
             Ok(nodes) if nodes.is_empty() => return,
             _ => {}
         }
@@ -343,18 +285,6 @@ mod tests {
         assert_eq!(
             friendly_image("kind-fixture/node:v1.36.1"),
             "kind-fixture/node:v1.36.1"
-        );
-    }
-
-    #[test]
-    fn preparing_nodes_has_one_box_per_node() {
-        assert_eq!(
-            preparing_nodes_status(&cluster(&["x"])),
-            "Preparing nodes 📦 "
-        );
-        assert_eq!(
-            preparing_nodes_status(&cluster(&["x", "x", "x"])),
-            "Preparing nodes 📦 📦 📦 "
         );
     }
 

@@ -7,16 +7,16 @@ use anyhow::Context as _;
 
 use crate::kubeconfig;
 use crate::log::Logger;
-use crate::provider::Docker;
+use crate::provider::Provider;
 
 /// Delete a cluster; a cluster that does not exist is a success.
 pub async fn delete(
-    docker: &Docker,
+    provider: &dyn Provider,
     name: &str,
     explicit_kubeconfig: Option<&Path>,
     log: &Logger,
 ) -> anyhow::Result<()> {
-    let nodes = docker
+    let nodes = provider
         .list_nodes(name)
         .await
         .context("error listing nodes")?;
@@ -31,11 +31,40 @@ pub async fn delete(
     }
     if !nodes.is_empty() {
         let names: Vec<String> = nodes.iter().map(|n| n.name.clone()).collect();
-        docker.delete_containers(&names).await?;
+        provider.delete_nodes(&names).await?;
         log.info(&format!(
             "Deleted nodes: {}",
             crate::gotext::quote_list(&names)
         ));
     }
     kubeconfig_result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::log::Buffer;
+    use crate::provider::fake::FakeProvider;
+
+    #[tokio::test]
+    async fn deletes_every_container_of_the_cluster_only() {
+        let p = FakeProvider::default()
+            .with_node("k", "k-control-plane", "control-plane", "v1.36.1")
+            .with_node("other", "other-control-plane", "control-plane", "v1.36.1")
+            .with_node("k", "k-worker", "worker", "v1.36.1");
+        let dir = tempfile::tempdir().unwrap();
+        let kubeconfig = dir.path().join("config");
+        let buffer = Buffer::default();
+        let log = Logger::new(Box::new(buffer.clone()), false, 0, false);
+        delete(&p, "k", Some(&kubeconfig), &log).await.unwrap();
+        assert_eq!(p.deleted(), ["k-control-plane", "k-worker"]);
+        assert_eq!(
+            buffer.contents(),
+            "Deleted nodes: [\"k-control-plane\" \"k-worker\"]\n"
+        );
+        assert_eq!(p.list_clusters().await.unwrap(), ["other"]);
+        // A cluster that does not exist is a success, and deletes nothing.
+        delete(&p, "k", Some(&kubeconfig), &log).await.unwrap();
+        assert_eq!(p.deleted().len(), 2);
+    }
 }

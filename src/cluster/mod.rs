@@ -13,23 +13,23 @@ pub use delete::delete;
 
 use crate::config::ROLE_CONTROL_PLANE;
 use crate::kubeconfig;
-use crate::provider::Docker;
+use crate::provider::Provider;
 
 /// Kind's kubeconfig for a running cluster (spec §5.1): the first control
 /// plane's admin.conf with entries renamed, pointing at the host-published
 /// API server (or, with `internal`, at the in-network endpoint).
 pub async fn kubeconfig_for(
-    docker: &Docker,
+    provider: &dyn Provider,
     cluster: &str,
     internal: bool,
 ) -> anyhow::Result<String> {
-    let all = docker.list_nodes(cluster).await?;
+    let all = provider.list_nodes(cluster).await?;
     let Some(first) = nodes::by_role(&all, ROLE_CONTROL_PLANE).into_iter().next() else {
         anyhow::bail!(
             "could not locate any control plane nodes for cluster named '{cluster}'. Use the --name option to select a different cluster"
         );
     };
-    let out = docker
+    let out = provider
         .exec(&first, &["cat", "/etc/kubernetes/admin.conf"], None)
         .await
         .map_err(anyhow::Error::from)
@@ -39,7 +39,7 @@ pub async fn kubeconfig_for(
         None
     } else {
         let endpoint_node = nodes::api_server_endpoint_node(&all)?;
-        let endpoint = docker
+        let endpoint = provider
             .api_server_endpoint(&endpoint_node.name)
             .await
             .map_err(|e| e.context("failed to get api server endpoint"))?;
@@ -51,12 +51,12 @@ pub async fn kubeconfig_for(
 /// Merge the cluster's kubeconfig into the user's (spec §5.4), off the async
 /// runtime since the file lock may wait for other kind processes.
 pub async fn export_kubeconfig(
-    docker: &Docker,
+    provider: &dyn Provider,
     cluster: &str,
     internal: bool,
     explicit: Option<&std::path::Path>,
 ) -> anyhow::Result<()> {
-    let text = kubeconfig_for(docker, cluster, internal).await?;
+    let text = kubeconfig_for(provider, cluster, internal).await?;
     let explicit = explicit.map(std::path::Path::to_path_buf);
     tokio::task::spawn_blocking(move || kubeconfig::export(&text, explicit.as_deref()))
         .await

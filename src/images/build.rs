@@ -14,14 +14,14 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{anyhow, bail, Context};
-use bollard::models::{ContainerConfig, ImageConfig};
 use sha2::{Digest, Sha256};
 
 use super::load;
 use crate::log::Logger;
-use crate::provider::docker::images::{BuildRequest, Change};
 use crate::provider::plan::SYSBOX_SNAPSHOTTER;
-use crate::provider::{self, ContainerSpec, Docker, NodeRef, RuntimeError, RuntimeMode};
+use crate::provider::{
+    self, BuildRequest, Change, ContainerSpec, NodeRef, Provider, RuntimeError, RuntimeMode,
+};
 
 /// The image `kind create cluster` uses when nothing names one.
 pub const DEFAULT_SYSBOX_IMAGE: &str = "kind-sysbox/node:v1.36.1";
@@ -128,22 +128,6 @@ pub fn context_tar(files: &[(&str, &[u8])]) -> anyhow::Result<Vec<u8>> {
     }
     tar.into_inner()
         .context("failed to finish the build context")
-}
-
-/// The image config to commit the preloading node with: the derived image's
-/// own entrypoint, command, environment, stop signal and labels, so nothing
-/// of the build container (its TTY, hostname, extra env) leaks in.
-pub fn commit_config(image: &ImageConfig) -> ContainerConfig {
-    ContainerConfig {
-        entrypoint: image.entrypoint.clone(),
-        cmd: image.cmd.clone(),
-        env: image.env.clone(),
-        stop_signal: image.stop_signal.clone(),
-        labels: image.labels.clone(),
-        working_dir: image.working_dir.clone(),
-        user: image.user.clone(),
-        ..Default::default()
-    }
 }
 
 /// `repo[:tag]` -> (repo, tag), `latest` when untagged; commits need a tag,
@@ -304,11 +288,11 @@ fn build_container_name() -> String {
 /// The identity a node image derived from `base` now would have (ensuring
 /// the base is present).
 async fn wanted_identity(
-    docker: &Docker,
+    provider: &dyn Provider,
     base: &str,
     log: &Logger,
 ) -> anyhow::Result<ImageIdentity> {
-    let base_id = super::ensure_present(docker, base, log).await?;
+    let base_id = provider.ensure_image(base, log).await?;
     Ok(ImageIdentity {
         base: base.to_string(),
         base_id,
@@ -319,7 +303,7 @@ async fn wanted_identity(
 /// Build the derived image (`FROM` the base by ID, labelled with its
 /// identity), tagged or not; returns its ID.
 async fn build_derived(
-    docker: &Docker,
+    provider: &dyn Provider,
     identity: &ImageIdentity,
     tag: Option<&str>,
     log: &Logger,
@@ -330,8 +314,8 @@ async fn build_derived(
         labels: identity.labels().into_iter().collect(),
     };
     let context = context_tar(NODE_IMAGE_CONTEXT)?;
-    docker
-        .build_image_from_tar(context, &req, &|line| log.debug(2, line))
+    provider
+        .build_image(context, &req, &|line| log.debug(2, line))
         .await
         .map_err(|e| {
             anyhow!(
@@ -344,12 +328,12 @@ async fn build_derived(
 /// The default node image of `kind create cluster`: DEFAULT_SYSBOX_IMAGE
 /// derived from `$KIND_SYSBOX_BASE_IMAGE` or DEFAULT_BASE_IMAGE. Returns
 /// whether it had to be built.
-pub async fn ensure_default_image(docker: &Docker, log: &Logger) -> anyhow::Result<bool> {
+pub async fn ensure_default_image(provider: &dyn Provider, log: &Logger) -> anyhow::Result<bool> {
     let base = std::env::var(BASE_IMAGE_ENV)
         .ok()
         .filter(|b| !b.is_empty())
         .unwrap_or_else(|| DEFAULT_BASE_IMAGE.to_string());
-    ensure_node_image(docker, DEFAULT_SYSBOX_IMAGE, &base, log).await
+    ensure_node_image(provider, DEFAULT_SYSBOX_IMAGE, &base, log).await
 }
 
 /// `tag` derived from `base`: reused when its labels match the wanted
@@ -357,20 +341,15 @@ pub async fn ensure_default_image(docker: &Docker, log: &Logger) -> anyhow::Resu
 /// builder's cache makes their results the same image, and the tag is
 /// checked afterwards. Returns whether it was built.
 pub async fn ensure_node_image(
-    docker: &Docker,
+    provider: &dyn Provider,
     tag: &str,
     base: &str,
     log: &Logger,
 ) -> anyhow::Result<bool> {
-    let identity = wanted_identity(docker, base, log).await?;
-    let existing = docker.inspect_image_opt(tag).await?;
+    let identity = wanted_identity(provider, base, log).await?;
+    let existing = provider.inspect_image(tag).await?;
     if let Some(image) = &existing {
-        let labels = image
-            .config
-            .as_ref()
-            .and_then(|c| c.labels.clone())
-            .unwrap_or_default();
-        if identity.matches(&labels) {
+        if identity.matches(&image.labels) {
             log.debug(
                 1,
                 &format!(
@@ -396,20 +375,19 @@ pub async fn ensure_node_image(
             ),
         );
     }
-    let built = build_derived(docker, &identity, Some(tag), log).await?;
-    let now = docker.inspect_image_opt(tag).await?;
-    let labels = now
-        .as_ref()
-        .and_then(|i| i.config.as_ref())
-        .and_then(|c| c.labels.clone())
-        .unwrap_or_default();
+    let built = build_derived(provider, &identity, Some(tag), log).await?;
+    let now = provider.inspect_image(tag).await?;
+    let labels = now.map(|i| i.labels).unwrap_or_default();
     if !identity.matches(&labels) {
         bail!("the Sysbox node image {tag} was re-tagged to another image while it was being built; try again");
     }
     log.debug(1, &format!("Built Sysbox node image {tag} ({built})"));
     // The image it replaces is untagged now; drop it unless something uses it.
-    if let Some(old) = existing.and_then(|i| i.id).filter(|old| *old != built) {
-        if docker.remove_image_if_unused(&old).await {
+    if let Some(old) = existing
+        .map(|i| i.id)
+        .filter(|old| !old.is_empty() && *old != built)
+    {
+        if provider.remove_image_if_unused(&old).await {
             log.debug(1, &format!("Removed the previous Sysbox node image {old}"));
         }
     }
@@ -418,7 +396,7 @@ pub async fn ensure_node_image(
 
 /// `kind build node-image`.
 pub async fn build_node_image(
-    docker: &Docker,
+    provider: &dyn Provider,
     opts: &BuildOptions,
     log: &Logger,
 ) -> anyhow::Result<()> {
@@ -438,7 +416,7 @@ pub async fn build_node_image(
 
     // Check every input before building anything.
     for name in &preload {
-        if docker.inspect_image_opt(name).await?.is_none() {
+        if provider.inspect_image(name).await?.is_none() {
             bail!("image: {name:?} not present locally");
         }
     }
@@ -454,21 +432,21 @@ pub async fn build_node_image(
     let runtime = if preload.is_empty() && archives.is_empty() {
         None
     } else {
-        Some(preload_runtime(docker).await?)
+        Some(preload_runtime(provider).await?)
     };
 
     log.info(&format!(
         "Building Sysbox node image {image:?} from base image {base:?} ..."
     ));
-    let identity = wanted_identity(docker, base, log).await?;
+    let identity = wanted_identity(provider, base, log).await?;
     match runtime {
         None => {
-            build_derived(docker, &identity, Some(image), log).await?;
+            build_derived(provider, &identity, Some(image), log).await?;
         }
         Some(runtime) => {
-            let derived = build_derived(docker, &identity, None, log).await?;
+            let derived = build_derived(provider, &identity, None, log).await?;
             preload_and_commit(
-                docker,
+                provider,
                 &derived,
                 &runtime,
                 &preload,
@@ -486,8 +464,8 @@ pub async fn build_node_image(
 /// The Sysbox runtime the preloading node runs under. Never privileged, so
 /// never runc: KIND_EXPERIMENTAL_RUNTIME chooses the runtime of cluster
 /// nodes, not of this one.
-async fn preload_runtime(docker: &Docker) -> anyhow::Result<String> {
-    let info = docker.host_info().await?;
+async fn preload_runtime(provider: &dyn Provider) -> anyhow::Result<String> {
+    let info = provider.info().await?;
     match provider::select_runtime(&info, None) {
         Ok(RuntimeMode::Sysbox { runtime }) => Ok(runtime),
         Ok(RuntimeMode::Runc) => unreachable!("runc is only selected when asked for"),
@@ -503,7 +481,7 @@ async fn preload_runtime(docker: &Docker) -> anyhow::Result<String> {
 /// Boot `derived` as a Sysbox node, import the images, commit it as
 /// `repo:tag`; the container is removed whatever happens.
 async fn preload_and_commit(
-    docker: &Docker,
+    provider: &dyn Provider,
     derived: &str,
     runtime: &str,
     images: &[String],
@@ -518,17 +496,17 @@ async fn preload_and_commit(
         &format!("Starting node container {name} to preload images ..."),
     );
     let result = async {
-        docker.create_container(&spec).await?;
-        preload_in(docker, &name, derived, images, archives, (repo, tag), log).await
+        provider.create_container(&spec).await?;
+        preload_in(provider, &name, derived, images, archives, (repo, tag), log).await
     }
     .await;
-    let cleanup = docker.delete_containers(std::slice::from_ref(&name)).await;
+    let cleanup = provider.delete_nodes(std::slice::from_ref(&name)).await;
     result?;
     cleanup.with_context(|| format!("failed to remove the build container {name}"))
 }
 
 async fn preload_in(
-    docker: &Docker,
+    provider: &dyn Provider,
     name: &str,
     derived: &str,
     images: &[String],
@@ -539,13 +517,13 @@ async fn preload_in(
     // As built, before the boot touches them.
     let mut snapshots = Vec::new();
     for path in SNAPSHOT_PATHS {
-        if let Some(tar) = docker.copy_from_container(name, path).await? {
+        if let Some(tar) = provider.copy_from_container(name, path).await? {
             snapshots.push((parent_dir(path), tar));
         }
     }
-    docker.start_container(name).await?;
+    provider.start_container(name).await?;
     let ready = regex::Regex::new(provider::NODE_READY_LOG_REGEX).expect("valid readiness regex");
-    docker
+    provider
         .wait_for_log(name, &ready, NODE_READY_TIMEOUT)
         .await
         .context("the node container did not become ready")?;
@@ -558,7 +536,7 @@ async fn preload_in(
     };
     if !images.is_empty() {
         log.debug(1, &format!("Preloading images {images:?} ..."));
-        import_into(docker, &node, load::saved_images(docker, images), log)
+        import_into(provider, &node, provider.save_images(images), log)
             .await
             .with_context(|| format!("failed to preload images {images:?}"))?;
     }
@@ -567,36 +545,29 @@ async fn preload_in(
             1,
             &format!("Preloading image archive {} ...", archive.display()),
         );
-        import_into(docker, &node, load::file_stream(archive.clone()), log)
+        import_into(provider, &node, load::file_stream(archive.clone()), log)
             .await
             .with_context(|| format!("failed to preload image archive {}", archive.display()))?;
     }
 
     // containerd's metadata must be at rest when the filesystem is captured.
-    docker
+    provider
         .exec(&node, &["systemctl", "stop", "containerd"], None)
         .await?;
 
-    let (restore, remove) = boot_leftovers(&docker.container_changes(name).await?);
+    let (restore, remove) = boot_leftovers(&provider.container_changes(name).await?);
     for (parent, tar) in snapshots {
         if let Some(files) = select_from_tar(&tar, &parent, &restore)? {
-            docker.copy_into_container(name, &parent, files).await?;
+            provider.copy_into_container(name, &parent, files).await?;
         }
     }
     if !remove.is_empty() {
         let mut argv = vec!["rm", "-rf", "--"];
         argv.extend(remove.iter().map(String::as_str));
-        docker.exec(&node, &argv, None).await?;
+        provider.exec(&node, &argv, None).await?;
     }
 
-    let config = docker
-        .inspect_image_opt(derived)
-        .await?
-        .and_then(|i| i.config)
-        .ok_or_else(|| anyhow!("image {derived} has no config"))?;
-    let id = docker
-        .commit_container_as(name, repo, tag, commit_config(&config))
-        .await?;
+    let id = provider.commit_container(name, repo, tag, derived).await?;
     log.debug(1, &format!("Committed {repo}:{tag} ({id})"));
     Ok(())
 }
@@ -604,7 +575,7 @@ async fn preload_in(
 /// `source` into `ctr … images import -` in the build container; a failure
 /// to read the source is reported before the import's own.
 async fn import_into(
-    docker: &Docker,
+    provider: &dyn Provider,
     node: &NodeRef,
     source: load::Source,
     log: &Logger,
@@ -612,7 +583,7 @@ async fn import_into(
     // Every platform: the image is for whatever runs it later.
     let argv = load::plan::import_argv(&load::plan::Platforms::All, SYSBOX_SNAPSHOTTER);
     let (mut imported, pumped) = load::stream_round(
-        docker,
+        provider,
         std::slice::from_ref(node),
         &[(0, argv)],
         source,

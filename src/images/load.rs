@@ -15,22 +15,21 @@ pub mod plan;
 use std::path::{Path, PathBuf};
 
 use anyhow::anyhow;
-use bytes::{Bytes, BytesMut};
-use futures_util::stream::BoxStream;
-use futures_util::{StreamExt, TryStreamExt};
+use bytes::BytesMut;
+use futures_util::StreamExt;
 use tokio::io::AsyncReadExt;
 
 use crate::cluster::nodes::internal;
 use crate::log::Logger;
-use crate::provider::{Docker, NodeRef, RunError};
+use crate::provider::{ByteStream, NodeRef, Provider, RunError};
 use plan::{NodeOutcome, Platforms, UnknownNodeStyle};
 
 /// A source of archive bytes; opened once per streaming round.
-pub(crate) type Source = BoxStream<'static, anyhow::Result<Bytes>>;
+pub(crate) type Source = ByteStream;
 
 /// `kind load docker-image IMAGE… [--name] [--nodes]`.
 pub async fn load_docker_images(
-    docker: &Docker,
+    provider: &dyn Provider,
     cluster: &str,
     images: &[String],
     nodes: &[String],
@@ -39,9 +38,9 @@ pub async fn load_docker_images(
     let images = plan::dedup(images);
     let mut ids = Vec::with_capacity(images.len());
     for image in &images {
-        ids.push(host_image_id(docker, image).await?);
+        ids.push(host_image_id(provider, image).await?);
     }
-    let all = docker.list_nodes(cluster).await?;
+    let all = provider.list_nodes(cluster).await?;
     let candidates = plan::select_nodes(cluster, &internal(&all), nodes, UnknownNodeStyle::Quoted)?;
 
     let started = std::time::Instant::now();
@@ -49,7 +48,7 @@ pub async fn load_docker_images(
     for (image, id) in images.iter().zip(&ids) {
         // Nodes are independent: look (and re-tag) concurrently, report in order.
         let outcomes = futures_util::future::join_all(candidates.iter().map(|node| async move {
-            (node.name.clone(), observe(docker, node, image, id).await)
+            (node.name.clone(), observe(provider, node, image, id).await)
         }))
         .await;
         for line in plan::fold_image(image, id, &outcomes, &mut selected) {
@@ -73,15 +72,15 @@ pub async fn load_docker_images(
         .filter(|n| selected.contains(&n.name))
         .cloned()
         .collect();
-    let (platforms, snapshotters) = load_facts(docker, &targets).await;
+    let (platforms, snapshotters) = load_facts(provider, &targets).await;
     // As upstream, every requested image is saved, even those some nodes have.
-    let source = || saved_images(docker, &images);
-    load_streamed(docker, &targets, &platforms, snapshotters, log, source).await
+    let source = || provider.save_images(&images);
+    load_streamed(provider, &targets, &platforms, snapshotters, log, source).await
 }
 
 /// `kind load image-archive FILE… [--name] [--nodes]`.
 pub async fn load_image_archives(
-    docker: &Docker,
+    provider: &dyn Provider,
     cluster: &str,
     archives: &[PathBuf],
     nodes: &[String],
@@ -95,7 +94,7 @@ pub async fn load_image_archives(
             .map_err(|e| anyhow!(plan::go_stat_error(&archive.display().to_string(), &e)))?;
     }
     for archive in archives {
-        let all = docker.list_nodes(cluster).await?;
+        let all = provider.list_nodes(cluster).await?;
         let targets = plan::select_nodes(cluster, &internal(&all), nodes, UnknownNodeStyle::Bare)?;
         for node in &targets {
             log.debug(
@@ -107,24 +106,26 @@ pub async fn load_image_archives(
                 ),
             );
         }
-        let (platforms, snapshotters) = load_facts(docker, &targets).await;
+        let (platforms, snapshotters) = load_facts(provider, &targets).await;
         let path = archive.clone();
-        load_streamed(docker, &targets, &platforms, snapshotters, log, move || {
-            file_stream(path.clone())
-        })
+        load_streamed(
+            provider,
+            &targets,
+            &platforms,
+            snapshotters,
+            log,
+            move || file_stream(path.clone()),
+        )
         .await?;
     }
     Ok(())
 }
 
 /// The host's image ID (`docker image inspect -f '{{ .Id }}'`).
-async fn host_image_id(docker: &Docker, image: &str) -> anyhow::Result<String> {
-    match docker.api().inspect_image(image).await {
-        Ok(inspect) => inspect
-            .id
-            .filter(|id| !id.is_empty())
-            .ok_or_else(|| not_present(image)),
-        Err(_) => Err(not_present(image)),
+async fn host_image_id(provider: &dyn Provider, image: &str) -> anyhow::Result<String> {
+    match provider.inspect_image(image).await {
+        Ok(Some(inspect)) if !inspect.id.is_empty() => Ok(inspect.id),
+        _ => Err(not_present(image)),
     }
 }
 
@@ -135,11 +136,11 @@ fn not_present(image: &str) -> anyhow::Error {
 /// One node, one image: crictl by ID, then re-tag or crictl by name.
 /// (Sequential as upstream: on a busy host the fewest execs is fastest, and
 /// an image already present costs one exec per node.)
-async fn observe(docker: &Docker, node: &NodeRef, image: &str, id: &str) -> NodeOutcome {
+async fn observe(provider: &dyn Provider, node: &NodeRef, image: &str, id: &str) -> NodeOutcome {
     let inspect = |what: &str| {
         let what = what.to_string();
         async move {
-            docker
+            provider
                 .exec(node, &["crictl", "inspecti", &what], None)
                 .await
                 .ok()
@@ -150,7 +151,7 @@ async fn observe(docker: &Docker, node: &NodeRef, image: &str, id: &str) -> Node
     match plan::presence(image, tags.as_deref()) {
         plan::Presence::Tagged => NodeOutcome::Present,
         plan::Presence::NeedsRetag(name) => {
-            match docker
+            match provider
                 .exec(
                     node,
                     &[
@@ -184,21 +185,6 @@ async fn observe(docker: &Docker, node: &NodeRef, image: &str, id: &str) -> Node
     }
 }
 
-/// One `docker save` of `images`, as a stream.
-pub(crate) fn saved_images(docker: &Docker, images: &[String]) -> Source {
-    let names: Vec<&str> = images.iter().map(String::as_str).collect();
-    docker
-        .api()
-        .export_images(&names)
-        .map_err(|e| {
-            anyhow!(
-                "failed to save images: {}",
-                crate::provider::docker::daemon_message(&e)
-            )
-        })
-        .boxed()
-}
-
 /// The archive read in chunks.
 pub(crate) fn file_stream(path: PathBuf) -> Source {
     futures_util::stream::try_unfold(None::<tokio::fs::File>, move |file| {
@@ -228,20 +214,18 @@ fn read_error(path: &Path, e: std::io::Error) -> anyhow::Error {
 /// What importing into `nodes` needs: which platforms to import (the
 /// host's, as nodes run on it) and each node's snapshotter.
 async fn load_facts(
-    docker: &Docker,
+    provider: &dyn Provider,
     nodes: &[NodeRef],
 ) -> (Platforms, Vec<anyhow::Result<String>>) {
     let platform = async {
-        docker
-            .api()
+        provider
             .info()
             .await
             .ok()
-            .and_then(|i| i.architecture)
-            .and_then(|a| plan::node_platform(&a))
+            .and_then(|i| plan::node_platform(&i.architecture))
     };
     let snapshotters =
-        futures_util::future::join_all(nodes.iter().map(|node| snapshotter(docker, node)));
+        futures_util::future::join_all(nodes.iter().map(|node| snapshotter(provider, node)));
     let (platform, snapshotters) = tokio::join!(platform, snapshotters);
     (
         platform.map_or(Platforms::All, Platforms::Only),
@@ -255,7 +239,7 @@ async fn load_facts(
 /// their platform — one more stream importing all platforms. Every node runs
 /// to its end; the first failure (in node order) is the error.
 async fn load_streamed(
-    docker: &Docker,
+    provider: &dyn Provider,
     targets: &[NodeRef],
     platforms: &Platforms,
     snapshotters: Vec<anyhow::Result<String>>,
@@ -284,7 +268,7 @@ async fn load_streamed(
     let mut source_error = None;
     let mut fallback: Vec<(usize, Vec<String>)> = Vec::new();
     if !round.is_empty() {
-        let (results, pumped) = stream_round(docker, targets, &round, source(), log).await;
+        let (results, pumped) = stream_round(provider, targets, &round, source(), log).await;
         if let Ok(p) = &pumped {
             log.debug(
                 1,
@@ -314,7 +298,7 @@ async fn load_streamed(
         }
     }
     if !fallback.is_empty() {
-        let (results, pumped) = stream_round(docker, targets, &fallback, source(), log).await;
+        let (results, pumped) = stream_round(provider, targets, &fallback, source(), log).await;
         source_error = pumped.err();
         for ((i, _), result) in fallback.iter().zip(results) {
             if let Err(e) = result {
@@ -344,8 +328,8 @@ fn import_failure(node: &NodeRef, e: anyhow::Error) -> anyhow::Error {
 }
 
 /// `containerd config dump` in the node -> its CRI snapshotter.
-async fn snapshotter(docker: &Docker, node: &NodeRef) -> anyhow::Result<String> {
-    let out = docker
+async fn snapshotter(provider: &dyn Provider, node: &NodeRef) -> anyhow::Result<String> {
+    let out = provider
         .exec(node, &["containerd", "config", "dump"], None)
         .await
         .map_err(|e| anyhow::Error::new(e).context("failed to detect containerd snapshotter"))?;
@@ -355,7 +339,7 @@ async fn snapshotter(docker: &Docker, node: &NodeRef) -> anyhow::Result<String> 
 /// One pass of `source` into `ctr … import -` on the given nodes at once.
 /// Returns each node's result (in `round` order) and the pump's result.
 pub(crate) async fn stream_round(
-    docker: &Docker,
+    provider: &dyn Provider,
     targets: &[NodeRef],
     round: &[(usize, Vec<String>)],
     source: Source,
@@ -368,7 +352,7 @@ pub(crate) async fn stream_round(
         .iter()
         .zip(inputs)
         .map(|((i, argv), input)| {
-            tokio::spawn(docker.exec_with_input_stream(&targets[*i], argv, input))
+            tokio::spawn(provider.exec_with_input_stream(&targets[*i], argv, input.boxed()))
         })
         .collect();
     let pumped = fanout::pump(source, senders, fanout::CHUNK_BYTES).await;

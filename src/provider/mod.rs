@@ -1,17 +1,31 @@
-//! The Docker node provider. Pure parts (runtime selection, container specs,
-//! network subnet, proxy env) are separate from `docker`, the executor that
-//! talks to the Docker Engine API through bollard.
+//! Node providers. [`Provider`] (in `interface`) is the seam `cluster/` and
+//! `images/` talk to; `docker` implements it and is the only module that
+//! uses the Docker Engine API (bollard). The pure parts a provider plans
+//! with are separate: runtime selection (`runtime`), container specs
+//! (`plan`), published ports (`ports`), the network's subnet (`network`)
+//! and proxy settings (`proxy`); `node` is what a provider hands out.
 
 pub mod docker;
+#[cfg(test)]
+pub mod fake;
+mod interface;
 pub mod network;
+mod node;
 pub mod plan;
 pub mod ports;
 pub mod proxy;
 pub mod runtime;
 
-pub use docker::{Docker, ExecOutput, NodeRef, RunError};
+pub use docker::Docker;
+pub use interface::{BuildError, BuildRequest, ByteStream, Change, ImageInfo, Provider};
+pub use node::{shell_join, ExecOutput, NodeRef, RunError};
 pub use plan::{docker_run_args, plan_cluster, ContainerSpec, PlanContext, PortSpec};
 pub use runtime::{runtime_env_warning, select_runtime, HostInfo, RuntimeError, RuntimeMode};
+
+/// The provider for this host: Docker (DOCKER_HOST or the local socket).
+pub async fn connect() -> anyhow::Result<Box<dyn Provider>> {
+    Ok(Box::new(Docker::connect().await?))
+}
 
 pub const LABEL_CLUSTER: &str = "io.x-k8s.kind.cluster";
 pub const LABEL_ROLE: &str = "io.x-k8s.kind.role";

@@ -27,6 +27,8 @@ pub struct HostInfo {
     pub storage_driver: String,
     /// `Backing Filesystem` from DriverStatus, if any.
     pub backing_filesystem: String,
+    /// The engine host's architecture (`x86_64`, `aarch64`, …), if reported.
+    pub architecture: String,
 }
 
 impl HostInfo {

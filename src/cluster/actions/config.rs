@@ -41,7 +41,7 @@ async fn write_kubeadm_config(
 ) -> anyhow::Result<()> {
     let version = ctx.kubernetes_version(node).await?;
     let config_node = nodes::config_node_for(ctx.config, &node.name)?;
-    let (v4, v6) = ctx.docker.node_addresses(&node.name).await?;
+    let (v4, v6) = ctx.provider.node_addresses(&node.name).await?;
     let node_address = node_address(ctx.config, &node.name, &v4, &v6)?;
     let data = ConfigData {
         cluster_name: ctx.config.name.clone(),

@@ -2,6 +2,8 @@
 //! actions (spec §4.1 step 9), each starting and ending its own status.
 
 mod config;
+#[cfg(test)]
+mod fake_tests;
 mod install_cni;
 mod install_storage;
 mod kubeadm_init;

@@ -193,44 +193,6 @@ fn identity_matches_by_base_id_and_context_only() {
 }
 
 #[test]
-fn commit_keeps_the_images_own_config() {
-    let image = ImageConfig {
-        entrypoint: Some(vec![
-            "/usr/local/bin/entrypoint".into(),
-            "/sbin/init".into(),
-        ]),
-        cmd: None,
-        env: Some(vec![
-            "container=docker".into(),
-            "KIND_EXPERIMENTAL_CONTAINERD_SNAPSHOTTER=overlayfs".into(),
-        ]),
-        stop_signal: Some("SIGRTMIN+3".into()),
-        labels: Some(hmap(&[(LABEL_CONTEXT, "sha256:c")])),
-        working_dir: Some("/".into()),
-        user: Some(String::new()),
-        shell: Some(vec!["/bin/sh".into()]),
-        ..Default::default()
-    };
-    let c = commit_config(&image);
-    assert_eq!(c.entrypoint, image.entrypoint);
-    assert_eq!(c.cmd, None);
-    assert_eq!(c.env, image.env);
-    assert_eq!(c.stop_signal.as_deref(), Some("SIGRTMIN+3"));
-    assert_eq!(c.labels, image.labels);
-    assert_eq!(c.working_dir.as_deref(), Some("/"));
-    // Nothing of a running container's own config.
-    assert_eq!(
-        (
-            c.tty,
-            c.hostname.as_deref(),
-            c.open_stdin,
-            c.image.as_deref()
-        ),
-        (None, None, None, None)
-    );
-}
-
-#[test]
 fn repo_and_tag_of_the_built_image() {
     type Case<'a> = (&'a str, Result<(&'a str, &'a str), &'a str>);
     let cases: &[Case] = &[
@@ -293,21 +255,6 @@ fn preload_container_is_an_unprivileged_sysbox_node_without_cluster_traits() {
         docker_run_args(&spec).join(" "),
         "--name kind-build-1-2 --hostname kind-build-1-2 --runtime=sysbox-runc --tmpfs /tmp --tmpfs /run \
          -e KIND_EXPERIMENTAL_CONTAINERD_SNAPSHOTTER=overlayfs --detach --tty --net  --init=false --cgroupns=private sha256:abc"
-    );
-    // What the daemon is asked for: Docker's default network, no restart policy, no labels.
-    let body = crate::provider::docker::create_body(&spec);
-    let host = body.host_config.as_ref().unwrap();
-    assert_eq!(
-        (host.runtime.as_deref(), host.privileged),
-        (Some("sysbox-runc"), Some(false))
-    );
-    assert_eq!(
-        (
-            host.network_mode.as_ref(),
-            host.restart_policy.as_ref(),
-            body.labels.as_ref()
-        ),
-        (None, None, None)
     );
     assert!(
         !spec.privileged

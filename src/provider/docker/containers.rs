@@ -505,4 +505,28 @@ mod tests {
             (None, None, None, None, None, None)
         );
     }
+
+    #[test]
+    fn the_preload_container_asks_for_docker_defaults() {
+        let spec = crate::images::build::preload_container_spec(
+            "kind-build-1-2",
+            "sha256:abc",
+            "sysbox-runc",
+        );
+        // What the daemon is asked for: Docker's default network, no restart policy, no labels.
+        let body = crate::provider::docker::create_body(&spec);
+        let host = body.host_config.as_ref().unwrap();
+        assert_eq!(
+            (host.runtime.as_deref(), host.privileged),
+            (Some("sysbox-runc"), Some(false))
+        );
+        assert_eq!(
+            (
+                host.network_mode.as_ref(),
+                host.restart_policy.as_ref(),
+                body.labels.as_ref()
+            ),
+            (None, None, None)
+        );
+    }
 }

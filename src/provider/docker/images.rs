@@ -2,10 +2,10 @@
 //! removal, and the container file copies and diff the node image build
 //! uses. Used by `images` (the Sysbox node image and preloading).
 
-use std::collections::HashMap;
+use std::time::Duration;
 
 use anyhow::{anyhow, bail};
-use bollard::models::{ChangeType, ContainerConfig, ImageInspect};
+use bollard::models::{ChangeType, ContainerConfig, ImageConfig, ImageInspect};
 use bollard::query_parameters::{
     BuildImageOptionsBuilder, BuilderVersion, CommitContainerOptionsBuilder,
     CreateImageOptionsBuilder, DownloadFromContainerOptionsBuilder, RemoveImageOptionsBuilder,
@@ -14,31 +14,11 @@ use bollard::query_parameters::{
 use futures_util::{StreamExt, TryStreamExt};
 
 use super::{daemon_message, is_not_found, Docker};
+use crate::log::Logger;
+use crate::provider::{BuildError, BuildRequest, ByteStream, Change};
 
-/// What a build asks of the daemon besides its context.
-#[derive(Debug, Clone, Default)]
-pub struct BuildRequest {
-    /// `-t`; None leaves the image untagged (its ID is returned either way).
-    pub tag: Option<String>,
-    pub build_args: HashMap<String, String>,
-    pub labels: HashMap<String, String>,
-}
-
-/// How a path differs from the container's image (`docker diff`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Change {
-    Modified,
-    Added,
-    Deleted,
-}
-
-/// A failed build: the daemon's error and the build's last output lines.
-#[derive(Debug, thiserror::Error)]
-#[error("{message}{}", if output.is_empty() { String::new() } else { format!("\nbuild output:\n{output}") })]
-pub struct BuildError {
-    pub message: String,
-    pub output: String,
-}
+/// Upstream retries a failed pull 4 times, sleeping 1, 2, 3, 4 s.
+const PULL_RETRIES: u64 = 4;
 
 impl Docker {
     pub async fn image_exists(&self, image: &str) -> anyhow::Result<bool> {
@@ -61,6 +41,57 @@ impl Docker {
         }
         Ok(())
     }
+    /// The image ID of `image`, pulling it first when absent (upstream's
+    /// node-image pull: 1 + 4 attempts, sleeping 1..4 s between them).
+    pub async fn ensure_image(&self, image: &str, log: &Logger) -> anyhow::Result<String> {
+        if let Some(found) = self.inspect_image_opt(image).await? {
+            return found.id.ok_or_else(|| anyhow!("image {image} has no ID"));
+        }
+        log.debug(1, &format!("Pulling image: {image} ..."));
+        let mut result = self.pull_image(image).await;
+        for attempt in 1..=PULL_RETRIES {
+            let Err(e) = &result else { break };
+            tokio::time::sleep(Duration::from_secs(attempt)).await;
+            log.debug(
+                1,
+                &format!("Trying again to pull image: {image:?} ... {e:#}"),
+            );
+            result = self.pull_image(image).await;
+        }
+        result.map_err(|e| anyhow!("failed to pull image {image:?}: {e:#}"))?;
+        self.inspect_image_opt(image)
+            .await?
+            .and_then(|i| i.id)
+            .ok_or_else(|| anyhow!("image {image} is not present after pulling it"))
+    }
+
+    /// One `docker save` of `images`, as a stream.
+    pub fn save_images(&self, images: &[String]) -> ByteStream {
+        let names: Vec<&str> = images.iter().map(String::as_str).collect();
+        self.api
+            .export_images(&names)
+            .map_err(|e| anyhow!("failed to save images: {}", daemon_message(&e)))
+            .boxed()
+    }
+
+    /// `docker commit` of `container` as `repo:tag` with the image config of
+    /// `config_of` (see [`commit_config`]); returns the new image's ID.
+    pub async fn commit_with_config_of(
+        &self,
+        container: &str,
+        repo: &str,
+        tag: &str,
+        config_of: &str,
+    ) -> anyhow::Result<String> {
+        let config = self
+            .inspect_image_opt(config_of)
+            .await?
+            .and_then(|i| i.config)
+            .ok_or_else(|| anyhow!("image {config_of} has no config"))?;
+        self.commit_container_as(container, repo, tag, commit_config(&config))
+            .await
+    }
+
     /// `docker image inspect`; None when there is no such image.
     pub async fn inspect_image_opt(&self, image: &str) -> anyhow::Result<Option<ImageInspect>> {
         match self.api().inspect_image(image).await {
@@ -238,6 +269,22 @@ impl Docker {
     }
 }
 
+/// The image config to commit the preloading node with: the derived image's
+/// own entrypoint, command, environment, stop signal and labels, so nothing
+/// of the build container (its TTY, hostname, extra env) leaks in.
+pub fn commit_config(image: &ImageConfig) -> ContainerConfig {
+    ContainerConfig {
+        entrypoint: image.entrypoint.clone(),
+        cmd: image.cmd.clone(),
+        env: image.env.clone(),
+        stop_signal: image.stop_signal.clone(),
+        labels: image.labels.clone(),
+        working_dir: image.working_dir.clone(),
+        user: image.user.clone(),
+        ..Default::default()
+    }
+}
+
 fn tail(lines: &[String], n: usize) -> String {
     lines[lines.len().saturating_sub(n)..].join("\n")
 }
@@ -292,5 +339,46 @@ mod tests {
                 "{image}"
             );
         }
+    }
+
+    #[test]
+    fn commit_keeps_the_images_own_config() {
+        let image = ImageConfig {
+            entrypoint: Some(vec![
+                "/usr/local/bin/entrypoint".into(),
+                "/sbin/init".into(),
+            ]),
+            cmd: None,
+            env: Some(vec![
+                "container=docker".into(),
+                "KIND_EXPERIMENTAL_CONTAINERD_SNAPSHOTTER=overlayfs".into(),
+            ]),
+            stop_signal: Some("SIGRTMIN+3".into()),
+            labels: Some(std::collections::HashMap::from([(
+                "dev.kind-sysbox.node-image.context".to_string(),
+                "sha256:c".to_string(),
+            )])),
+            working_dir: Some("/".into()),
+            user: Some(String::new()),
+            shell: Some(vec!["/bin/sh".into()]),
+            ..Default::default()
+        };
+        let c = commit_config(&image);
+        assert_eq!(c.entrypoint, image.entrypoint);
+        assert_eq!(c.cmd, None);
+        assert_eq!(c.env, image.env);
+        assert_eq!(c.stop_signal.as_deref(), Some("SIGRTMIN+3"));
+        assert_eq!(c.labels, image.labels);
+        assert_eq!(c.working_dir.as_deref(), Some("/"));
+        // Nothing of a running container's own config.
+        assert_eq!(
+            (
+                c.tty,
+                c.hostname.as_deref(),
+                c.open_stdin,
+                c.image.as_deref()
+            ),
+            (None, None, None, None)
+        );
     }
 }

@@ -1,0 +1,217 @@
+//! The create actions against the fake provider: which commands run on
+//! which node, in which order, without Docker.
+
+use std::time::Duration;
+
+use super::Action;
+use crate::cluster::ActionContext;
+use crate::config::{self, Cluster, Node};
+use crate::log::{Buffer, Logger};
+use crate::provider::fake::FakeProvider;
+use crate::provider::{HostInfo, RuntimeMode};
+
+const V: &str = "v1.36.1";
+
+fn argv(v: &[&str]) -> Vec<String> {
+    v.iter().map(|a| a.to_string()).collect()
+}
+
+/// A defaulted cluster `k` with these roles, as create would have it.
+fn cluster(roles: &[&str]) -> Cluster {
+    let mut c = config::load(None).unwrap();
+    c.nodes = roles
+        .iter()
+        .map(|r| Node {
+            role: r.to_string(),
+            ..Default::default()
+        })
+        .collect();
+    config::apply_overrides(&mut c, "k", None);
+    config::set_defaults_with_image(&mut c, "kind-fixture/node:v1.36.1");
+    c
+}
+
+fn fake(nodes: &[(&str, &str)]) -> FakeProvider {
+    nodes
+        .iter()
+        .fold(FakeProvider::default(), |f, (name, role)| {
+            f.with_node("k", name, role, V)
+        })
+}
+
+async fn run(action: Action, cluster: &Cluster, provider: &FakeProvider) -> anyhow::Result<String> {
+    let buffer = Buffer::default();
+    let log = Logger::new(Box::new(buffer.clone()), false, 0, false);
+    let mode = RuntimeMode::Sysbox {
+        runtime: "sysbox-runc".into(),
+    };
+    let host = HostInfo::default();
+    let ctx = ActionContext::new(cluster, provider, &log, &mode, &host);
+    action.run(&ctx).await?;
+    Ok(buffer.contents())
+}
+
+const UNTAINT: &[&str] = &[
+    "kubectl",
+    "--kubeconfig=/etc/kubernetes/admin.conf",
+    "taint",
+    "nodes",
+    "--all",
+    "node-role.kubernetes.io/control-plane-",
+];
+const UNLABEL: &[&str] = &[
+    "kubectl",
+    "--kubeconfig=/etc/kubernetes/admin.conf",
+    "label",
+    "nodes",
+    "--all",
+    "node.kubernetes.io/exclude-from-external-load-balancers-",
+];
+
+#[tokio::test]
+async fn single_node_init_reads_the_version_inits_and_untaints() {
+    let c = cluster(&["control-plane"]);
+    let p = fake(&[("k-control-plane", "control-plane")]);
+    let out = run(Action::KubeadmInit, &c, &p).await.unwrap();
+    let calls = p.calls_on("k-control-plane");
+    assert_eq!(calls.len(), 4, "{calls:?}");
+    assert_eq!(calls[0], argv(&["cat", "/kind/version"]));
+    assert_eq!(
+        calls[1][..5],
+        argv(&[
+            "kubeadm",
+            "init",
+            "--config=/kind/kubeadm.conf",
+            "--skip-token-print",
+            "--v=6"
+        ])
+    );
+    assert_eq!(calls[2], argv(UNTAINT));
+    assert_eq!(calls[3], argv(UNLABEL));
+    assert!(out.contains("Starting control-plane 🕹️"), "{out}");
+}
+
+#[tokio::test]
+async fn ha_init_shares_the_bootstrap_files_and_keeps_the_taints() {
+    let c = cluster(&["control-plane", "control-plane", "worker"]);
+    let p = fake(&[
+        ("k-control-plane2", "control-plane"),
+        ("k-worker", "worker"),
+        ("k-control-plane", "control-plane"),
+        ("k-external-load-balancer", "external-load-balancer"),
+    ]);
+    for file in ["/etc/kubernetes/admin.conf", "/etc/kubernetes/pki/ca.key"] {
+        p.set_file("k-control-plane", file, &format!("content of {file}"));
+    }
+    // The other shared files exist too.
+    for file in [
+        "/etc/kubernetes/pki/ca.crt",
+        "/etc/kubernetes/pki/front-proxy-ca.crt",
+        "/etc/kubernetes/pki/front-proxy-ca.key",
+        "/etc/kubernetes/pki/sa.pub",
+        "/etc/kubernetes/pki/sa.key",
+        "/etc/kubernetes/pki/etcd/ca.crt",
+        "/etc/kubernetes/pki/etcd/ca.key",
+    ] {
+        p.set_file("k-control-plane", file, "x");
+    }
+    run(Action::KubeadmInit, &c, &p).await.unwrap();
+    // kubeadm init ran once, on the smallest control-plane name.
+    let inits: Vec<_> = p
+        .calls()
+        .into_iter()
+        .filter(|c| c.argv[..2] == argv(&["kubeadm", "init"]))
+        .collect();
+    assert_eq!(inits.len(), 1);
+    assert_eq!(inits[0].node, "k-control-plane");
+    assert_eq!(
+        p.file("k-control-plane2", "/etc/kubernetes/pki/ca.key")
+            .as_deref(),
+        Some("content of /etc/kubernetes/pki/ca.key")
+    );
+    assert_eq!(p.calls_on("k-worker"), Vec::<Vec<String>>::new());
+    let all: Vec<_> = p.calls().into_iter().map(|c| c.argv).collect();
+    assert!(
+        !all.contains(&argv(UNTAINT)),
+        "a multi-node cluster keeps its taints"
+    );
+}
+
+#[tokio::test]
+async fn a_failed_init_stops_there_with_upstreams_context() {
+    let c = cluster(&["control-plane"]);
+    let p = fake(&[("k-control-plane", "control-plane")]);
+    p.fail(&["kubeadm", "init"]);
+    let err = run(Action::KubeadmInit, &c, &p).await.unwrap_err();
+    assert_eq!(err.to_string(), "failed to init node with kubeadm");
+    assert_eq!(p.calls_on("k-control-plane").len(), 2);
+}
+
+#[tokio::test]
+async fn join_runs_on_every_node_but_the_bootstrap() {
+    let c = cluster(&["control-plane", "control-plane", "worker", "worker"]);
+    let p = fake(&[
+        ("k-worker2", "worker"),
+        ("k-control-plane", "control-plane"),
+        ("k-worker", "worker"),
+        ("k-control-plane2", "control-plane"),
+    ]);
+    let out = run(Action::KubeadmJoin, &c, &p).await.unwrap();
+    assert!(p.calls_on("k-control-plane").is_empty());
+    for node in ["k-control-plane2", "k-worker", "k-worker2"] {
+        let calls = p.calls_on(node);
+        assert_eq!(calls.len(), 2, "{node}: {calls:?}");
+        assert_eq!(calls[0], argv(&["cat", "/kind/version"]));
+        assert_eq!(
+            calls[1][..5],
+            argv(&["kubeadm", "join", "--config", "/kind/kubeadm.conf", "--v=6"])
+        );
+    }
+    // Control planes join before workers.
+    let order: Vec<String> = p
+        .calls()
+        .into_iter()
+        .filter(|c| c.argv[0] == "kubeadm")
+        .map(|c| c.node)
+        .collect();
+    assert_eq!(order[0], "k-control-plane2", "{order:?}");
+    assert!(
+        out.contains("Joining more control-plane nodes 🎮")
+            && out.contains("Joining worker nodes 🚜"),
+        "{out}"
+    );
+}
+
+#[tokio::test]
+async fn config_writes_each_nodes_kubeadm_config_with_its_address() {
+    let c = cluster(&["control-plane", "worker"]);
+    let p = fake(&[("k-control-plane", "control-plane"), ("k-worker", "worker")]);
+    run(Action::Config, &c, &p).await.unwrap();
+    let cp = p.file("k-control-plane", "/kind/kubeadm.conf").unwrap();
+    let worker = p.file("k-worker", "/kind/kubeadm.conf").unwrap();
+    assert!(
+        cp.contains("172.18.0.2") && !cp.contains("172.18.0.3"),
+        "{cp}"
+    );
+    assert!(worker.contains("172.18.0.3"), "{worker}");
+    assert!(
+        cp.contains("controlPlaneEndpoint: k-control-plane:6443"),
+        "{cp}"
+    );
+    assert_eq!(
+        p.calls_on("k-worker")[1],
+        argv(&["mkdir", "-p", "/kind"]),
+        "written as upstream: mkdir, then cp from stdin"
+    );
+}
+
+#[tokio::test]
+async fn wait_for_ready_polls_until_the_deadline_and_only_warns() {
+    let c = cluster(&["control-plane"]);
+    let p = fake(&[("k-control-plane", "control-plane")]);
+    let out = run(Action::WaitForReady(Duration::from_millis(250)), &c, &p)
+        .await
+        .unwrap();
+    assert!(out.contains("Timed out waiting for Ready"), "{out}");
+    assert!(p.calls_on("k-control-plane").len() >= 2);
+}

@@ -1,0 +1,150 @@
+//! `Docker` behind the provider seam: each trait method is one of the
+//! Docker operations of the sibling modules.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use futures_util::future::BoxFuture;
+use futures_util::stream::BoxStream;
+use futures_util::FutureExt;
+
+use super::Docker;
+use crate::config::Cluster;
+use crate::log::Logger;
+use crate::provider::{
+    BuildError, BuildRequest, ByteStream, Change, ContainerSpec, ExecOutput, HostInfo, ImageInfo,
+    NodeRef, Provider, RunError, RuntimeMode,
+};
+
+#[async_trait]
+impl Provider for Docker {
+    async fn info(&self) -> anyhow::Result<HostInfo> {
+        self.host_info().await
+    }
+
+    async fn provision(
+        &self,
+        cluster: &Cluster,
+        mode: &RuntimeMode,
+        host: &HostInfo,
+        log: &Logger,
+    ) -> anyhow::Result<()> {
+        Docker::provision(self, cluster, mode, host, log).await
+    }
+
+    async fn list_clusters(&self) -> anyhow::Result<Vec<String>> {
+        Docker::list_clusters(self).await
+    }
+
+    async fn list_nodes(&self, cluster: &str) -> anyhow::Result<Vec<NodeRef>> {
+        Docker::list_nodes(self, cluster).await
+    }
+
+    async fn delete_nodes(&self, names: &[String]) -> anyhow::Result<()> {
+        self.delete_containers(names).await
+    }
+
+    async fn node_addresses(&self, node: &str) -> anyhow::Result<(String, String)> {
+        Docker::node_addresses(self, node).await
+    }
+
+    async fn api_server_endpoint(&self, node: &str) -> anyhow::Result<String> {
+        Docker::api_server_endpoint(self, node).await
+    }
+
+    async fn exec(
+        &self,
+        node: &NodeRef,
+        argv: &[&str],
+        stdin: Option<Vec<u8>>,
+    ) -> Result<ExecOutput, RunError> {
+        Docker::exec(self, node, argv, stdin).await
+    }
+
+    fn exec_with_input_stream(
+        &self,
+        node: &NodeRef,
+        argv: &[String],
+        input: BoxStream<'static, Bytes>,
+    ) -> BoxFuture<'static, Result<ExecOutput, RunError>> {
+        Docker::exec_with_input_stream(self, node, argv, input).boxed()
+    }
+
+    async fn inspect_image(&self, image: &str) -> anyhow::Result<Option<ImageInfo>> {
+        Ok(self.inspect_image_opt(image).await?.map(|i| ImageInfo {
+            id: i.id.unwrap_or_default(),
+            labels: i.config.and_then(|c| c.labels).unwrap_or_default(),
+        }))
+    }
+
+    async fn ensure_image(&self, image: &str, log: &Logger) -> anyhow::Result<String> {
+        Docker::ensure_image(self, image, log).await
+    }
+
+    async fn build_image(
+        &self,
+        context: Vec<u8>,
+        req: &BuildRequest,
+        progress: &(dyn for<'a> Fn(&'a str) + Sync),
+    ) -> Result<String, BuildError> {
+        self.build_image_from_tar(context, req, progress).await
+    }
+
+    async fn remove_image_if_unused(&self, image: &str) -> bool {
+        Docker::remove_image_if_unused(self, image).await
+    }
+
+    fn save_images(&self, images: &[String]) -> ByteStream {
+        Docker::save_images(self, images)
+    }
+
+    async fn create_container(&self, spec: &ContainerSpec) -> anyhow::Result<()> {
+        Docker::create_container(self, spec).await
+    }
+
+    async fn start_container(&self, name: &str) -> anyhow::Result<()> {
+        Docker::start_container(self, name).await
+    }
+
+    async fn wait_for_log(
+        &self,
+        name: &str,
+        pattern: &regex::Regex,
+        timeout: Duration,
+    ) -> anyhow::Result<()> {
+        Docker::wait_for_log(self, name, pattern, timeout).await
+    }
+
+    async fn container_changes(&self, container: &str) -> anyhow::Result<Vec<(String, Change)>> {
+        Docker::container_changes(self, container).await
+    }
+
+    async fn copy_from_container(
+        &self,
+        container: &str,
+        path: &str,
+    ) -> anyhow::Result<Option<Vec<u8>>> {
+        Docker::copy_from_container(self, container, path).await
+    }
+
+    async fn copy_into_container(
+        &self,
+        container: &str,
+        dir: &str,
+        tar: Vec<u8>,
+    ) -> anyhow::Result<()> {
+        Docker::copy_into_container(self, container, dir, tar).await
+    }
+
+    async fn commit_container(
+        &self,
+        container: &str,
+        repo: &str,
+        tag: &str,
+        config_of: &str,
+    ) -> anyhow::Result<String> {
+        self.commit_with_config_of(container, repo, tag, config_of)
+            .await
+    }
+}

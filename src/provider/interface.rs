@@ -1,0 +1,188 @@
+//! The provider seam: everything `cluster/` and `images/` ask of the
+//! container engine, as one trait. `docker::Docker` implements it (and is
+//! the only place that talks to the Docker Engine API); unit tests drive the
+//! create actions, delete and load through a fake.
+//!
+//! Shaped after upstream kind's provider interface: provisioning the nodes
+//! of a config, listing clusters and nodes, deleting nodes, the API server
+//! endpoint, and commands in nodes; plus what the Sysbox node image build
+//! needs (build, a preloading container, commit) and `kind load` (save).
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use futures_util::future::BoxFuture;
+use futures_util::stream::BoxStream;
+
+use super::{ContainerSpec, ExecOutput, HostInfo, NodeRef, RunError, RuntimeMode};
+use crate::config::Cluster;
+use crate::log::Logger;
+
+/// Archive bytes as they arrive (`docker save`, an archive file).
+pub type ByteStream = BoxStream<'static, anyhow::Result<Bytes>>;
+
+/// An image as the engine knows it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ImageInfo {
+    /// The image ID (`sha256:…`); empty when the engine reports none.
+    pub id: String,
+    /// The image config's labels.
+    pub labels: HashMap<String, String>,
+}
+
+/// What a build asks of the engine besides its context.
+#[derive(Debug, Clone, Default)]
+pub struct BuildRequest {
+    /// `-t`; None leaves the image untagged (its ID is returned either way).
+    pub tag: Option<String>,
+    pub build_args: HashMap<String, String>,
+    pub labels: HashMap<String, String>,
+}
+
+/// How a path differs from the container's image (`docker diff`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    Modified,
+    Added,
+    Deleted,
+}
+
+/// A failed build: the engine's error and the build's last output lines.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}{}", if output.is_empty() { String::new() } else { format!("\nbuild output:\n{output}") })]
+pub struct BuildError {
+    pub message: String,
+    pub output: String,
+}
+
+/// A container engine that runs kind nodes.
+///
+/// `async_trait` (boxed futures) because the seam is used as `&dyn
+/// Provider`: the CLI picks the implementation at run time and tests swap
+/// in a fake, and native `async fn` in traits is not object-safe. One
+/// allocation per call is nothing next to an engine round trip.
+#[async_trait]
+pub trait Provider: Send + Sync {
+    // --- The host ---
+
+    /// The engine facts runtime selection and the host checks use.
+    async fn info(&self) -> anyhow::Result<HostInfo>;
+
+    // --- Clusters and nodes ---
+
+    /// Create and start the containers of an (effective) cluster config:
+    /// the network, one container per node plus the implicit load
+    /// balancer, each node up (systemd ready) before this returns. The node
+    /// images must be present already; the load balancer's is pulled.
+    async fn provision(
+        &self,
+        cluster: &Cluster,
+        mode: &RuntimeMode,
+        host: &HostInfo,
+        log: &Logger,
+    ) -> anyhow::Result<()>;
+
+    /// Cluster names (sorted, unique) that have at least one container.
+    async fn list_clusters(&self) -> anyhow::Result<Vec<String>>;
+
+    /// A cluster's containers, stopped ones and the load balancer included.
+    async fn list_nodes(&self, cluster: &str) -> anyhow::Result<Vec<NodeRef>>;
+
+    /// Remove containers (and their anonymous volumes); already gone is fine.
+    async fn delete_nodes(&self, names: &[String]) -> anyhow::Result<()>;
+
+    /// (IPv4, IPv6) of a node on its single network; either may be empty.
+    async fn node_addresses(&self, node: &str) -> anyhow::Result<(String, String)>;
+
+    /// `host:port` the API server behind this node is published on.
+    async fn api_server_endpoint(&self, node: &str) -> anyhow::Result<String>;
+
+    // --- Commands in nodes ---
+
+    /// Run a command in a node; a non-zero exit is a RunError.
+    async fn exec(
+        &self,
+        node: &NodeRef,
+        argv: &[&str],
+        stdin: Option<Vec<u8>>,
+    ) -> Result<ExecOutput, RunError>;
+
+    /// Run a command with `input` streamed to its stdin. The future owns
+    /// what it needs, so it can be spawned; the input is dropped as soon as
+    /// the command exits.
+    fn exec_with_input_stream(
+        &self,
+        node: &NodeRef,
+        argv: &[String],
+        input: BoxStream<'static, Bytes>,
+    ) -> BoxFuture<'static, Result<ExecOutput, RunError>>;
+
+    // --- Images ---
+
+    /// The image, or None when the engine has no such image.
+    async fn inspect_image(&self, image: &str) -> anyhow::Result<Option<ImageInfo>>;
+
+    /// The image's ID, pulling it first when absent (with upstream's retries).
+    async fn ensure_image(&self, image: &str, log: &Logger) -> anyhow::Result<String>;
+
+    /// Build an image from a tar context; each output line goes to
+    /// `progress`. Returns the image ID.
+    async fn build_image(
+        &self,
+        context: Vec<u8>,
+        req: &BuildRequest,
+        progress: &(dyn for<'a> Fn(&'a str) + Sync),
+    ) -> Result<String, BuildError>;
+
+    /// Remove an image unless a container uses it; whether it was removed.
+    async fn remove_image_if_unused(&self, image: &str) -> bool;
+
+    /// The images as one archive stream (`docker save`).
+    fn save_images(&self, images: &[String]) -> ByteStream;
+
+    // --- Single containers (the node image build's preloading node) ---
+
+    /// Create (not start) a container from a spec.
+    async fn create_container(&self, spec: &ContainerSpec) -> anyhow::Result<()>;
+
+    async fn start_container(&self, name: &str) -> anyhow::Result<()>;
+
+    /// Follow the container's log until a line matches `pattern`.
+    async fn wait_for_log(
+        &self,
+        name: &str,
+        pattern: &regex::Regex,
+        timeout: Duration,
+    ) -> anyhow::Result<()>;
+
+    /// Paths changed in the container relative to its image.
+    async fn container_changes(&self, container: &str) -> anyhow::Result<Vec<(String, Change)>>;
+
+    /// A tar of `path` in the container; None when the path does not exist.
+    async fn copy_from_container(
+        &self,
+        container: &str,
+        path: &str,
+    ) -> anyhow::Result<Option<Vec<u8>>>;
+
+    /// Unpack a tar into `dir` of the container.
+    async fn copy_into_container(
+        &self,
+        container: &str,
+        dir: &str,
+        tar: Vec<u8>,
+    ) -> anyhow::Result<()>;
+
+    /// Commit the container (paused meanwhile) as `repo:tag` with the image
+    /// config (entrypoint, env, labels, …) of `config_of`; returns the new
+    /// image's ID.
+    async fn commit_container(
+        &self,
+        container: &str,
+        repo: &str,
+        tag: &str,
+        config_of: &str,
+    ) -> anyhow::Result<String>;
+}
