@@ -213,6 +213,22 @@ fn ha_cluster_inits_then_joins_control_planes_then_workers() {
         view.contains(&format!("server: https://127.0.0.1:{port}")),
         "{view}\nlb: {lb_port}"
     );
+
+    // Every container keeps the effective config: the file's nodes with the
+    // name and --image applied; each node its index in it.
+    let stored = lb_info["Config"]["Labels"]["dev.kind-sysbox.cluster-config"]
+        .as_str()
+        .expect("the LB carries the config")
+        .to_string();
+    let effective = kind_sysbox::config::parse(stored.as_bytes()).unwrap();
+    assert_eq!(effective.name, tc.name);
+    assert_eq!(effective.nodes.len(), 5);
+    assert!(effective.nodes.iter().all(|n| n.image == FIXTURE_IMAGE));
+    for (node, index) in [("control-plane", "0"), ("control-plane3", "2"), ("worker2", "4")] {
+        let labels = &inspect(&format!("{}-{node}", tc.name))["Config"]["Labels"];
+        assert_eq!(labels["dev.kind-sysbox.cluster-config"], stored.as_str(), "{node}");
+        assert_eq!(labels["dev.kind-sysbox.config-node"], index, "{node}");
+    }
     assert_ok(&tc.kind(&["delete", "cluster", "--name", &tc.name]));
     assert!(tc.containers().is_empty());
 }
@@ -515,7 +531,8 @@ fn runc_mode_requests_upstreams_privileged_flags() {
         "Config.Env"
     );
     let mut our_labels = ours["Config"]["Labels"].as_object().unwrap().clone();
-    our_labels.remove("dev.kind-sysbox.runtime-mode");
+    // Ours (runtime mode, stored config, config index) are extra.
+    our_labels.retain(|k, _| !k.starts_with("dev.kind-sysbox."));
     assert_eq!(
         serde_json::Value::Object(our_labels),
         upstream["Config"]["Labels"],

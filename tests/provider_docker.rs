@@ -355,6 +355,7 @@ async fn sysbox_node_lifecycle() {
         name: spec.name.clone(),
         role: "control-plane".into(),
         runtime_mode: "sysbox".into(),
+        config_index: Some(0),
     };
     assert_eq!(nodes, vec![node.clone()]);
     assert!(!node.privileged_exec());

@@ -47,15 +47,20 @@ pub fn api_server_endpoint_node(nodes: &[NodeRef]) -> anyhow::Result<NodeRef> {
     Ok(cps[0].clone())
 }
 
-/// Map a container back to its config entry through the names the plan
-/// gives the config's nodes (spec §3.4).
-pub fn config_node_for<'a>(cluster: &'a Cluster, container: &str) -> anyhow::Result<&'a Node> {
+/// Map a container back to its config entry: by the index its labels
+/// carry (LABEL_CONFIG_NODE), else through the names the plan gives the
+/// config's nodes (spec §3.4), as upstream.
+pub fn config_node_for<'a>(cluster: &'a Cluster, node: &NodeRef) -> anyhow::Result<&'a Node> {
+    let unmatched = || anyhow::anyhow!("failed to match node \"{}\" to config", node.name);
+    if let Some(i) = node.config_index {
+        return cluster.nodes.get(i).ok_or_else(unmatched);
+    }
     crate::provider::plan::node_names(cluster)
         .iter()
         .zip(&cluster.nodes)
-        .find(|(name, _)| name.as_str() == container)
-        .map(|(_, node)| node)
-        .ok_or_else(|| anyhow::anyhow!("failed to match node \"{container}\" to config"))
+        .find(|(name, _)| **name == node.name)
+        .map(|(_, config)| config)
+        .ok_or_else(unmatched)
 }
 
 #[cfg(test)]
@@ -67,6 +72,7 @@ mod tests {
             name: name.into(),
             role: role.into(),
             runtime_mode: "sysbox".into(),
+            config_index: None,
         }
     }
 
@@ -141,26 +147,32 @@ mod tests {
     }
 
     #[test]
-    fn containers_map_back_to_config_entries() {
+    fn unlabelled_containers_map_back_to_config_entries_by_name() {
         let mut c = cluster(&["control-plane", "worker", "worker", "control-plane"]);
         c.name = "x".into();
-        assert!(std::ptr::eq(
-            config_node_for(&c, "x-worker2").unwrap(),
-            &c.nodes[2]
-        ));
-        assert!(std::ptr::eq(
-            config_node_for(&c, "x-worker").unwrap(),
-            &c.nodes[1]
-        ));
-        assert!(std::ptr::eq(
-            config_node_for(&c, "x-control-plane2").unwrap(),
-            &c.nodes[3]
-        ));
+        let by_name = |name: &str| config_node_for(&c, &node(name, "")).map(|n| n as *const Node);
+        assert_eq!(by_name("x-worker2").unwrap(), &c.nodes[2] as *const Node);
+        assert_eq!(by_name("x-worker").unwrap(), &c.nodes[1] as *const Node);
         assert_eq!(
-            config_node_for(&c, "x-external-load-balancer")
-                .unwrap_err()
-                .to_string(),
+            by_name("x-control-plane2").unwrap(),
+            &c.nodes[3] as *const Node
+        );
+        assert_eq!(
+            by_name("x-external-load-balancer").unwrap_err().to_string(),
             "failed to match node \"x-external-load-balancer\" to config"
+        );
+    }
+
+    #[test]
+    fn labelled_containers_map_back_by_their_index_whatever_their_name() {
+        let c = cluster(&["control-plane", "worker", "worker"]);
+        let mut n = node("renamed", "worker");
+        n.config_index = Some(2);
+        assert!(std::ptr::eq(config_node_for(&c, &n).unwrap(), &c.nodes[2]));
+        n.config_index = Some(3);
+        assert_eq!(
+            config_node_for(&c, &n).unwrap_err().to_string(),
+            "failed to match node \"renamed\" to config"
         );
     }
 }

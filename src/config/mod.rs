@@ -3,12 +3,14 @@
 
 mod decode;
 mod defaults;
+mod encode;
 mod types;
 mod validate;
 mod yaml;
 
 pub use decode::{load, parse, ConfigError};
 pub use defaults::{apply_overrides, set_defaults, set_defaults_with_image};
+pub use encode::encode;
 pub use types::*;
 pub use validate::{validate, ValidationErrors};
 

@@ -533,6 +533,7 @@ async fn preload_in(
         name: name.to_string(),
         role: String::new(),
         runtime_mode: "sysbox".into(),
+        config_index: None,
     };
     if !images.is_empty() {
         log.debug(1, &format!("Preloading images {images:?} ..."));

@@ -37,21 +37,39 @@ pub struct FakeProvider {
     failing: Mutex<Vec<Vec<String>>>,
     calls: Mutex<Vec<Call>>,
     deleted: Mutex<Vec<String>>,
+    /// cluster -> stored config.
+    configs: Mutex<BTreeMap<String, String>>,
 }
 
 impl FakeProvider {
     /// A Sysbox node `name` with `role` in `cluster`, whose `/kind/version`
     /// is `version`.
     pub fn with_node(self, cluster: &str, name: &str, role: &str, version: &str) -> Self {
-        self.nodes.lock().unwrap().push((
-            cluster.to_string(),
+        self.with_node_ref(
+            cluster,
             NodeRef {
                 name: name.into(),
                 role: role.into(),
                 runtime_mode: "sysbox".into(),
+                config_index: None,
             },
-        ));
-        self.set_file(name, "/kind/version", &format!("{version}\n"));
+            version,
+        )
+    }
+
+    /// A node as given, whose `/kind/version` is `version`.
+    pub fn with_node_ref(self, cluster: &str, node: NodeRef, version: &str) -> Self {
+        self.set_file(&node.name, "/kind/version", &format!("{version}\n"));
+        self.nodes.lock().unwrap().push((cluster.to_string(), node));
+        self
+    }
+
+    /// The config stored with `cluster`.
+    pub fn with_config(self, cluster: &str, config: &str) -> Self {
+        self.configs
+            .lock()
+            .unwrap()
+            .insert(cluster.into(), config.into());
         self
     }
 
@@ -190,6 +208,10 @@ impl Provider for FakeProvider {
             .filter(|(c, _)| c == cluster)
             .map(|(_, n)| n.clone())
             .collect())
+    }
+
+    async fn cluster_config(&self, cluster: &str) -> anyhow::Result<Option<String>> {
+        Ok(self.configs.lock().unwrap().get(cluster).cloned())
     }
 
     async fn delete_nodes(&self, names: &[String]) -> anyhow::Result<()> {

@@ -90,6 +90,10 @@ pub trait Provider: Send + Sync {
     /// A cluster's containers, stopped ones and the load balancer included.
     async fn list_nodes(&self, cluster: &str) -> anyhow::Result<Vec<NodeRef>>;
 
+    /// The effective config stored with the cluster (v1alpha4 YAML, see
+    /// `LABEL_CLUSTER_CONFIG`); None when the cluster has none.
+    async fn cluster_config(&self, cluster: &str) -> anyhow::Result<Option<String>>;
+
     /// Remove containers (and their anonymous volumes); already gone is fine.
     async fn delete_nodes(&self, names: &[String]) -> anyhow::Result<()>;
 

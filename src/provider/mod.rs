@@ -32,6 +32,17 @@ pub const LABEL_ROLE: &str = "io.x-k8s.kind.role";
 /// Ours: which runtime mode created the node (`sysbox` or `runc`), so later
 /// commands (exec, load) treat it the same way.
 pub const LABEL_RUNTIME_MODE: &str = "dev.kind-sysbox.runtime-mode";
+/// Ours, on every container of a cluster: the cluster's effective config
+/// (v1alpha4 YAML after overrides and defaults, patches included, host
+/// paths absolute), so later commands plan nodes exactly as `create` did.
+/// A label rather than a file in the node: it is written atomically with
+/// the container, readable from the container list (stopped nodes too, no
+/// exec per node) and with `docker inspect`; a few KB per container.
+pub const LABEL_CLUSTER_CONFIG: &str = "dev.kind-sysbox.cluster-config";
+/// Ours, on every node (not the load balancer): the node's index in the
+/// stored config's `nodes`, its identity there (names alone cannot say
+/// which entry a node came from once nodes are added or removed).
+pub const LABEL_CONFIG_NODE: &str = "dev.kind-sysbox.config-node";
 pub const ROLE_LOAD_BALANCER: &str = "external-load-balancer";
 pub const DEFAULT_NETWORK: &str = "kind";
 pub const LOAD_BALANCER_IMAGE: &str = "docker.io/envoyproxy/envoy:v1.36.2";

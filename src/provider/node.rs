@@ -1,17 +1,38 @@
-//! A node as a provider hands it out (name, role, runtime mode), what a
-//! command run in it returns, and how a failed command reads: upstream's
+//! A node as a provider hands it out (name, role, runtime mode, its entry
+//! in the stored config), read from the container's labels; what a command
+//! run in it returns; and how a failed command reads: upstream's
 //! `command "…" failed with error: …` with the equivalent docker CLI argv.
 
+use std::collections::HashMap;
+
+use super::{LABEL_CONFIG_NODE, LABEL_ROLE, LABEL_RUNTIME_MODE};
+
 /// A node (or the load balancer) of a cluster, as listed by the provider.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct NodeRef {
     pub name: String,
     pub role: String,
     /// From LABEL_RUNTIME_MODE; nodes without it (upstream kind's) are runc.
     pub runtime_mode: String,
+    /// From LABEL_CONFIG_NODE: the node's index in the stored config's
+    /// `nodes`; None for the load balancer and nodes not made by us.
+    pub config_index: Option<usize>,
 }
 
 impl NodeRef {
+    /// A container's identity from its name and labels.
+    pub fn from_labels(name: &str, labels: &HashMap<String, String>) -> NodeRef {
+        NodeRef {
+            name: name.to_string(),
+            role: labels.get(LABEL_ROLE).cloned().unwrap_or_default(),
+            runtime_mode: labels
+                .get(LABEL_RUNTIME_MODE)
+                .cloned()
+                .unwrap_or_else(|| "runc".into()),
+            config_index: labels.get(LABEL_CONFIG_NODE).and_then(|i| i.parse().ok()),
+        }
+    }
+
     /// Upstream execs with --privileged; Sysbox nodes never need it.
     pub fn privileged_exec(&self) -> bool {
         self.runtime_mode != "sysbox"
@@ -112,5 +133,43 @@ mod tests {
             output: String::new(),
         };
         assert_eq!(e.to_string(), "command \"docker exec --privileged kind-control-plane sh -c 'exit 3'\" failed with error: exit status 3");
+    }
+
+    #[test]
+    fn identity_comes_from_the_labels() {
+        let labels = |pairs: &[(&str, &str)]| -> HashMap<String, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let n = NodeRef::from_labels(
+            "k-worker2",
+            &labels(&[
+                (LABEL_ROLE, "worker"),
+                (LABEL_RUNTIME_MODE, "sysbox"),
+                (LABEL_CONFIG_NODE, "2"),
+            ]),
+        );
+        assert_eq!(
+            n,
+            NodeRef {
+                name: "k-worker2".into(),
+                role: "worker".into(),
+                runtime_mode: "sysbox".into(),
+                config_index: Some(2),
+            }
+        );
+        assert!(!n.privileged_exec());
+        // Upstream kind's nodes: no mode label means runc, no index.
+        let upstream = NodeRef::from_labels(
+            "kind-control-plane",
+            &labels(&[(LABEL_ROLE, "control-plane")]),
+        );
+        assert_eq!(
+            (upstream.runtime_mode.as_str(), upstream.config_index),
+            ("runc", None)
+        );
+        assert!(upstream.privileged_exec());
     }
 }

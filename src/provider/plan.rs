@@ -12,8 +12,8 @@ use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 
 use super::{
-    HostInfo, RuntimeMode, LABEL_CLUSTER, LABEL_ROLE, LABEL_RUNTIME_MODE, LOAD_BALANCER_IMAGE,
-    ROLE_LOAD_BALANCER,
+    HostInfo, RuntimeMode, LABEL_CLUSTER, LABEL_CLUSTER_CONFIG, LABEL_CONFIG_NODE, LABEL_ROLE,
+    LABEL_RUNTIME_MODE, LOAD_BALANCER_IMAGE, ROLE_LOAD_BALANCER,
 };
 use crate::config::{Cluster, MountPropagation, ROLE_CONTROL_PLANE};
 
@@ -168,8 +168,11 @@ pub fn plan_cluster(cluster: &Cluster, ctx: &PlanContext) -> Vec<ContainerSpec> 
         .nodes
         .iter()
         .zip(&names)
-        .map(|(node, name)| {
+        .enumerate()
+        .map(|(index, (node, name))| {
             let mut s = common_spec(cluster, ctx, name, &node.role, &node.image);
+            s.labels
+                .insert(LABEL_CONFIG_NODE.to_string(), index.to_string());
             let sysbox = matches!(ctx.mode, RuntimeMode::Sysbox { .. });
             if !sysbox {
                 s.privileged = true;
@@ -249,6 +252,11 @@ pub fn plan_cluster(cluster: &Cluster, ctx: &PlanContext) -> Vec<ContainerSpec> 
         )));
         specs.push(lb);
     }
+    let record = crate::config::encode(&stored_config(cluster, &ctx.cwd));
+    for s in &mut specs {
+        s.labels
+            .insert(LABEL_CLUSTER_CONFIG.to_string(), record.clone());
+    }
     specs
 }
 
@@ -271,6 +279,19 @@ fn api_server_port(cluster: &Cluster) -> PortSpec {
         container_port: API_SERVER_CONTAINER_PORT,
         protocol: "TCP".into(),
     }
+}
+
+/// The config as kept with the cluster (LABEL_CLUSTER_CONFIG): the
+/// effective one with extraMount host paths made absolute, so a later
+/// command run from another directory mounts what `create` mounted.
+pub fn stored_config(cluster: &Cluster, cwd: &Path) -> Cluster {
+    let mut stored = cluster.clone();
+    for node in &mut stored.nodes {
+        for m in &mut node.extra_mounts {
+            m.host_path = absolute(cwd, &m.host_path);
+        }
+    }
+    stored
 }
 
 /// What every container gets (upstream's "common args") plus name, role,
@@ -407,7 +428,17 @@ pub fn docker_run_args(spec: &ContainerSpec) -> Vec<String> {
         }
     }
     for (k, v) in &spec.labels {
-        if ![LABEL_CLUSTER, LABEL_ROLE, LABEL_RUNTIME_MODE].contains(&k.as_str()) {
+        // The stored config and index are bookkeeping upstream has no
+        // counterpart for; the YAML would swamp the command in messages.
+        if ![
+            LABEL_CLUSTER,
+            LABEL_ROLE,
+            LABEL_RUNTIME_MODE,
+            LABEL_CLUSTER_CONFIG,
+            LABEL_CONFIG_NODE,
+        ]
+        .contains(&k.as_str())
+        {
             push(&mut a, &["--label", &format!("{k}={v}")]);
         }
     }

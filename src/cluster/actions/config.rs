@@ -40,7 +40,7 @@ async fn write_kubeadm_config(
     endpoint: &str,
 ) -> anyhow::Result<()> {
     let version = ctx.kubernetes_version(node).await?;
-    let config_node = nodes::config_node_for(ctx.config, &node.name)?;
+    let config_node = nodes::config_node_for(ctx.config, node)?;
     let (v4, v6) = ctx.provider.node_addresses(&node.name).await?;
     let node_address = node_address(ctx.config, &node.name, &v4, &v6)?;
     let data = ConfigData {

@@ -315,6 +315,7 @@ mod tests {
             name: name.into(),
             role: role.into(),
             runtime_mode: "sysbox".into(),
+            config_index: None,
         }
     }
 

@@ -20,7 +20,7 @@ use futures_util::StreamExt;
 use super::{aggregate, daemon_message, is_not_found, Docker, NodeRef, RunError};
 use crate::provider::plan::{docker_run_args, join_host_port};
 use crate::provider::runtime::RuntimeError;
-use crate::provider::{ContainerSpec, LABEL_CLUSTER, LABEL_ROLE, LABEL_RUNTIME_MODE};
+use crate::provider::{ContainerSpec, LABEL_CLUSTER, LABEL_CLUSTER_CONFIG};
 
 /// Docker Desktop's label carrying the host endpoint of the API server.
 const DESKTOP_API_PORT_LABEL: &str = "desktop.docker.io/ports/6443/tcp";
@@ -257,16 +257,42 @@ impl Docker {
 
     /// Containers of a cluster (including stopped ones and the LB), newest first.
     pub async fn list_nodes(&self, cluster: &str) -> anyhow::Result<Vec<NodeRef>> {
+        let containers = self
+            .cluster_containers(cluster)
+            .await
+            .map_err(|e| anyhow!("failed to list nodes: {}", daemon_message(&e)))?;
+        Ok(containers
+            .iter()
+            .map(|(name, labels)| NodeRef::from_labels(name, labels))
+            .collect())
+    }
+
+    /// The effective config stored with the cluster (LABEL_CLUSTER_CONFIG)
+    /// as its newest container carrying one has it; None when no container
+    /// does (no such cluster, or one not created by us).
+    pub async fn cluster_config(&self, cluster: &str) -> anyhow::Result<Option<String>> {
+        let containers = self.cluster_containers(cluster).await.map_err(|e| {
+            anyhow!(
+                "failed to read the stored config of cluster {cluster:?}: {}",
+                daemon_message(&e)
+            )
+        })?;
+        Ok(containers
+            .into_iter()
+            .find_map(|(_, mut labels)| labels.remove(LABEL_CLUSTER_CONFIG)))
+    }
+
+    /// (name, labels) of every container labelled as the cluster's, newest first.
+    async fn cluster_containers(
+        &self,
+        cluster: &str,
+    ) -> Result<Vec<(String, HashMap<String, String>)>, BollardError> {
         let filters = HashMap::from([("label", vec![format!("{LABEL_CLUSTER}={cluster}")])]);
         let opts = ListContainersOptionsBuilder::new()
             .all(true)
             .filters(&filters)
             .build();
-        let list = self
-            .api
-            .list_containers(Some(opts))
-            .await
-            .map_err(|e| anyhow!("failed to list nodes: {}", daemon_message(&e)))?;
+        let list = self.api.list_containers(Some(opts)).await?;
         Ok(list
             .into_iter()
             .filter_map(|c| {
@@ -276,15 +302,7 @@ impl Docker {
                     .next()?
                     .trim_start_matches('/')
                     .to_string();
-                let labels = c.labels.unwrap_or_default();
-                Some(NodeRef {
-                    name,
-                    role: labels.get(LABEL_ROLE).cloned().unwrap_or_default(),
-                    runtime_mode: labels
-                        .get(LABEL_RUNTIME_MODE)
-                        .cloned()
-                        .unwrap_or_else(|| "runc".into()),
-                })
+                Some((name, c.labels.unwrap_or_default()))
             })
             .collect())
     }

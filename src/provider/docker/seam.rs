@@ -41,6 +41,10 @@ impl Provider for Docker {
         Docker::list_nodes(self, cluster).await
     }
 
+    async fn cluster_config(&self, cluster: &str) -> anyhow::Result<Option<String>> {
+        Docker::cluster_config(self, cluster).await
+    }
+
     async fn delete_nodes(&self, names: &[String]) -> anyhow::Result<()> {
         self.delete_containers(names).await
     }

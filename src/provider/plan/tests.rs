@@ -755,6 +755,42 @@ fn labels_network_and_fixed_flags_on_every_container() {
 }
 
 #[test]
+fn every_container_carries_the_effective_config_and_nodes_their_index() {
+    let mut ctx = sysbox();
+    ctx.cwd = "/work/here".into();
+    let mut c = cluster("dev", &["control-plane", "worker", "control-plane"]);
+    c.nodes[1].extra_mounts = vec![Mount {
+        host_path: "data".into(),
+        container_path: "/data".into(),
+        ..Default::default()
+    }];
+    let specs = plan_cluster(&c, &ctx);
+    let mut stored = c.clone();
+    stored.nodes[1].extra_mounts[0].host_path = "/work/here/data".into();
+    for spec in &specs {
+        let decoded = crate::config::parse(spec.labels[LABEL_CLUSTER_CONFIG].as_bytes()).unwrap();
+        assert_eq!(
+            decoded, stored,
+            "{}: host paths are kept absolute",
+            spec.name
+        );
+    }
+    let index = |i: usize| specs[i].labels.get(LABEL_CONFIG_NODE).map(String::as_str);
+    assert_eq!(
+        [index(0), index(1), index(2), index(3)],
+        [Some("0"), Some("1"), Some("2"), None],
+        "the LB is no config entry"
+    );
+    assert_eq!(specs[2].name, "dev-control-plane2");
+    // Bookkeeping stays out of the docker-run line shown in errors.
+    let line = docker_run_args(&specs[0]).join(" ");
+    assert!(
+        !line.contains("dev.kind-sysbox.cluster-config") && !line.contains("config-node"),
+        "{line}"
+    );
+}
+
+#[test]
 fn absolute_paths() {
     let cwd = Path::new("/a/b");
     assert_eq!(absolute(cwd, "c"), "/a/b/c");
