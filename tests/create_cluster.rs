@@ -224,9 +224,17 @@ fn ha_cluster_inits_then_joins_control_planes_then_workers() {
     assert_eq!(effective.name, tc.name);
     assert_eq!(effective.nodes.len(), 5);
     assert!(effective.nodes.iter().all(|n| n.image == FIXTURE_IMAGE));
-    for (node, index) in [("control-plane", "0"), ("control-plane3", "2"), ("worker2", "4")] {
+    for (node, index) in [
+        ("control-plane", "0"),
+        ("control-plane3", "2"),
+        ("worker2", "4"),
+    ] {
         let labels = &inspect(&format!("{}-{node}", tc.name))["Config"]["Labels"];
-        assert_eq!(labels["dev.kind-sysbox.cluster-config"], stored.as_str(), "{node}");
+        assert_eq!(
+            labels["dev.kind-sysbox.cluster-config"],
+            stored.as_str(),
+            "{node}"
+        );
         assert_eq!(labels["dev.kind-sysbox.config-node"], index, "{node}");
     }
     assert_ok(&tc.kind(&["delete", "cluster", "--name", &tc.name]));
