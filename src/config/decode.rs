@@ -3,7 +3,7 @@
 //! Upstream decodes with go-yaml v3 into Go structs, in two passes: a lenient
 //! read of `kind`/`apiVersion`, then a strict one (unknown fields are errors).
 //! Its error texts name Go types and source lines, so rather than serde we
-//! walk the positioned node tree (`super::yaml`) against a small schema of
+//! walk the positioned node tree (`crate::yaml::parse`) against a small schema of
 //! the Go types, reproducing go-yaml's decoder rules: type errors are
 //! collected (`yaml: unmarshal errors:` + one `line N: …` per problem), while
 //! a few problems (bad explicit tags, unknown enum values) abort at once.
@@ -11,11 +11,12 @@
 use std::collections::{BTreeMap, HashSet};
 use std::io::Read;
 
-use super::yaml::{self, Document, Kind, NodeId, Resolved};
 use super::{
     defaults, Cluster, Mount, MountPropagation, Networking, Node, PatchJson6902, PortMapping,
     API_VERSION,
 };
+use crate::yaml::parse::{parse_first_document, Document, Kind, NodeId};
+use crate::yaml::resolve::{self, Resolved};
 
 /// A config that could not be read or decoded. `Display` is upstream's text.
 #[derive(Debug, thiserror::Error)]
@@ -63,7 +64,7 @@ fn read_file(path: &str) -> Result<Vec<u8>, ConfigError> {
 /// Decode the first YAML document of `raw` strictly (spec §2.1).
 pub fn parse(raw: &[u8]) -> Result<Cluster, ConfigError> {
     const META: &str = "could not determine kind / apiVersion for config";
-    let doc = yaml::parse_first_document(raw).map_err(|e| ConfigError(format!("{META}: {e}")))?;
+    let doc = parse_first_document(raw).map_err(|e| ConfigError(format!("{META}: {e}")))?;
 
     let type_meta =
         decode_root(&doc, &TYPE_META, false).map_err(|e| ConfigError(format!("{META}: {e}")))?;
@@ -475,7 +476,7 @@ impl Decoder<'_> {
     fn terror(&mut self, n: NodeId, tag: &str, go_type: &str) {
         let node = self.doc.node(n);
         let tag = if node.tag.is_empty() { tag } else { &node.tag };
-        let value = if tag == yaml::SEQ || tag == yaml::MAP {
+        let value = if tag == resolve::SEQ || tag == resolve::MAP {
             String::new()
         } else if node.value.len() > 10 {
             format!(
@@ -504,11 +505,11 @@ impl Decoder<'_> {
     fn scalar(&mut self, n: NodeId, ty: &Ty, out: &mut Value) -> Result<bool, Fatal> {
         let node = self.doc.node(n);
         let (tag, resolved) = if self.doc.is_indicated_string(n) {
-            (yaml::STR.to_string(), Resolved::Str(node.value.clone()))
+            (resolve::STR.to_string(), Resolved::Str(node.value.clone()))
         } else {
-            yaml::resolve(&node.tag, &node.value)?
+            resolve::tagged(&node.tag, &node.value)?
         };
-        let binary = if tag == yaml::BINARY {
+        let binary = if tag == resolve::BINARY {
             let Resolved::Str(text) = &resolved else {
                 unreachable!("!!binary resolves to its text")
             };
@@ -567,7 +568,7 @@ impl Decoder<'_> {
     fn sequence(&mut self, n: NodeId, ty: &Ty, out: &mut Value) -> Result<bool, Fatal> {
         let Ty::Slice(elem) = ty else {
             let go_type = ty.go_name();
-            self.terror(n, yaml::SEQ, &go_type);
+            self.terror(n, resolve::SEQ, &go_type);
             return Ok(false);
         };
         let mut items = Vec::new();
@@ -612,7 +613,7 @@ impl Decoder<'_> {
             Ty::Map(elem) => self.mapping_map(n, ty, elem, out),
             _ => {
                 let go_type = ty.go_name();
-                self.terror(n, yaml::MAP, &go_type);
+                self.terror(n, resolve::MAP, &go_type);
                 Ok(false)
             }
         }
@@ -634,7 +635,7 @@ impl Decoder<'_> {
     /// earlier merge source) is skipped.
     fn already_merged(merged: &mut Option<HashSet<String>>, key: &str) -> bool {
         match merged {
-            Some(set) => !set.insert(key_identity(yaml::STR, key)),
+            Some(set) => !set.insert(key_identity(resolve::STR, key)),
             None => false,
         }
     }
@@ -752,9 +753,9 @@ impl Decoder<'_> {
                     continue;
                 }
                 let tag = if self.doc.is_indicated_string(target) {
-                    yaml::STR.to_string()
+                    resolve::STR.to_string()
                 } else {
-                    yaml::resolve(&node.tag, &node.value)?.0
+                    resolve::tagged(&node.tag, &node.value)?.0
                 };
                 set.insert(key_identity(&tag, &node.value));
             }

@@ -10,7 +10,7 @@ use super::{Cluster, Mount, MountPropagation, Node, PatchJson6902, PortMapping, 
 
 /// The config as v1alpha4 YAML (go-yaml v2 style, keys sorted).
 pub fn encode(cluster: &Cluster) -> String {
-    crate::yaml::marshal(&to_value(cluster))
+    crate::yaml::emit::marshal(&to_value(cluster))
 }
 
 fn to_value(c: &Cluster) -> Value {

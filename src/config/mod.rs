@@ -6,7 +6,6 @@ mod defaults;
 mod encode;
 mod types;
 mod validate;
-mod yaml;
 
 pub use decode::{load, parse, ConfigError};
 pub use defaults::{apply_overrides, set_defaults, set_defaults_with_image};

@@ -116,7 +116,7 @@ fn obj(pairs: Vec<(&str, Value)>) -> Value {
 pub fn generate(data: &ConfigData) -> anyhow::Result<String> {
     Ok(documents(data)?
         .iter()
-        .map(crate::yaml::marshal)
+        .map(crate::yaml::emit::marshal)
         .collect::<Vec<_>>()
         .join("---\n"))
 }

@@ -1,6 +1,6 @@
 //! Kubeconfig text as upstream kind writes it (spec §5.2): through
 //! sigs.k8s.io/yaml, i.e. a JSON round trip then the go-yaml v2 emitter
-//! (`crate::yaml`): keys sorted in go-yaml's order, 2-space indentation,
+//! (`crate::yaml::emit`): keys sorted in go-yaml's order, 2-space indentation,
 //! sequences at the parent's indentation, `{}`/`[]` for empty collections,
 //! YAML 1.1 quoting (a namespace `yes` stays a string for kubectl).
 
@@ -10,9 +10,9 @@ use serde_yaml::Value;
 /// whether that means "write an empty file"). `Config::parse` only accepts
 /// documents whose keys convert to JSON, so the conversion cannot fail here.
 pub(crate) fn to_yaml(value: &Value) -> String {
-    let json =
-        crate::yaml::yaml_value_to_json(value).expect("kubeconfig keys were checked when parsed");
-    crate::yaml::marshal(&json)
+    let json = crate::yaml::convert::yaml_value_to_json(value)
+        .expect("kubeconfig keys were checked when parsed");
+    crate::yaml::emit::marshal(&json)
 }
 
 #[cfg(test)]
@@ -22,7 +22,7 @@ mod tests {
     use serde_yaml::Mapping;
 
     use super::*;
-    use crate::yaml::{go_format_float, natural_cmp as go_key_cmp};
+    use crate::yaml::emit::{go_format_float, natural_cmp as go_key_cmp};
 
     fn yaml(src: &str) -> String {
         to_yaml(&serde_yaml::from_str::<Value>(src).unwrap())

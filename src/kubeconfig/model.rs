@@ -150,7 +150,7 @@ impl Config {
         let mut value: Value = serde_yaml::from_str(text).map_err(|e| e.to_string())?;
         value.apply_merge().map_err(|e| e.to_string())?;
         // kubectl reads kubeconfigs through JSON: keys must be scalars.
-        crate::yaml::yaml_value_to_json(&value).map_err(|e| e.to_string())?;
+        crate::yaml::convert::yaml_value_to_json(&value).map_err(|e| e.to_string())?;
         let top = match untag(&value) {
             Value::Null => return Ok(Config::default()),
             Value::Mapping(m) => m,

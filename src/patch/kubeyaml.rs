@@ -4,7 +4,7 @@ use serde_yaml::Value as Yaml;
 
 use super::merge::merge_patch;
 use crate::config::PatchJson6902;
-use crate::yaml;
+use crate::yaml::{convert, emit};
 
 /// Apply merge patches then JSON 6902 patches to every matching document of
 /// a `---`-separated YAML stream; output is always re-serialised (sorted
@@ -29,7 +29,7 @@ pub fn kube_yaml(
                 .map_err(|e| anyhow!("{e}"))
                 .context("failed to apply JSON 6902 patch")?;
         }
-        docs.push(yaml::marshal(&r.json));
+        docs.push(emit::marshal(&r.json));
     }
     Ok(docs.join("---\n"))
 }
@@ -124,7 +124,7 @@ fn parse_resources(raw: &str) -> Result<Vec<Resource>> {
     split_documents(raw)
         .into_iter()
         .map(|doc| {
-            let json = yaml::to_json(doc)?;
+            let json = convert::to_json(doc)?;
             let meta = MatchInfo::of(&json)?;
             Ok(Resource { json, meta })
         })
@@ -135,8 +135,8 @@ fn parse_merge_patches(raw: &[String]) -> Result<Vec<MergePatch>> {
     let mut out = Vec::new();
     for stream in raw {
         for doc in split_documents(stream) {
-            let ordered = yaml::to_ordered(doc)?;
-            let meta = MatchInfo::of(&yaml::yaml_value_to_json(&ordered)?)?;
+            let ordered = convert::to_ordered(doc)?;
+            let meta = MatchInfo::of(&convert::yaml_value_to_json(&ordered)?)?;
             out.push(MergePatch { ordered, meta });
         }
     }
@@ -148,7 +148,7 @@ fn parse_6902_patches(raw: &[PatchJson6902]) -> Result<Vec<Json6902>> {
         .map(|p| {
             // YAML is a superset of JSON, so either form is accepted.
             // An empty patch decodes as null: nothing to do, as upstream.
-            let ops = match yaml::to_json(&p.patch)? {
+            let ops = match convert::to_json(&p.patch)? {
                 Value::Null => json_patch::Patch(Vec::new()),
                 json => serde_json::from_value(json)?,
             };
@@ -174,7 +174,7 @@ impl Resource {
         if let (Value::Object(target), Yaml::Mapping(pm)) = (&mut self.json, &mut patch) {
             kubeadm_prepass(target, pm, &self.meta.api_version, &p.meta.api_version)?;
         }
-        merge_patch(&mut self.json, yaml::yaml_value_to_json(&patch)?)
+        merge_patch(&mut self.json, convert::yaml_value_to_json(&patch)?)
     }
 }
 
@@ -237,7 +237,7 @@ fn merge_extra_args(
     patch_version: &str,
 ) -> Result<()> {
     let patch_items: Vec<Value> = match patch_val {
-        Yaml::Sequence(_) => match yaml::yaml_value_to_json(patch_val)? {
+        Yaml::Sequence(_) => match convert::yaml_value_to_json(patch_val)? {
             Value::Array(a) => a,
             _ => Vec::new(),
         },
@@ -246,7 +246,7 @@ fn merge_extra_args(
         Yaml::Mapping(m) if patch_version.is_empty() => {
             let mut items = Vec::new();
             for (k, v) in m {
-                let v = yaml::yaml_value_to_json(v)?;
+                let v = convert::yaml_value_to_json(v)?;
                 items.extend(args_from_map(std::iter::once((
                     k.as_str().unwrap_or_default().to_string(),
                     &v,
@@ -302,7 +302,7 @@ fn merge_cert_sans(target: &mut Map<String, Value>, key: &str, patch_val: &Yaml)
         Some(Value::Array(a)) => Some(a.clone()),
         _ => None,
     };
-    if let Value::Array(add) = yaml::yaml_value_to_json(patch_val)? {
+    if let Value::Array(add) = convert::yaml_value_to_json(patch_val)? {
         for item in add {
             let list = sans.get_or_insert_with(Vec::new);
             if !list.contains(&item) {

@@ -1,98 +1,17 @@
-//! YAML <-> JSON conversions with the output style of upstream kind, which
+//! The YAML emitter: JSON values written as upstream kind writes YAML, which
 //! re-serialises every patched document through go-yaml v2
 //! (`sigs.k8s.io/yaml.JSONToYAML`): block style, 2-space indentation,
 //! sequences inside mappings not indented, mapping keys in go-yaml's
 //! "natural" order, and strings quoted only when a plain scalar would read
-//! back as something else.
+//! back as something else (the shared `resolve`, go-yaml v2's table).
 
 use std::cmp::Ordering;
 use std::sync::OnceLock;
 
-use anyhow::{anyhow, bail, Result};
 use regex::Regex;
 use serde_json::{Map, Number, Value};
 
-/// Parse one YAML document (an empty one is `null`) into JSON, the way
-/// `sigs.k8s.io/yaml.YAMLToJSON` does: non-string keys become strings,
-/// tags are dropped, non-finite floats are rejected.
-pub fn to_json(doc: &str) -> Result<Value> {
-    let v: serde_yaml::Value = serde_yaml::from_str(doc)?;
-    yaml_value_to_json(&normalize(v)?)
-}
-
-/// Parse one YAML document keeping mapping order (keys made strings), for
-/// callers that care about the order a user wrote things in.
-pub fn to_ordered(doc: &str) -> Result<serde_yaml::Value> {
-    normalize(serde_yaml::from_str(doc)?)
-}
-
-/// Drop tags and turn every mapping key into its string form.
-fn normalize(v: serde_yaml::Value) -> Result<serde_yaml::Value> {
-    use serde_yaml::Value as Y;
-    Ok(match v {
-        Y::Tagged(t) => normalize(t.value)?,
-        Y::Sequence(s) => Y::Sequence(s.into_iter().map(normalize).collect::<Result<_>>()?),
-        Y::Mapping(m) => {
-            let mut out = serde_yaml::Mapping::new();
-            for (k, v) in m {
-                out.insert(Y::String(key_string(k)?), normalize(v)?);
-            }
-            Y::Mapping(out)
-        }
-        other => other,
-    })
-}
-
-fn key_string(k: serde_yaml::Value) -> Result<String> {
-    use serde_yaml::Value as Y;
-    Ok(match k {
-        Y::String(s) => s,
-        Y::Bool(b) => b.to_string(),
-        Y::Number(n) => match (n.as_i64(), n.as_u64(), n.as_f64()) {
-            (Some(i), _, _) => i.to_string(),
-            (_, Some(u), _) => u.to_string(),
-            (_, _, Some(f)) => go_format_float(f),
-            _ => n.to_string(),
-        },
-        Y::Tagged(t) => key_string(t.value)?,
-        other => bail!("unsupported map key: {other:?}"),
-    })
-}
-
-/// Convert an (already normalised) YAML value to JSON.
-pub fn yaml_value_to_json(v: &serde_yaml::Value) -> Result<Value> {
-    use serde_yaml::Value as Y;
-    Ok(match v {
-        Y::Null => Value::Null,
-        Y::Bool(b) => Value::Bool(*b),
-        Y::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                Value::from(i)
-            } else if let Some(u) = n.as_u64() {
-                Value::from(u)
-            } else {
-                let f = n.as_f64().unwrap_or(f64::NAN);
-                Value::Number(
-                    Number::from_f64(f).ok_or_else(|| anyhow!("json: unsupported value: {n}"))?,
-                )
-            }
-        }
-        Y::String(s) => Value::String(s.clone()),
-        Y::Sequence(s) => Value::Array(s.iter().map(yaml_value_to_json).collect::<Result<_>>()?),
-        Y::Mapping(m) => {
-            let mut out = Map::new();
-            for (k, v) in m {
-                let k = match k {
-                    Y::String(s) => s.clone(),
-                    other => key_string(other.clone())?,
-                };
-                out.insert(k, yaml_value_to_json(v)?);
-            }
-            Value::Object(out)
-        }
-        Y::Tagged(t) => yaml_value_to_json(&t.value)?,
-    })
-}
+use super::resolve::{self, GoYaml, STR};
 
 /// Serialise a JSON value as go-yaml v2 would (`yaml.Marshal` of the value
 /// decoded from JSON). Always ends with a newline.
@@ -408,7 +327,7 @@ pub fn scalar(s: &str, key: bool) -> String {
 fn scalar_string(s: &str, key: bool, pos: Pos) -> String {
     let a = analyze(s);
     let wants_literal = s.contains('\n');
-    let plain_ok = !wants_literal && resolves_to_string(s) && !is_base60_float(s);
+    let plain_ok = !wants_literal && resolve::plain(s, GoYaml::V2).0 == STR && !is_base60_float(s);
     if wants_literal {
         if a.block_allowed && !key {
             return literal(s, pos.parent);
@@ -684,75 +603,13 @@ fn literal(s: &str, indent: usize) -> String {
     out
 }
 
-fn yaml_float_re() -> &'static Regex {
-    static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| Regex::new(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$").unwrap())
-}
-
 fn base60_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| Regex::new(r"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$").unwrap())
 }
 
-fn timestamp_re() -> &'static Regex {
-    static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| {
-        Regex::new(r"^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:(?:[Tt]|[ ]+)[0-9]{1,2}:[0-9]{1,2}:[0-9]{1,2}(?:\.[0-9]*)?(?:[ ]*(?:Z|[-+][0-9]{1,2}(?::[0-9]{2})?))?)?$")
-            .unwrap()
-    })
-}
-
 fn is_base60_float(s: &str) -> bool {
     !s.is_empty() && base60_re().is_match(s)
-}
-
-/// Go's `strconv.ParseInt/ParseUint(s, 0, 64)` acceptance: optional sign,
-/// 0x / 0o / 0b prefixes, a leading 0 meaning octal.
-fn go_parses_as_int(s: &str) -> bool {
-    let body = s.strip_prefix(['+', '-']).unwrap_or(s);
-    if body.is_empty() {
-        return false;
-    }
-    let lower = body.to_ascii_lowercase();
-    let (digits, radix) = if let Some(r) = lower.strip_prefix("0x") {
-        (r.to_string(), 16)
-    } else if let Some(r) = lower.strip_prefix("0o") {
-        (r.to_string(), 8)
-    } else if let Some(r) = lower.strip_prefix("0b") {
-        (r.to_string(), 2)
-    } else if lower.len() > 1 && lower.starts_with('0') {
-        (lower[1..].to_string(), 8)
-    } else {
-        (lower, 10)
-    };
-    !digits.is_empty() && u64::from_str_radix(&digits, radix).is_ok()
-}
-
-/// Whether go-yaml v2 would resolve this plain scalar to a string.
-fn resolves_to_string(s: &str) -> bool {
-    const SPECIAL: &[&str] = &[
-        "", "~", "null", "Null", "NULL", "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO",
-        "true", "True", "TRUE", "false", "False", "FALSE", "on", "On", "ON", "off", "Off", "OFF",
-        ".nan", ".NaN", ".NAN", ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF", "-.inf",
-        "-.Inf", "-.INF", "<<",
-    ];
-    if SPECIAL.contains(&s) {
-        return false;
-    }
-    match s.chars().next() {
-        Some('.') => s.parse::<f64>().is_err(),
-        Some(c) if c.is_ascii_digit() || c == '+' || c == '-' => {
-            if timestamp_re().is_match(s) {
-                return false;
-            }
-            let plain = s.replace('_', "");
-            if go_parses_as_int(&plain) {
-                return false;
-            }
-            !yaml_float_re().is_match(&plain)
-        }
-        _ => true,
-    }
 }
 
 #[cfg(test)]
@@ -816,6 +673,11 @@ mod tests {
             ("a,b", "a,b"),
             ("[x", "'[x'"),
             ("🗿", "\"\\U0001F5FF\""),
+            // What go-yaml v2's resolver reads as strings is written plain:
+            // out-of-range floats, impossible dates, a lone merge key.
+            ("1e400", "1e400"),
+            ("2001-02-30", "2001-02-30"),
+            ("<<", "<<"),
         ];
         for (s, want) in cases {
             assert_eq!(scalar(s, false), want, "{s:?}");
@@ -970,17 +832,5 @@ whole: 1000000
         for (f, want) in cases {
             assert_eq!(go_format_float(f), want, "{f}");
         }
-    }
-
-    #[test]
-    fn yaml_to_json_stringifies_keys_and_keeps_numbers() {
-        let v = to_json("a: 1\n2: x\ntrue: y\nf: 1.5\nl: [x, 2]\nn: ~\n").unwrap();
-        assert_eq!(
-            v,
-            json!({"a": 1, "2": "x", "true": "y", "f": 1.5, "l": ["x", 2], "n": null})
-        );
-        assert_eq!(to_json("").unwrap(), Value::Null);
-        assert_eq!(to_json("# only a comment\n").unwrap(), Value::Null);
-        assert!(to_json("a: [").is_err());
     }
 }
