@@ -1,5 +1,7 @@
-//! Cluster lifecycle: the create pipeline (provisioning, then an ordered
-//! list of small actions, as upstream kind), and delete.
+//! Cluster lifecycle over the provider seam: the create pipeline (node
+//! images, provisioning, then an ordered list of small actions, as upstream
+//! kind), delete, the kubeconfig of a running cluster, and `record`: what an
+//! existing cluster says about itself (its stored config, its runtime mode).
 
 pub mod actions;
 mod context;

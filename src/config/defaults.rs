@@ -1,3 +1,6 @@
+//! Overrides (`--name`, `--image`) and defaulting of a decoded config
+//! (spec §2.3), idempotent as upstream's.
+
 use super::{Cluster, Node, DEFAULT_CLUSTER_NAME, DEFAULT_NODE_IMAGE, ROLE_CONTROL_PLANE};
 
 /// `name` (already resolved: flag > env > config, may be empty) and

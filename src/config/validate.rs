@@ -1,3 +1,6 @@
+//! Validation of a defaulted config (spec §2.4), with upstream's messages,
+//! all problems reported together.
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 

@@ -1,3 +1,7 @@
+//! The kubeadm and kubectl command lines kind runs in nodes (init, join,
+//! untaint, the exclude-from-load-balancers label, the `--wait` selector),
+//! varying with the node's Kubernetes version as upstream's do.
+
 use anyhow::Context;
 
 use super::config::{semantic, ApiBand};

@@ -1,3 +1,7 @@
+//! The kubeadm config of one node: the documents of its kubeadm API band
+//! (v1beta2/v1beta3/v1beta4) filled from [`ConfigData`], then the
+//! cluster's and the node's patches applied (spec §4.3).
+
 use std::collections::BTreeMap;
 
 use anyhow::bail;

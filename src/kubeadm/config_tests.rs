@@ -1,3 +1,5 @@
+//! The rendered kubeadm config per API band, compared with upstream's.
+
 use super::*;
 use crate::kubeadm::{API_BIND_PORT, TOKEN};
 use serde_json::json;

@@ -1,3 +1,8 @@
+//! Patching a multi-document Kubernetes YAML stream (kubeadm configs, the
+//! CNI manifest): merge patches matched by kind/apiVersion, kubeadm-aware
+//! for extraArgs and certSANs, then RFC 6902 patches; re-emitted as go-yaml
+//! v2 writes it.
+
 use anyhow::{anyhow, bail, Context, Result};
 use serde_json::{Map, Value};
 use serde_yaml::Value as Yaml;

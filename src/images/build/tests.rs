@@ -1,3 +1,5 @@
+//! Unit tests of the node image build's pure parts.
+
 use super::*;
 use crate::provider::docker_run_args;
 use crate::provider::plan::SNAPSHOTTER_ENV;

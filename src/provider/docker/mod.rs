@@ -1,6 +1,8 @@
-//! The Docker implementation of the node provider: the client and its
-//! errors here; networks, containers, exec and images in submodules, each
-//! one job of the Docker Engine API (bollard).
+//! The Docker implementation of the node provider, the only module that
+//! uses the Docker Engine API (bollard): the client and its errors here;
+//! networks, containers, exec and images in submodules, each one job of the
+//! API; `provision` (a cluster's containers) built on them; `seam` puts it
+//! all behind the `Provider` trait.
 //!
 //! Messages mirror what upstream kind shows for the equivalent docker CLI
 //! command; daemon errors read `Error response from daemon: …` as the CLI
