@@ -43,6 +43,32 @@ pub fn quote(s: &str) -> String {
     out
 }
 
+/// Go's `%q` of a rune: single-quoted, escaped where Go's `strconv` escapes.
+pub fn quote_rune(c: char) -> String {
+    let body = match c {
+        '\'' => "\\'".to_string(),
+        '\\' => "\\\\".to_string(),
+        '\u{7}' => "\\a".to_string(),
+        '\u{8}' => "\\b".to_string(),
+        '\u{c}' => "\\f".to_string(),
+        '\n' => "\\n".to_string(),
+        '\r' => "\\r".to_string(),
+        '\t' => "\\t".to_string(),
+        '\u{b}' => "\\v".to_string(),
+        ' ' => " ".to_string(),
+        c if (c as u32) < 0x80 && c.is_control() => format!("\\x{:02x}", c as u32),
+        c if c.is_control() || c.is_whitespace() || c == '\u{ad}' => {
+            if (c as u32) < 0x10000 {
+                format!("\\u{:04x}", c as u32)
+            } else {
+                format!("\\U{:08x}", c as u32)
+            }
+        }
+        c => c.to_string(),
+    };
+    format!("'{body}'")
+}
+
 /// Go's `%q` of a string slice: `["a" "b"]`.
 pub fn quote_list(items: &[String]) -> String {
     let quoted: Vec<String> = items.iter().map(|s| quote(s)).collect();
@@ -58,6 +84,10 @@ mod tests {
         assert_eq!(quote("a\"b\\c\n\t"), "\"a\\\"b\\\\c\\n\\t\"");
         assert_eq!(quote("\u{a0}"), "\"\\u00a0\"");
         assert_eq!(quote("\u{1}"), "\"\\x01\"");
+        assert_eq!(quote_rune('\u{c3}'), "'\u{c3}'");
+        assert_eq!(quote_rune('\u{85}'), "'\\u0085'");
+        assert_eq!(quote_rune('\''), "'\\''");
+        assert_eq!(quote_rune('\u{1}'), "'\\x01'");
         assert_eq!(quote("é"), "\"é\"");
         assert_eq!(quote_list(&[]), "[]");
         assert_eq!(quote_list(&["a".into(), "b-c".into()]), r#"["a" "b-c"]"#);
