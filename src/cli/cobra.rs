@@ -445,4 +445,103 @@ mod tests {
         assert_eq!(suggestions(&t, "hel"), ["get"]);
         assert!(suggestions(&t, "zzzzzz").is_empty());
     }
+
+    /// Any argv gives an answer, never a panic: words from the command
+    /// tree, flags in every spelling, and junk (multi-byte letters, lone
+    /// dashes, `=`, control characters), combined at random.
+    #[test]
+    fn no_argv_panics() {
+        let pool = [
+            "",
+            "-",
+            "--",
+            "---",
+            "--=",
+            "-=",
+            "=",
+            "-é",
+            "--é",
+            "-éa",
+            "-Aé",
+            "-n",
+            "-né",
+            "--name",
+            "--name=",
+            "-n=",
+            "-A",
+            "-A=",
+            "-A=x",
+            "-Ab",
+            "-h",
+            "--help",
+            "-h=false",
+            "-q",
+            "-q=",
+            "-qv",
+            "-v",
+            "-v=",
+            "-v9",
+            "--verbosity=1_0",
+            "--wait",
+            "--wait=",
+            "--wait=1.5µs",
+            "--wait=.",
+            "--nodes",
+            "--nodes=\"",
+            "--nodes=a,\"b",
+            "--version",
+            "kind",
+            "help",
+            "get",
+            "nodes",
+            "clusters",
+            "kubeconfig",
+            "create",
+            "cluster",
+            "delete",
+            "export",
+            "load",
+            "docker-image",
+            "image-archive",
+            "build",
+            "node-image",
+            "completion",
+            "bash",
+            "fish",
+            "version",
+            "bogus",
+            "🚀",
+            "\u{0}",
+            "\u{85}",
+            "\t",
+            "a`b",
+            "\u{feff}",
+            "ß",
+            "-ß",
+            "-\u{300}",
+            "--\u{300}=1",
+        ];
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..20_000 {
+            let len = (next() % 7) as usize;
+            let mut argv = vec!["kind".to_string()];
+            for _ in 0..len {
+                let r = next();
+                if r % 11 == 0 {
+                    // A random scalar value glued to a dash or two.
+                    let c = char::from_u32((r >> 8) as u32 % 0x11_0000).unwrap_or('\u{fffd}');
+                    argv.push(format!("{}{c}", &"--"[..(r >> 40) as usize % 3]));
+                } else {
+                    argv.push(pool[(r >> 8) as usize % pool.len()].to_string());
+                }
+            }
+            let _ = parse(&argv);
+        }
+    }
 }

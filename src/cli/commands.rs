@@ -28,9 +28,9 @@ fn non_empty(inv: &Invocation, flag: &str) -> Option<String> {
 pub async fn dispatch(inv: &Invocation, log: &Logger) -> anyhow::Result<()> {
     match inv.command {
         CommandId::Version => {
-            // Upstream prints the bare version when its logger is silenced,
-            // which only the -q pre-scan does before the command runs.
-            if inv.quiet_prescan {
+            // Upstream prints the bare version when its logger's V(0) is off:
+            // the -q pre-scan (not --quiet parsed later) or a negative -v.
+            if inv.quiet_prescan || inv.verbosity < 0 {
                 out(format!("{KIND_COMPAT_VERSION}\n"));
             } else {
                 out(format!("{}\n", version_line()));
