@@ -54,7 +54,9 @@ fn to_clap(node: &Node, is_root: bool) -> Command {
 }
 
 fn to_arg(flag: &FlagSpec) -> Arg {
-    let mut arg = Arg::new(flag.name).long(flag.name).help(flag.usage);
+    let mut arg = Arg::new(flag.name)
+        .long(flag.name)
+        .help(flag.usage.to_string());
     if let Some(c) = flag.short {
         arg = arg.short(c);
     }

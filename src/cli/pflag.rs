@@ -7,6 +7,7 @@
 //! Arguments are handled as bytes where pflag does (`-é` names the flag
 //! byte 0xC3), so no input can split a character and panic.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use crate::gotext;
@@ -40,7 +41,7 @@ pub struct FlagSpec {
     pub kind: FlagKind,
     /// pflag's `DefValue` text (`false`, `0`, `0s`, `[]`, or the string).
     pub default: &'static str,
-    pub usage: &'static str,
+    pub usage: Cow<'static, str>,
 }
 
 impl FlagSpec {
@@ -56,7 +57,7 @@ impl FlagSpec {
             short,
             kind,
             default,
-            usage,
+            usage: Cow::Borrowed(usage),
         }
     }
 
@@ -76,8 +77,10 @@ impl FlagSpec {
 
 /// The help flag cobra adds to the command that runs.
 pub fn help_flag(command_name: &str) -> FlagSpec {
-    let usage: &'static str = Box::leak(format!("help for {command_name}").into_boxed_str());
-    FlagSpec::new("help", Some('h'), FlagKind::Bool, "false", usage)
+    FlagSpec {
+        usage: Cow::Owned(format!("help for {command_name}")),
+        ..FlagSpec::new("help", Some('h'), FlagKind::Bool, "false", "")
+    }
 }
 
 /// The root's `--version`.
