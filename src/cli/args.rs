@@ -50,7 +50,7 @@ pub enum Command {
         #[command(subcommand)]
         command: Option<DeleteCommand>,
     },
-    /// Exports one of [kubeconfig]
+    /// Exports one of [kubeconfig, logs]
     Export {
         #[command(subcommand)]
         command: Option<ExportCommand>,
@@ -235,6 +235,17 @@ pub enum ExportCommand {
         /// use internal address instead of external
         #[arg(long = "internal")]
         internal: bool,
+    },
+    /// Exports logs to a tempdir or [output-dir] if specified
+    Logs {
+        /// the cluster context name
+        #[arg(short = 'n', long = "name", value_name = "string")]
+        name: Option<String>,
+        #[arg(value_name = "output-dir")]
+        dir: Option<PathBuf>,
+        // Arguments past the first, refused by the handler with cobra's message.
+        #[arg(hide = true)]
+        extra: Vec<String>,
     },
     #[command(external_subcommand)]
     Unknown(Vec<String>),

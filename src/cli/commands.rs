@@ -190,6 +190,17 @@ pub async fn dispatch(cli: Cli, log: &Logger) -> Result<(), Failure> {
                 ));
                 Ok(())
             }
+            Some(ExportCommand::Logs { name, dir, extra }) => {
+                if !extra.is_empty() {
+                    return Err(Failure::Error(anyhow::anyhow!(
+                        "accepts at most 1 arg(s), received {}",
+                        extra.len() + 1
+                    )));
+                }
+                let docker = Docker::connect().await?;
+                cluster::logs::export(&docker, &name_from(name), dir, &version_line(), log).await?;
+                Ok(())
+            }
             _ => Err(subcommand_required("export")),
         },
     }
