@@ -58,9 +58,11 @@ pub struct Plan {
 }
 
 /// What to collect for the cluster's nodes; the load balancer is left out,
-/// as upstream does.
+/// as upstream does. Nodes go by name, so that the failures of a run are
+/// reported in the same order every time (upstream's follow completion).
 pub fn plan(all_nodes: &[NodeRef]) -> Plan {
-    let internal = super::nodes::internal(all_nodes);
+    let mut internal = super::nodes::internal(all_nodes);
+    internal.sort_by(|a, b| a.name.cmp(&b.name));
     let nodes = internal
         .iter()
         .map(|node| {
@@ -319,7 +321,11 @@ mod tests {
         ];
         let plan = plan(&nodes);
         assert_eq!(plan.nodes.len(), 2, "the load balancer is left out");
-        let worker = &plan.nodes[0];
+        assert_eq!(
+            plan.nodes[0][0].path,
+            PathBuf::from("c-control-plane/serial.log")
+        );
+        let worker = &plan.nodes[1];
         assert_eq!(
             files(worker),
             [
@@ -351,10 +357,10 @@ mod tests {
             files(&plan.provider),
             [
                 "docker-info.txt",
-                "c-worker/inspect.json",
-                "c-worker/sysbox/runtime.txt",
                 "c-control-plane/inspect.json",
                 "c-control-plane/sysbox/runtime.txt",
+                "c-worker/inspect.json",
+                "c-worker/sysbox/runtime.txt",
             ]
         );
         assert_eq!(plan.provider[0].source, Source::DockerInfo);
