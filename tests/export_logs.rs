@@ -154,6 +154,22 @@ fn retained_failed_cluster_exports_upstreams_tree_and_the_sysbox_facts() {
     assert!(leaf.chars().all(|c| c.is_ascii_digit()), "{leaf}");
     assert!(printed.join(&cp).join("inspect.json").is_file());
 
+    // One failure: reported bare, with the command's output, as upstream.
+    std::fs::write(fail_dir.join("crictl-images"), "crictl says no\n").unwrap();
+    let dir1 = tc.dir.path().join("out1");
+    let out = tc.kind(&["export", "logs", dir1.to_str().unwrap(), "--name", &tc.name]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "Exporting logs for cluster {:?} to:\nERROR: command \"docker exec {cp} crictl images\" failed with error: exit status 1\n\nCommand Output: crictl says no\n",
+            tc.name
+        )
+    );
+    assert_eq!(read(&dir1.join(&cp).join("images.log")), "crictl says no\n");
+    assert!(read(&dir1.join(&worker).join("images.log")).contains("registry.k8s.io/pause"));
+    std::fs::remove_file(fail_dir.join("crictl-images")).unwrap();
+
     // A failing command on one node and a stopped other node: whatever can
     // be read is kept, the failures come back grouped per node, exit 1.
     std::fs::write(
@@ -201,7 +217,12 @@ fn retained_failed_cluster_exports_upstreams_tree_and_the_sysbox_facts() {
         "v1.36.1"
     );
     let wd = dir2.join(&worker);
-    assert!(read(&wd.join("kubernetes-version.txt")).contains("is not running"));
+    let refusal = read(&wd.join("kubernetes-version.txt"));
+    assert!(
+        refusal.starts_with("Error response from daemon: ")
+            && refusal.ends_with(" is not running\n"),
+        "the docker CLI's message: {refusal:?}"
+    );
     assert!(read(&wd.join("serial.log")).contains("Multi-User System"));
     assert_eq!(read(&wd.join("sysbox/runtime.txt")), "sysbox-runc\n");
     let inspect: serde_json::Value = serde_json::from_str(&read(&wd.join("inspect.json"))).unwrap();

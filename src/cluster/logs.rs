@@ -235,6 +235,17 @@ pub async fn collect(
     }
 }
 
+/// On a failed Docker call, leave what the docker CLI would have printed
+/// in the item's file, as upstream's file holds the command's output.
+async fn keep_output<T>(path: &Path, result: anyhow::Result<T>) -> anyhow::Result<T> {
+    if let Err(e) = &result {
+        if let Some(run) = e.downcast_ref::<RunError>() {
+            write_file_on_host(path, run.output.as_bytes()).await?;
+        }
+    }
+    result
+}
+
 /// Every item of a group at once; their failures as one error.
 async fn run_group(
     docker: &Docker,
@@ -250,15 +261,34 @@ async fn run_item(docker: &Docker, item: &Item, dir: &Path, log: &Logger) -> any
     let path = dir.join(&item.path);
     let node = item.node.as_ref().map(|n| n.name.as_str()).unwrap_or("");
     match &item.source {
-        Source::DockerInfo => write_file_on_host(&path, &docker.info_json().await?).await,
-        Source::Inspect => write_file_on_host(&path, &docker.inspect_json(node).await?).await,
+        Source::DockerInfo => {
+            let info = keep_output(&path, docker.info_json().await).await?;
+            write_file_on_host(&path, &info).await
+        }
+        Source::Inspect => {
+            let inspect = keep_output(&path, docker.inspect_json(node).await).await?;
+            write_file_on_host(&path, &inspect).await
+        }
         Source::Runtime => {
-            let runtime = docker.node_runtime(node).await?;
+            let runtime = keep_output(&path, docker.node_runtime(node).await).await?;
             write_file_on_host(&path, format!("{runtime}\n").as_bytes()).await
         }
         Source::SerialLog => {
             write_file_on_host(&path, b"").await?;
-            docker.write_container_log(node, &path).await
+            let logged = docker.write_container_log(node, &path).await;
+            // Keep what was read before the failure, then the CLI's message.
+            if let Some(run) = logged
+                .as_ref()
+                .err()
+                .and_then(|e| e.downcast_ref::<RunError>())
+            {
+                let mut file = tokio::fs::OpenOptions::new()
+                    .append(true)
+                    .open(&path)
+                    .await?;
+                tokio::io::AsyncWriteExt::write_all(&mut file, run.output.as_bytes()).await?;
+            }
+            logged
         }
         Source::NodeDir(node_dir) => {
             tokio::fs::create_dir_all(&path).await?;
@@ -280,12 +310,13 @@ async fn run_item(docker: &Docker, item: &Item, dir: &Path, log: &Logger) -> any
                 }
                 // Keep what the command said, as upstream's file would.
                 Err(mut e) => {
-                    write_file_on_host(&path, e.output.as_bytes()).await?;
                     if !e.reason.starts_with("exit status ") {
                         // The daemon refused the exec (e.g. a stopped node):
-                        // `docker exec` would have printed that and exited 1.
+                        // `docker exec` would have printed that line and exited 1.
                         e.reason = CLI_REFUSED.into();
+                        e.output.push('\n');
                     }
+                    write_file_on_host(&path, e.output.as_bytes()).await?;
                     Err(anyhow::Error::new::<RunError>(e))
                 }
             }

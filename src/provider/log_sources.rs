@@ -31,7 +31,7 @@ fn cli_failure(argv: &[&str], e: &bollard::errors::Error) -> RunError {
     RunError {
         argv: argv.iter().map(|a| a.to_string()).collect(),
         reason: CLI_REFUSED.into(),
-        output: daemon_message(e),
+        output: format!("{}\n", daemon_message(e)),
     }
 }
 
