@@ -291,7 +291,9 @@ async fn run_item(docker: &Docker, item: &Item, dir: &Path, log: &Logger) -> any
             logged
         }
         Source::NodeDir(node_dir) => {
-            tokio::fs::create_dir_all(&path).await?;
+            tokio::fs::create_dir_all(&path)
+                .await
+                .map_err(|e| anyhow::anyhow!("failed to create {}: {e}", path.display()))?;
             let warnings = docker.extract_node_dir(node, node_dir, &path).await?;
             for w in warnings {
                 log.warn(&w);
