@@ -106,6 +106,12 @@ pub async fn dispatch(inv: &Invocation, log: &Logger) -> anyhow::Result<()> {
             out(format!("{text}\n"));
             Ok(())
         }
+        CommandId::ExportLogs => {
+            let docker = Docker::connect().await?;
+            let dir = inv.args.first().map(PathBuf::from);
+            cluster::logs::export(&docker, &cluster_name(inv), dir, &version_line(), log).await?;
+            Ok(())
+        }
         CommandId::ExportKubeconfig => {
             let name = cluster_name(inv);
             let kubeconfig = non_empty(inv, "kubeconfig").map(PathBuf::from);

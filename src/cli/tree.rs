@@ -18,6 +18,7 @@ pub enum CommandId {
     DeleteCluster,
     DeleteClusters,
     ExportKubeconfig,
+    ExportLogs,
     GetClusters,
     GetKubeconfig,
     GetNodes,
@@ -303,17 +304,28 @@ pub fn root() -> Node {
         "Exports one of [kubeconfig, logs]",
         "Exports one of [kubeconfig, logs]",
     )
-    .children(vec![Node::leaf(
-        "kubeconfig",
-        ExportKubeconfig,
-        "Exports cluster kubeconfig",
-        "Exports cluster kubeconfig",
-    )
-    .flags(vec![
-        name_flag("kind", NAME_CONTEXT),
-        string_flag("kubeconfig", "", KUBECONFIG),
-        bool_flag("internal", None, INTERNAL),
-    ])]);
+    .children(vec![
+        Node::leaf(
+            "kubeconfig",
+            ExportKubeconfig,
+            "Exports cluster kubeconfig",
+            "Exports cluster kubeconfig",
+        )
+        .flags(vec![
+            name_flag("kind", NAME_CONTEXT),
+            string_flag("kubeconfig", "", KUBECONFIG),
+            bool_flag("internal", None, INTERNAL),
+        ]),
+        Node::leaf(
+            "logs",
+            ExportLogs,
+            "Exports logs to a tempdir or [output-dir] if specified",
+            "Exports logs to a tempdir or [output-dir] if specified",
+        )
+        .use_args("[output-dir]")
+        .args(ArgsRule::AtMost(1))
+        .flags(vec![name_flag("kind", NAME_CONTEXT)]),
+    ]);
 
     let get = Node::group(
         "get",

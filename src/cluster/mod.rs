@@ -5,6 +5,7 @@ pub mod actions;
 mod context;
 pub mod create;
 pub mod delete;
+pub mod logs;
 pub mod nodes;
 
 pub use context::ActionContext;

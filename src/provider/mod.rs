@@ -5,6 +5,7 @@
 pub mod docker;
 mod exec_stream;
 pub mod image_ops;
+pub mod log_sources;
 pub mod network;
 pub mod plan;
 pub mod ports;
