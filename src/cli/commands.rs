@@ -87,7 +87,7 @@ pub async fn dispatch(cli: Cli, log: &Logger) -> Result<(), Failure> {
                         "a list of image names is required"
                     )));
                 }
-                let docker = Docker::connect().await?;
+                let docker = Docker::connect_logged(log).await?;
                 crate::images::load::load_docker_images(
                     &docker,
                     &name_from(name),
@@ -108,7 +108,7 @@ pub async fn dispatch(cli: Cli, log: &Logger) -> Result<(), Failure> {
                         "name of image archive is required"
                     )));
                 }
-                let docker = Docker::connect().await?;
+                let docker = Docker::connect_logged(log).await?;
                 crate::images::load::load_image_archives(
                     &docker,
                     &name_from(name),
@@ -167,7 +167,7 @@ pub async fn dispatch(cli: Cli, log: &Logger) -> Result<(), Failure> {
                     .map_err(Failure::Error)
             }
             Some(GetCommand::Kubeconfig { name, internal }) => {
-                let docker = Docker::connect().await?;
+                let docker = Docker::connect_logged(log).await?;
                 let text = cluster::kubeconfig_for(&docker, &name_from(name), internal).await?;
                 // Upstream prints the YAML and then one more newline.
                 println!("{text}");
@@ -182,7 +182,7 @@ pub async fn dispatch(cli: Cli, log: &Logger) -> Result<(), Failure> {
                 internal,
             }) => {
                 let name = name_from(name);
-                let docker = Docker::connect().await?;
+                let docker = Docker::connect_logged(log).await?;
                 cluster::export_kubeconfig(&docker, &name, internal, kubeconfig.as_deref()).await?;
                 log.info(&format!(
                     "Set kubectl context to {:?}",
@@ -227,7 +227,7 @@ async fn build_node_image(flags: super::args::BuildNodeImage, log: &Logger) -> a
                 anyhow::bail!("--arch {arch} is not supported: node images are derived for the host architecture ({host})");
             }
         }
-        let docker = Docker::connect().await?;
+        let docker = Docker::connect_logged(log).await?;
         let opts = crate::images::build::BuildOptions {
             base_image: flags.base_image,
             image: flags.image,
@@ -241,7 +241,7 @@ async fn build_node_image(flags: super::args::BuildNodeImage, log: &Logger) -> a
 
 async fn delete_cluster(name: &str, kubeconfig: Option<&Path>, log: &Logger) -> anyhow::Result<()> {
     log.info(&format!("Deleting cluster {name:?} ..."));
-    let docker = Docker::connect().await?;
+    let docker = Docker::connect_logged(log).await?;
     cluster::delete(&docker, name, kubeconfig, log)
         .await
         .with_context(|| format!("failed to delete cluster {name:?}"))
@@ -256,7 +256,7 @@ async fn delete_clusters(
     if !all && names.is_empty() {
         anyhow::bail!("no cluster names provided");
     }
-    let docker = Docker::connect().await?;
+    let docker = Docker::connect_logged(log).await?;
     let names = if all {
         docker
             .list_clusters()
@@ -280,7 +280,7 @@ async fn delete_clusters(
 }
 
 async fn get_clusters(log: &Logger) -> anyhow::Result<()> {
-    let docker = Docker::connect().await?;
+    let docker = Docker::connect_logged(log).await?;
     let clusters = docker
         .list_clusters()
         .await
@@ -295,7 +295,7 @@ async fn get_clusters(log: &Logger) -> anyhow::Result<()> {
 }
 
 async fn get_nodes(name: &str, all_clusters: bool, log: &Logger) -> anyhow::Result<()> {
-    let docker = Docker::connect().await?;
+    let docker = Docker::connect_logged(log).await?;
     let clusters = if all_clusters {
         docker
             .list_clusters()
