@@ -50,6 +50,8 @@ pub enum Command {
         #[command(subcommand)]
         command: Option<DeleteCommand>,
     },
+    /// Checks that this host can run Sysbox nodes (kind-sysbox only)
+    Doctor,
     /// Exports one of [kubeconfig]
     Export {
         #[command(subcommand)]

@@ -14,8 +14,8 @@ use crate::kubeconfig;
 use crate::log::Logger;
 use crate::provider::Docker;
 
-const TOP_LEVEL: [&str; 8] = [
-    "build", "create", "delete", "export", "get", "help", "load", "version",
+const TOP_LEVEL: [&str; 9] = [
+    "build", "create", "delete", "doctor", "export", "get", "help", "load", "version",
 ];
 
 /// `--name` when given, else KIND_CLUSTER_NAME when non-empty, else `default`.
@@ -70,6 +70,7 @@ pub async fn dispatch(cli: Cli, log: &Logger) -> Result<(), Failure> {
             }
             Err(Failure::Error(anyhow::anyhow!(msg)))
         }
+        Command::Doctor => crate::doctor::run().await.map_err(Failure::Error),
         Command::Build { command } => match command {
             Some(BuildCommand::NodeImage(flags)) => {
                 build_node_image(flags, log).await.map_err(Failure::Error)

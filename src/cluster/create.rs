@@ -40,6 +40,7 @@ pub async fn create(opts: &CreateOptions, log: &Logger) -> anyhow::Result<()> {
     let mut cluster = config::load(opts.config.as_deref())?;
     let docker = Docker::connect_logged(log).await?;
     let host = docker.host_info().await?;
+    crate::doctor::preflight(&docker, &host)?;
     let env_runtime = std::env::var("KIND_EXPERIMENTAL_RUNTIME")
         .ok()
         .filter(|v| !v.is_empty());

@@ -350,6 +350,9 @@ fn host_info_from(info: SystemInfo) -> HostInfo {
             .and_then(|kv| kv.get(1).cloned())
             .unwrap_or_default(),
         cgroup_driver: driver,
+        server_version: info.server_version.unwrap_or_default(),
+        kernel_version: info.kernel_version.unwrap_or_default(),
+        docker_root_dir: info.docker_root_dir.unwrap_or_default(),
     }
 }
 
@@ -1169,6 +1172,7 @@ mod tests {
                 default_runtime: "runc".into(),
                 storage_driver: "overlay2".into(),
                 backing_filesystem: "xfs".into(),
+                ..Default::default()
             }
         );
         // rootless may be one comma-separated element of an entry.
