@@ -107,10 +107,36 @@ pub fn daemon_message(e: &BollardError) -> String {
 /// Why the daemon could not be reached.
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
-    #[error("cannot reach the Docker daemon at {endpoint}: {cause}. Is dockerd running there? (`kind doctor` checks this host)")]
-    Unreachable { endpoint: String, cause: String },
+    #[error("cannot reach the Docker daemon at {endpoint}: {cause}. {hint}")]
+    Unreachable {
+        endpoint: String,
+        cause: String,
+        hint: &'static str,
+    },
     #[error("the Docker daemon at {endpoint} accepted the connection but did not answer within {secs} s: it is hung or this is not a Docker socket")]
     Silent { endpoint: String, secs: f64 },
+}
+
+/// The connection failure with what to do about it.
+fn unreachable(endpoint: &Endpoint, e: &BollardError) -> ConnectError {
+    let cause = transport_cause(e);
+    let cause = cause.trim_end().trim_end_matches('.').to_string();
+    let lower = cause.to_lowercase();
+    let hint = if lower.contains("http request to an https server") {
+        "The daemon expects TLS: set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH to a directory with ca.pem, cert.pem and key.pem"
+    } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake")
+    {
+        "Check that ca.pem is the CA that signed the daemon's certificate and that cert.pem/key.pem are a client pair the daemon accepts"
+    } else if lower.starts_with("permission denied") {
+        "Use an account allowed to use Docker (e.g. in the docker group) or sudo"
+    } else {
+        "Is dockerd running there? (`kind doctor` checks this host)"
+    };
+    ConnectError::Unreachable {
+        endpoint: endpoint.to_string(),
+        cause,
+        hint,
+    }
 }
 
 /// A bollard client for the endpoint (no request is made yet).
@@ -165,10 +191,7 @@ pub fn transport_cause(e: &BollardError) -> String {
             match io.kind() {
                 ErrorKind::NotFound => return "no such socket".into(),
                 ErrorKind::ConnectionRefused => return "connection refused".into(),
-                ErrorKind::PermissionDenied => {
-                    return "permission denied (is your user allowed to use this Docker socket?)"
-                        .into()
-                }
+                ErrorKind::PermissionDenied => return "permission denied".into(),
                 _ => {}
             }
         }
@@ -426,10 +449,7 @@ impl Docker {
 
     /// Connect to a resolved endpoint; the version ping must answer within `ping`.
     pub async fn connect_to(endpoint: Endpoint, ping: Duration) -> Result<Docker, ConnectError> {
-        let api = client_for(&endpoint).map_err(|e| ConnectError::Unreachable {
-            endpoint: endpoint.to_string(),
-            cause: transport_cause(&e),
-        })?;
+        let api = client_for(&endpoint).map_err(|e| unreachable(&endpoint, &e))?;
         let api = match tokio::time::timeout(ping, api.negotiate_version()).await {
             Err(_) => {
                 return Err(ConnectError::Silent {
@@ -437,12 +457,7 @@ impl Docker {
                     secs: ping.as_secs_f64(),
                 })
             }
-            Ok(Err(e)) => {
-                return Err(ConnectError::Unreachable {
-                    endpoint: endpoint.to_string(),
-                    cause: transport_cause(&e),
-                })
-            }
+            Ok(Err(e)) => return Err(unreachable(&endpoint, &e)),
             Ok(Ok(api)) => api,
         };
         Ok(Docker { api, endpoint })

@@ -3,6 +3,8 @@
 //! and the `sysbox-runc` stand-in runtime that .ci/run registers.
 #![allow(dead_code)]
 
+pub mod private_dockerd;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
