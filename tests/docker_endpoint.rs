@@ -12,40 +12,10 @@ use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use common::private_dockerd::PrivateDockerd;
+use common::silent_socket::SilentSocket;
 use common::*;
 
 const TLS_HOST: &str = "tcp://127.0.0.1:2376";
-
-/// `kind` with no endpoint settings inherited from the test's environment.
-fn clean(mut cmd: Command, home: &Path, env: &[(&str, &str)]) -> Output {
-    for var in [
-        "DOCKER_HOST",
-        "DOCKER_CONTEXT",
-        "DOCKER_CONFIG",
-        "DOCKER_TLS_VERIFY",
-        "DOCKER_TLS",
-        "DOCKER_CERT_PATH",
-        "KIND_EXPERIMENTAL_PROVIDER",
-        "KIND_EXPERIMENTAL_RUNTIME",
-        "KIND_CLUSTER_NAME",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd.env("HOME", home)
-        .env("KUBECONFIG", home.join("kubeconfig"));
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.stdin(std::process::Stdio::null())
-        .output()
-        .expect("run kind")
-}
-
-fn kind(home: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(kind_bin());
-    cmd.args(args);
-    clean(cmd, home, env)
-}
 
 fn openssl(dir: &Path, args: &[&str]) {
     let out = Command::new("openssl")
@@ -183,7 +153,7 @@ fn tls_daemon_and_contexts() {
     let in_ns = |args: &[&str], env: &[(&str, &str)]| {
         let mut cmd = d.in_netns(Path::new(kind_bin()));
         cmd.args(args);
-        clean(cmd, h, env)
+        run_isolated(cmd, h, env)
     };
 
     // DOCKER_HOST + DOCKER_TLS_VERIFY + DOCKER_CERT_PATH.
@@ -261,7 +231,7 @@ fn tls_daemon_and_contexts() {
     let config_s = config.display().to_string();
 
     // DOCKER_CONTEXT.
-    let out = kind(
+    let out = kind_isolated(
         h,
         &["get", "clusters"],
         &[("DOCKER_CONFIG", &config_s), ("DOCKER_CONTEXT", "private")],
@@ -289,7 +259,7 @@ fn tls_daemon_and_contexts() {
         vec![("DOCKER_CONFIG", config_s.as_str()), ("DOCKER_HOST", "")],
         vec![("DOCKER_CONFIG", config_s.as_str()), ("DOCKER_CONTEXT", "")],
     ] {
-        let out = kind(h, &["get", "clusters"], &env);
+        let out = kind_isolated(h, &["get", "clusters"], &env);
         assert_ok(&out);
         assert!(listed(&out, &cluster), "{env:?}: {}", stdout(&out));
     }
@@ -302,12 +272,12 @@ fn tls_daemon_and_contexts() {
         .output()
         .unwrap();
     assert!(out.status.success());
-    let out = kind(h, &["get", "clusters"], &[]);
+    let out = kind_isolated(h, &["get", "clusters"], &[]);
     assert_ok(&out);
     assert!(listed(&out, &cluster), "{}", stdout(&out));
 
     // DOCKER_CONTEXT beats the config; DOCKER_HOST beats both.
-    let out = kind(
+    let out = kind_isolated(
         h,
         &["get", "clusters"],
         &[("DOCKER_CONFIG", &config_s), ("DOCKER_CONTEXT", "default")],
@@ -317,7 +287,7 @@ fn tls_daemon_and_contexts() {
         !listed(&out, &cluster),
         "the default context is the main daemon"
     );
-    let out = kind(
+    let out = kind_isolated(
         h,
         &["get", "clusters"],
         &[
@@ -330,7 +300,7 @@ fn tls_daemon_and_contexts() {
     assert!(!listed(&out, &cluster), "DOCKER_HOST wins");
 
     // A context that does not exist is an error naming it.
-    let out = kind(
+    let out = kind_isolated(
         h,
         &["get", "clusters"],
         &[
@@ -351,7 +321,7 @@ fn tls_daemon_and_contexts() {
 #[test]
 fn empty_docker_host_means_unset() {
     let home = tempfile::tempdir().unwrap();
-    let out = kind(home.path(), &["get", "clusters"], &[("DOCKER_HOST", "")]);
+    let out = kind_isolated(home.path(), &["get", "clusters"], &[("DOCKER_HOST", "")]);
     assert_ok(&out);
     let err = stderr(&out);
     assert!(!err.contains("scheme"), "{err}");
@@ -360,7 +330,7 @@ fn empty_docker_host_means_unset() {
 #[test]
 fn unreachable_endpoints_are_named() {
     let home = tempfile::tempdir().unwrap();
-    let out = kind(
+    let out = kind_isolated(
         home.path(),
         &["get", "clusters"],
         &[("DOCKER_HOST", "unix:///nonexistent/docker.sock")],
@@ -370,7 +340,7 @@ fn unreachable_endpoints_are_named() {
         stderr(&out),
         "ERROR: cannot reach the Docker daemon at unix:///nonexistent/docker.sock (from DOCKER_HOST): no socket at /nonexistent/docker.sock. Is dockerd running there? (`kind doctor` checks this host)\n"
     );
-    let out = kind(
+    let out = kind_isolated(
         home.path(),
         &["get", "clusters"],
         &[("DOCKER_HOST", "ssh://me@remote")],
@@ -381,7 +351,7 @@ fn unreachable_endpoints_are_named() {
         "{}",
         stderr(&out)
     );
-    let out = kind(
+    let out = kind_isolated(
         home.path(),
         &["get", "clusters"],
         &[("DOCKER_HOST", "http://x:1")],
@@ -392,31 +362,6 @@ fn unreachable_endpoints_are_named() {
         "{}",
         stderr(&out)
     );
-}
-
-/// A unix socket that accepts connections and never answers.
-struct SilentSocket {
-    _dir: tempfile::TempDir,
-    path: PathBuf,
-    _listener: std::os::unix::net::UnixListener,
-}
-
-impl SilentSocket {
-    fn new() -> SilentSocket {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("silent.sock");
-        // The backlog accepts connections without anyone calling accept().
-        let listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
-        SilentSocket {
-            _dir: dir,
-            path,
-            _listener: listener,
-        }
-    }
-
-    fn host(&self) -> String {
-        format!("unix://{}", self.path.display())
-    }
 }
 
 #[test]
@@ -432,7 +377,7 @@ fn a_silent_daemon_fails_within_seconds() {
         vec!["delete", "cluster", "--name", &name],
     ] {
         let started = Instant::now();
-        let out = kind(home.path(), &args, &[("DOCKER_HOST", &host)]);
+        let out = kind_isolated(home.path(), &args, &[("DOCKER_HOST", &host)]);
         let took = started.elapsed();
         assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stderr(&out));
         assert!(took < Duration::from_secs(8), "{args:?} took {took:?}");
@@ -449,7 +394,7 @@ fn a_silent_daemon_fails_within_seconds() {
 #[test]
 fn experimental_provider() {
     let home = tempfile::tempdir().unwrap();
-    let out = kind(
+    let out = kind_isolated(
         home.path(),
         &["get", "clusters"],
         &[("KIND_EXPERIMENTAL_PROVIDER", "docker")],
@@ -460,7 +405,7 @@ fn experimental_provider() {
         "{}",
         stderr(&out)
     );
-    let out = kind(
+    let out = kind_isolated(
         home.path(),
         &["get", "clusters"],
         &[("KIND_EXPERIMENTAL_PROVIDER", "")],
@@ -474,7 +419,7 @@ fn experimental_provider() {
                 vec!["get", "clusters"],
                 vec!["create", "cluster", "--name", &name],
             ] {
-                let out = kind(
+                let out = kind_isolated(
                     home.path(),
                     &args,
                     &[
