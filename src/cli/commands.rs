@@ -43,7 +43,7 @@ pub async fn dispatch(inv: &Invocation, log: &Logger) -> anyhow::Result<()> {
         CommandId::CompletionPowerShell => completion(clap_complete::Shell::PowerShell),
         CommandId::BuildNodeImage => build_node_image(inv, log).await,
         CommandId::LoadDockerImage => {
-            let docker = Docker::connect().await?;
+            let docker = Docker::connect_logged(log).await?;
             crate::images::load::load_docker_images(
                 &docker,
                 &cluster_name(inv),
@@ -55,7 +55,7 @@ pub async fn dispatch(inv: &Invocation, log: &Logger) -> anyhow::Result<()> {
         }
         CommandId::LoadImageArchive => {
             let archives: Vec<PathBuf> = inv.args.iter().map(PathBuf::from).collect();
-            let docker = Docker::connect().await?;
+            let docker = Docker::connect_logged(log).await?;
             crate::images::load::load_image_archives(
                 &docker,
                 &cluster_name(inv),
@@ -98,7 +98,7 @@ pub async fn dispatch(inv: &Invocation, log: &Logger) -> anyhow::Result<()> {
             get_nodes(&cluster_name(inv), inv.flags.bool("all-clusters"), log).await
         }
         CommandId::GetKubeconfig => {
-            let docker = Docker::connect().await?;
+            let docker = Docker::connect_logged(log).await?;
             let text =
                 cluster::kubeconfig_for(&docker, &cluster_name(inv), inv.flags.bool("internal"))
                     .await?;
@@ -106,8 +106,9 @@ pub async fn dispatch(inv: &Invocation, log: &Logger) -> anyhow::Result<()> {
             out(format!("{text}\n"));
             Ok(())
         }
+        CommandId::Doctor => Ok(crate::doctor::run().await?),
         CommandId::ExportLogs => {
-            let docker = Docker::connect().await?;
+            let docker = Docker::connect_logged(log).await?;
             let dir = inv.args.first().map(PathBuf::from);
             cluster::logs::export(&docker, &cluster_name(inv), dir, &version_line(), log).await?;
             Ok(())
@@ -115,7 +116,7 @@ pub async fn dispatch(inv: &Invocation, log: &Logger) -> anyhow::Result<()> {
         CommandId::ExportKubeconfig => {
             let name = cluster_name(inv);
             let kubeconfig = non_empty(inv, "kubeconfig").map(PathBuf::from);
-            let docker = Docker::connect().await?;
+            let docker = Docker::connect_logged(log).await?;
             cluster::export_kubeconfig(
                 &docker,
                 &name,
@@ -169,7 +170,7 @@ async fn build_node_image(inv: &Invocation, log: &Logger) -> anyhow::Result<()> 
                 anyhow::bail!("--arch {arch} is not supported: node images are derived for the host architecture ({host})");
             }
         }
-        let docker = Docker::connect().await?;
+        let docker = Docker::connect_logged(log).await?;
         let opts = crate::images::build::BuildOptions {
             base_image: inv.flags.string("base-image"),
             image: inv.flags.string("image"),
@@ -188,7 +189,7 @@ async fn build_node_image(inv: &Invocation, log: &Logger) -> anyhow::Result<()> 
 
 async fn delete_cluster(name: &str, kubeconfig: Option<&Path>, log: &Logger) -> anyhow::Result<()> {
     log.info(&format!("Deleting cluster {name:?} ..."));
-    let docker = Docker::connect().await?;
+    let docker = Docker::connect_logged(log).await?;
     cluster::delete(&docker, name, kubeconfig, log)
         .await
         .with_context(|| format!("failed to delete cluster {name:?}"))
@@ -203,7 +204,7 @@ async fn delete_clusters(
     if !all && names.is_empty() {
         anyhow::bail!("no cluster names provided");
     }
-    let docker = Docker::connect().await?;
+    let docker = Docker::connect_logged(log).await?;
     let names = if all {
         docker
             .list_clusters()
@@ -227,7 +228,7 @@ async fn delete_clusters(
 }
 
 async fn get_clusters(log: &Logger) -> anyhow::Result<()> {
-    let docker = Docker::connect().await?;
+    let docker = Docker::connect_logged(log).await?;
     let clusters = docker
         .list_clusters()
         .await
@@ -242,7 +243,7 @@ async fn get_clusters(log: &Logger) -> anyhow::Result<()> {
 }
 
 async fn get_nodes(name: &str, all_clusters: bool, log: &Logger) -> anyhow::Result<()> {
-    let docker = Docker::connect().await?;
+    let docker = Docker::connect_logged(log).await?;
     let clusters = if all_clusters {
         docker
             .list_clusters()

@@ -17,6 +17,7 @@ pub enum CommandId {
     CreateCluster,
     DeleteCluster,
     DeleteClusters,
+    Doctor,
     ExportKubeconfig,
     ExportLogs,
     GetClusters,
@@ -399,6 +400,17 @@ pub fn root() -> Node {
     // `load` alone of the groups declares cobra.NoArgs.
     load.args = ArgsRule::None;
 
+    // Ours alone (not in upstream kind): host checks for Sysbox nodes.
+    let doctor = Node::leaf(
+        "doctor",
+        Doctor,
+        "Checks that this host can run Sysbox nodes (kind-sysbox only)",
+        "Checks that this host can run Sysbox nodes: Docker endpoint and version, the Sysbox
+runtime and what it points to, kernel, cgroups, inotify limits and free disk.
+Each check prints ok, warn or fail with what to do; exits 1 when any check fails.",
+    )
+    .args(ArgsRule::None);
+
     let version = Node::leaf(
         "version",
         Version,
@@ -429,7 +441,7 @@ pub fn root() -> Node {
         children: Vec::new(),
     }
     .children(vec![
-        build, completion, create, delete, export, get, help, load, version,
+        build, completion, create, delete, doctor, export, get, help, load, version,
     ])
 }
 

@@ -38,8 +38,9 @@ const SALUTATIONS: [&str; 4] = [
 
 pub async fn create(opts: &CreateOptions, log: &Logger) -> anyhow::Result<()> {
     let mut cluster = config::load(opts.config.as_deref())?;
-    let docker = Docker::connect().await?;
+    let docker = Docker::connect_logged(log).await?;
     let host = docker.host_info().await?;
+    crate::doctor::preflight(&docker, &host)?;
     let env_runtime = std::env::var("KIND_EXPERIMENTAL_RUNTIME")
         .ok()
         .filter(|v| !v.is_empty());
@@ -213,6 +214,7 @@ async fn provision(
         network: network.clone(),
         proxy_env: provider::proxy::proxy_env(
             &env,
+            &docker.endpoint().host,
             &cluster.networking.service_subnet,
             &cluster.networking.pod_subnet,
         ),

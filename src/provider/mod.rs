@@ -3,6 +3,7 @@
 //! talks to the Docker Engine API through bollard.
 
 pub mod docker;
+pub mod endpoint;
 mod exec_stream;
 pub mod image_ops;
 pub mod log_sources;
