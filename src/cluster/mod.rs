@@ -6,6 +6,7 @@ mod context;
 pub mod create;
 pub mod delete;
 pub mod nodes;
+pub mod ownership;
 
 pub use context::ActionContext;
 pub use create::{create, CreateOptions};
