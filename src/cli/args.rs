@@ -240,58 +240,131 @@ pub enum ExportCommand {
     Unknown(Vec<String>),
 }
 
-/// Go's `time.ParseDuration`: a sequence of decimal numbers with units
-/// (`ns`, `us`, `µs`, `ms`, `s`, `m`, `h`), optional sign; bare `0` allowed.
+/// Go's `time.ParseDuration`: a sequence of decimal numbers (optional
+/// fraction) with units (`ns`, `us`, `µs`, `ms`, `s`, `m`, `h`), optional
+/// sign; bare `0` allowed. Like Go, a total beyond what its int64
+/// nanoseconds hold (about 2562047h) is an invalid duration, and messages
+/// are Go's, byte for byte.
 pub fn parse_go_duration(s: &str) -> Result<Duration, String> {
-    let orig = s;
-    let err = || format!("time: invalid duration {orig:?}");
-    let mut rest = s;
-    if let Some(r) = rest.strip_prefix('+') {
-        rest = r;
-    } else if let Some(r) = rest.strip_prefix('-') {
-        // Negative waits mean "don't wait"; Go parses them, kind never waits.
-        rest = r;
-        let d = parse_go_duration(rest).map_err(|_| err())?;
-        return if d.is_zero() {
-            Ok(d)
-        } else {
-            Ok(Duration::ZERO)
-        };
-    }
+    // Go's bound: magnitudes up to 2^63 ns parse (only negative ones fit).
+    const LIMIT: u64 = 1 << 63;
+    let invalid = || format!("time: invalid duration {}", time_quote(s));
+    let (negative, mut rest) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
     if rest == "0" {
         return Ok(Duration::ZERO);
     }
     if rest.is_empty() {
-        return Err(err());
+        return Err(invalid());
     }
-    let mut total = 0f64;
+    let digits = |t: &str| t.bytes().take_while(u8::is_ascii_digit).count();
+    let mut total: u64 = 0;
     while !rest.is_empty() {
-        let num_len = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(rest.len());
-        if num_len == 0 {
-            return Err(err());
+        if !rest.starts_with(|c: char| c == '.' || c.is_ascii_digit()) {
+            return Err(invalid());
         }
-        let value: f64 = rest[..num_len].parse().map_err(|_| err())?;
-        rest = &rest[num_len..];
+        let n = digits(rest);
+        let mut whole: u64 = 0;
+        for d in rest[..n].bytes() {
+            whole = whole
+                .checked_mul(10)
+                .and_then(|w| w.checked_add(u64::from(d - b'0')))
+                .filter(|w| *w <= LIMIT)
+                .ok_or_else(invalid)?;
+        }
+        rest = &rest[n..];
+        // The fraction keeps the digits that fit; later ones only lose precision.
+        let (mut frac, mut scale, mut has_frac) = (0u64, 1f64, false);
+        if let Some(after) = rest.strip_prefix('.') {
+            let m = digits(after);
+            let mut full = false;
+            for d in after[..m].bytes() {
+                match frac
+                    .checked_mul(10)
+                    .map(|f| f + u64::from(d - b'0'))
+                    .filter(|f| !full && *f <= LIMIT)
+                {
+                    Some(f) => {
+                        frac = f;
+                        scale *= 10.0;
+                    }
+                    None => full = true,
+                }
+            }
+            has_frac = m > 0;
+            rest = &after[m..];
+        }
+        if n == 0 && !has_frac {
+            return Err(invalid());
+        }
         let unit_len = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .find(|c: char| c == '.' || c.is_ascii_digit())
             .unwrap_or(rest.len());
         let unit = &rest[..unit_len];
         rest = &rest[unit_len..];
-        let nanos = match unit {
-            "ns" => 1.0,
-            "us" | "µs" | "μs" => 1e3,
-            "ms" => 1e6,
-            "s" => 1e9,
-            "m" => 60e9,
-            "h" => 3600e9,
-            "" => return Err(format!("time: missing unit in duration {orig:?}")),
-            other => return Err(format!("time: unknown unit {other:?} in duration {orig:?}")),
+        let unit_ns: u64 = match unit {
+            "ns" => 1,
+            "us" | "µs" | "μs" => 1_000,
+            "ms" => 1_000_000,
+            "s" => 1_000_000_000,
+            "m" => 60_000_000_000,
+            "h" => 3_600_000_000_000,
+            "" => return Err(format!("time: missing unit in duration {}", time_quote(s))),
+            other => {
+                return Err(format!(
+                    "time: unknown unit {} in duration {}",
+                    time_quote(other),
+                    time_quote(s)
+                ))
+            }
         };
-        total += value * nanos;
+        if whole > LIMIT / unit_ns {
+            return Err(invalid());
+        }
+        let mut value = whole * unit_ns;
+        if frac > 0 {
+            value += (frac as f64 * (unit_ns as f64 / scale)) as u64;
+            if value > LIMIT {
+                return Err(invalid());
+            }
+        }
+        total = total
+            .checked_add(value)
+            .filter(|t| *t <= LIMIT)
+            .ok_or_else(invalid)?;
     }
-    Ok(Duration::from_nanos(total.round() as u64))
+    if negative {
+        // Negative waits mean "don't wait"; Go parses them, kind never waits.
+        return Ok(Duration::ZERO);
+    }
+    if total > LIMIT - 1 {
+        return Err(invalid());
+    }
+    Ok(Duration::from_nanos(total))
+}
+
+/// How Go's time package quotes a value in its errors: printable ASCII as
+/// is (`"` and `\` escaped), every other byte as `\xNN`.
+fn time_quote(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        if c.is_ascii() && c >= ' ' {
+            if c == '"' || c == '\\' {
+                out.push('\\');
+            }
+            out.push(c);
+        } else {
+            let mut buf = [0u8; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                out.push_str(&format!("\\x{b:02x}"));
+            }
+        }
+    }
+    out.push('"');
+    out
 }
 
 #[cfg(test)]
@@ -328,6 +401,60 @@ mod tests {
         assert_eq!(
             parse_go_duration("s").unwrap_err(),
             "time: invalid duration \"s\""
+        );
+    }
+
+    #[test]
+    fn go_duration_edges() {
+        let ok = |s: &str| parse_go_duration(s).unwrap();
+        let err = |s: &str| parse_go_duration(s).unwrap_err();
+        // Beyond int64 nanoseconds (issue 9): refused as Go refuses it.
+        assert_eq!(err("99999999h"), "time: invalid duration \"99999999h\"");
+        assert_eq!(
+            err("9223372036854775808ns"),
+            "time: invalid duration \"9223372036854775808ns\""
+        );
+        assert_eq!(
+            err("2562047h47m16.854775808s"),
+            "time: invalid duration \"2562047h47m16.854775808s\""
+        );
+        assert_eq!(
+            err("99999999999999999999s"),
+            "time: invalid duration \"99999999999999999999s\""
+        );
+        assert_eq!(err("2562048h"), "time: invalid duration \"2562048h\"");
+        // The largest duration Go has, and the most negative one.
+        assert_eq!(
+            ok("2562047h47m16.854775807s"),
+            Duration::from_nanos(i64::MAX as u64)
+        );
+        assert_eq!(
+            ok("9223372036854775807ns"),
+            Duration::from_nanos(i64::MAX as u64)
+        );
+        assert_eq!(ok("-9223372036854775808ns"), Duration::ZERO);
+        assert_eq!(err("-99999999h"), "time: invalid duration \"-99999999h\"");
+        // Signs, fractions, units as Go reads them.
+        assert_eq!(ok("+1.5h"), Duration::from_secs(5400));
+        assert_eq!(ok(".5s"), Duration::from_millis(500));
+        assert_eq!(ok("1.s"), Duration::from_secs(1));
+        assert_eq!(ok("1µs2μs3us"), Duration::from_micros(6));
+        assert_eq!(ok("-5s"), Duration::ZERO);
+        assert_eq!(ok("1.0000000000000000000000001s"), Duration::from_secs(1));
+        assert_eq!(err(".s"), "time: invalid duration \".s\"");
+        assert_eq!(err("-"), "time: invalid duration \"-\"");
+        assert_eq!(
+            err("1s-1s"),
+            "time: unknown unit \"s-\" in duration \"1s-1s\""
+        );
+        assert_eq!(err("-5"), "time: missing unit in duration \"-5\"");
+        assert_eq!(
+            err("5é"),
+            "time: unknown unit \"\\xc3\\xa9\" in duration \"5\\xc3\\xa9\""
+        );
+        assert_eq!(
+            err("1\"s"),
+            "time: unknown unit \"\\\"s\" in duration \"1\\\"s\""
         );
     }
 }
