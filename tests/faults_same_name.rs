@@ -103,3 +103,75 @@ fn same_name_creates_started_together_one_wins_nothing_of_it_is_lost() {
         assert_ok(&tc.kind(&["delete", "cluster", "--name", &tc.name]));
     }
 }
+
+/// A failed create removes what it created, and nothing else: here a
+/// container labelled as a node of the same cluster that someone else
+/// created while the create ran (kubeadm init is slowed, then fails).
+#[test]
+fn failed_create_removes_only_its_own_containers() {
+    require_fixture();
+    let tc = TestCluster::new("ownonly");
+    let toggles = tc.dir.path().join("kind-fixture");
+    for dir in ["delay", "fail"] {
+        std::fs::create_dir_all(toggles.join(dir)).unwrap();
+    }
+    std::fs::write(toggles.join("delay/kubeadm-init"), "4").unwrap();
+    std::fs::write(toggles.join("fail/kubeadm-init"), "").unwrap();
+    let config = tc.write(
+        "config.yaml",
+        &format!(
+            "kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes:\n- role: control-plane\n  extraMounts:\n  - hostPath: {}\n    containerPath: /kind-fixture\n- role: worker\n",
+            toggles.display()
+        ),
+    );
+    let kubeconfig = tc.kubeconfig();
+    let (name, cfg) = (tc.name.clone(), config.to_str().unwrap().to_string());
+    let create = std::thread::spawn(move || {
+        kind_cmd(
+            &[
+                "create",
+                "cluster",
+                "--name",
+                &name,
+                "--image",
+                FIXTURE_IMAGE,
+                "--config",
+                &cfg,
+            ],
+            &[],
+            &kubeconfig,
+            None,
+        )
+    });
+    // Once the create's nodes exist, someone else adds one to the cluster.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while tc.containers().len() < 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the create made no nodes"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let intruder = format!("{}-intruder", tc.name);
+    docker(&[
+        "create",
+        "--name",
+        &intruder,
+        "--label",
+        &format!("io.x-k8s.kind.cluster={}", tc.name),
+        FIXTURE_IMAGE,
+    ]);
+    let out = create.join().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("failed to init node with kubeadm"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        tc.containers(),
+        std::slice::from_ref(&intruder),
+        "the create's own nodes are removed, the other container stays"
+    );
+    docker(&["rm", "-f", &intruder]);
+}
