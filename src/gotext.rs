@@ -2,6 +2,7 @@
 //! match upstream kind byte for byte.
 
 use std::io;
+use std::time::Duration;
 
 /// Go prints an errno as the lower-cased C message (`no such file or
 /// directory`, `file exists`); Rust capitalises it and appends
@@ -75,9 +76,30 @@ pub fn quote_list(items: &[String]) -> String {
     format!("[{}]", quoted.join(" "))
 }
 
+/// Go's `time.Duration.String()` for whole seconds: `30s`, `5m0s`, `1h0m0s`.
+pub fn go_duration(d: Duration) -> String {
+    let s = d.as_secs();
+    let (h, m, sec) = (s / 3600, (s % 3600) / 60, s % 60);
+    if h > 0 {
+        format!("{h}h{m}m{sec}s")
+    } else if m > 0 {
+        format!("{m}m{sec}s")
+    } else {
+        format!("{sec}s")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_print_like_go() {
+        assert_eq!(go_duration(Duration::from_secs(30)), "30s");
+        assert_eq!(go_duration(Duration::from_secs(300)), "5m0s");
+        assert_eq!(go_duration(Duration::from_secs(3600)), "1h0m0s");
+        assert_eq!(go_duration(Duration::from_secs(0)), "0s");
+    }
 
     #[test]
     fn strings_and_lists_quote_like_go() {

@@ -515,7 +515,15 @@ fn runc_mode_requests_upstreams_privileged_flags() {
         "Config.Env"
     );
     let mut our_labels = ours["Config"]["Labels"].as_object().unwrap().clone();
+    // Ours on top of upstream's: the runtime mode and the create run's ID.
     our_labels.remove("dev.kind-sysbox.runtime-mode");
+    assert_eq!(
+        our_labels
+            .remove("dev.kind-sysbox.create-id")
+            .and_then(|v| v.as_str().map(str::len)),
+        Some(16),
+        "the create run's ID"
+    );
     assert_eq!(
         serde_json::Value::Object(our_labels),
         upstream["Config"]["Labels"],

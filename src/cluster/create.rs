@@ -1,7 +1,8 @@
 //! `kind create cluster` (spec §4.1): load and check the config, choose the
 //! runtime, provision the node containers, run the actions, export the
 //! kubeconfig. Any failure (or Ctrl-C) after provisioning starts removes
-//! every container of the cluster unless `--retain`.
+//! every container this run created unless `--retain`; a create that loses
+//! the name to a concurrent one removes nothing (`ownership`).
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -11,6 +12,7 @@ use anyhow::Context as _;
 use futures_util::future::try_join_all;
 use rand::Rng as _;
 
+use super::ownership::{self, ClusterExists};
 use super::{actions, delete, ActionContext};
 use crate::config::{self, Cluster};
 use crate::images;
@@ -50,10 +52,10 @@ pub async fn create(opts: &CreateOptions, log: &Logger) -> anyhow::Result<()> {
     config::apply_overrides(&mut cluster, &opts.name, opts.image.as_deref());
     config::set_defaults_with_image(&mut cluster, default_node_image(&mode));
     if !docker.list_nodes(&cluster.name).await?.is_empty() {
-        anyhow::bail!(
-            "node(s) already exist for a cluster with the name {:?}",
-            cluster.name
-        );
+        return Err(ClusterExists {
+            name: cluster.name.clone(),
+        }
+        .into());
     }
     if cluster.name.len() > 50 {
         log.warn(&format!(
@@ -65,8 +67,9 @@ pub async fn create(opts: &CreateOptions, log: &Logger) -> anyhow::Result<()> {
     validate_for_runtime(&cluster, &mode)?;
 
     log.info(&format!("Creating cluster {:?} ...", cluster.name));
+    let create_id = ownership::new_create_id();
     let bring_up = async {
-        provision(&docker, &cluster, &mode, &host, log).await?;
+        provision(&docker, &cluster, &mode, &host, &create_id, log).await?;
         let ctx = ActionContext::new(&cluster, &docker, log, &mode, &host);
         for action in actions::plan(&cluster, opts.wait) {
             action.run(&ctx).await?;
@@ -79,8 +82,16 @@ pub async fn create(opts: &CreateOptions, log: &Logger) -> anyhow::Result<()> {
     };
     if let Err(err) = outcome {
         log.status_end(false);
-        if !opts.retain {
-            cleanup(&docker, &cluster.name, opts.kubeconfig.as_deref(), log).await;
+        // Lost the name to a concurrent create: nothing of ours exists.
+        if !opts.retain && err.downcast_ref::<ClusterExists>().is_none() {
+            cleanup(
+                &docker,
+                &cluster.name,
+                &create_id,
+                opts.kubeconfig.as_deref(),
+                log,
+            )
+            .await;
         }
         return Err(err);
     }
@@ -186,6 +197,7 @@ async fn provision(
     cluster: &Cluster,
     mode: &RuntimeMode,
     host: &HostInfo,
+    create_id: &str,
     log: &Logger,
 ) -> anyhow::Result<()> {
     for image in required_images(cluster) {
@@ -227,6 +239,7 @@ async fn provision(
         provider::proxy::finalize(&mut ctx.proxy_env, &subnets, &names);
     }
     let mut specs = provider::plan_cluster(cluster, &ctx);
+    ownership::mark(&mut specs, create_id);
     if cluster.has_implicit_load_balancer() {
         // Upstream's `docker run` pulls the load balancer image implicitly.
         ensure_image(docker, provider::LOAD_BALANCER_IMAGE, log).await?;
@@ -234,19 +247,35 @@ async fn provision(
     provider::ports::resolve(&mut specs)?;
 
     let ready = regex::Regex::new(provider::NODE_READY_LOG_REGEX).expect("static regex");
-    try_join_all(specs.iter().map(|spec| run_container(docker, spec, &ready))).await?;
+    let Some((claim, rest)) = ownership::split_claim(cluster, specs) else {
+        anyhow::bail!("no nodes to create");
+    };
+    if !docker.claim_container(&claim).await? {
+        return Err(ClusterExists {
+            name: cluster.name.clone(),
+        }
+        .into());
+    }
+    let claimed = run_container(docker, &claim, &ready, false);
+    let others = rest
+        .iter()
+        .map(|spec| run_container(docker, spec, &ready, true));
+    try_join_all(std::iter::once(claimed).chain(others)).await?;
     log.status_end(true);
     Ok(())
 }
 
-/// Create and start one container; Kubernetes nodes must then show
-/// systemd's readiness line within 30 s.
+/// Create (unless already created: the claim) and start one container;
+/// Kubernetes nodes must then show systemd's readiness line within 30 s.
 async fn run_container(
     docker: &Docker,
     spec: &ContainerSpec,
     ready: &regex::Regex,
+    create: bool,
 ) -> anyhow::Result<()> {
-    docker.create_container(spec).await?;
+    if create {
+        docker.create_container(spec).await?;
+    }
     docker.start_container(&spec.name).await?;
     if !spec.is_load_balancer() {
         docker
@@ -256,19 +285,21 @@ async fn run_container(
     Ok(())
 }
 
-/// Remove what a failed create left. Containers whose creation was in
-/// flight when we were interrupted can appear after the first listing, so
-/// list again until none is left (bounded).
+/// Remove what a failed create left: the containers this run created
+/// (and the cluster's kubeconfig entries, as upstream). Containers whose
+/// creation was in flight when we were interrupted can appear after the
+/// first listing, so list again until none is left (bounded).
 async fn cleanup(
     docker: &Docker,
     name: &str,
+    create_id: &str,
     explicit_kubeconfig: Option<&std::path::Path>,
     log: &Logger,
 ) {
     for _ in 0..3 {
-        let _ = delete::delete(docker, name, explicit_kubeconfig, log).await;
+        let _ = delete::delete_created_by(docker, name, create_id, explicit_kubeconfig, log).await;
         tokio::time::sleep(Duration::from_millis(300)).await;
-        match docker.list_nodes(name).await {
+        match docker.list_nodes_created_by(name, create_id).await {
             Ok(nodes) if nodes.is_empty() => return,
             _ => {}
         }

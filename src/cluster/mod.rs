@@ -7,6 +7,7 @@ pub mod create;
 pub mod delete;
 pub mod logs;
 pub mod nodes;
+pub mod ownership;
 
 pub use context::ActionContext;
 pub use create::{create, CreateOptions};

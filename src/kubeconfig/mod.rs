@@ -1,8 +1,9 @@
 //! Kubeconfig handling as upstream kind (spec §5): the `kind-NAME`
 //! cluster/user/context built from a node's admin.conf, merged into the
-//! user's kubeconfig under `<path>.lock`, written atomically, removed on
-//! delete from every listed file. A file that does not parse is never
-//! overwritten.
+//! user's kubeconfig under `<path>.lock`, written atomically (in place,
+//! with restore on failure, where a rename cannot replace the file: bind
+//! mounts), removed on delete from every listed file. A file that does not
+//! parse is never overwritten; a failed write leaves the file as it was.
 
 mod encode;
 mod lock;
@@ -162,18 +163,24 @@ fn resolve_symlinks(path: &Path) -> PathBuf {
     p
 }
 
-/// Write `contents` to `path` atomically: temp file in the same directory,
-/// fsync, rename. New files are 0600 (as client-go); an existing file keeps
-/// its mode and, when we may, its owner.
+/// Write `contents` to `path`: temp file in the same directory, fsync,
+/// rename. New files are 0600 (as client-go); an existing file keeps its
+/// mode and, when we may, its owner. Any failure leaves the file as it was
+/// and says so.
+///
+/// A file that cannot be replaced by a rename (a bind-mounted kubeconfig,
+/// as in CI and Docker-in-Docker: EBUSY) is written in place instead, from
+/// the synced temp copy, and restored on failure (`write_in_place`).
 fn write_atomic(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
-    let fail = |what: &str, e: std::io::Error| {
+    let target = resolve_symlinks(path);
+    let unchanged = |what: &str, e: &std::io::Error| {
         anyhow!(
-            "failed to write KUBECONFIG: {what} {}: {}",
+            "failed to write KUBECONFIG: {what} {}: {}; {} was left unchanged",
             path.display(),
-            crate::gotext::io_error_text(&e)
+            crate::gotext::io_error_text(e),
+            path.display()
         )
     };
-    let target = resolve_symlinks(path);
     let dir = match target.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
@@ -183,7 +190,7 @@ fn write_atomic(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
             .recursive(true)
             .mode(0o755)
             .create(&dir)
-            .map_err(|e| fail("mkdir for", e))?;
+            .map_err(|e| unchanged("mkdir for", &e))?;
     }
     let existing = std::fs::metadata(&target).ok();
     let name = target
@@ -195,23 +202,130 @@ fn write_atomic(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
         .suffix(".tmp")
         .permissions(std::fs::Permissions::from_mode(0o600))
         .tempfile_in(&dir)
-        .map_err(|e| fail("create temp file for", e))?;
-    tmp.write_all(contents).map_err(|e| fail("write", e))?;
+        .map_err(|e| unchanged("create temp file for", &e))?;
+    tmp.write_all(contents)
+        .map_err(|e| unchanged("write", &e))?;
     if let Some(meta) = &existing {
         let file = tmp.as_file();
         file.set_permissions(std::fs::Permissions::from_mode(meta.mode() & 0o7777))
-            .map_err(|e| fail("chmod", e))?;
+            .map_err(|e| unchanged("chmod", &e))?;
         // Only possible as root (e.g. `sudo kind`); keeps the user's file theirs.
         let _ = std::os::unix::fs::fchown(file, Some(meta.uid()), Some(meta.gid()));
     }
-    tmp.as_file().sync_all().map_err(|e| fail("sync", e))?;
-    tmp.persist(&target)
-        .map_err(|e| fail("rename into", e.error))?;
-    // Make the rename itself durable; failure here loses nothing already written.
-    if let Ok(d) = std::fs::File::open(&dir) {
-        let _ = d.sync_all();
+    tmp.as_file()
+        .sync_all()
+        .map_err(|e| unchanged("sync", &e))?;
+    match tmp.persist(&target) {
+        Ok(_) => {
+            // Make the rename itself durable; failure here loses nothing already written.
+            if let Ok(d) = std::fs::File::open(&dir) {
+                let _ = d.sync_all();
+            }
+            Ok(())
+        }
+        Err(e) if existing.is_some() && rename_impossible(&e.error) => {
+            write_in_place(path, &target, contents, e.file, &e.error)
+        }
+        Err(e) => Err(unchanged("rename into", &e.error)),
     }
-    Ok(())
+}
+
+/// A rename that can never succeed onto this target, while writing the file
+/// itself may: it is a mount point (EBUSY: a bind-mounted file) or on
+/// another filesystem than its directory (EXDEV).
+fn rename_impossible(e: &std::io::Error) -> bool {
+    const EBUSY: i32 = 16;
+    const EXDEV: i32 = 18;
+    matches!(e.raw_os_error(), Some(EBUSY | EXDEV))
+}
+
+/// Overwrite `target` in place (same inode, so a bind mount sees it) under
+/// the caller's lock. The new content is already synced in `tmp`, which is
+/// removed only once the copy is synced: a crash halfway leaves the whole
+/// new content next to the file. On failure the previous content (read
+/// here) is written back; if even that fails, both versions are kept in
+/// files the error names.
+fn write_in_place(
+    path: &Path,
+    target: &Path,
+    contents: &[u8],
+    tmp: tempfile::NamedTempFile,
+    rename_err: &std::io::Error,
+) -> anyhow::Result<()> {
+    use std::io::{Seek, SeekFrom};
+    let text = crate::gotext::io_error_text;
+    let why = format!(
+        "{} cannot be replaced by a rename ({}; a bind mount?), so it is written in place",
+        path.display(),
+        text(rename_err)
+    );
+    let unchanged = |what: &str, e: std::io::Error| {
+        anyhow!(
+            "failed to write KUBECONFIG: {why}, but {what} failed: {}; {} was left unchanged",
+            text(&e),
+            path.display()
+        )
+    };
+    let original = std::fs::read(target).map_err(|e| unchanged("reading it", e))?;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(target)
+        .map_err(|e| unchanged("opening it for writing", e))?;
+    let put = |file: &mut std::fs::File, bytes: &[u8]| -> std::io::Result<()> {
+        file.seek(SeekFrom::Start(0))?;
+        file.write_all(bytes)?;
+        file.set_len(bytes.len() as u64)?;
+        file.sync_all()
+    };
+    let Err(err) = put(&mut file, contents) else {
+        drop(tmp);
+        return Ok(());
+    };
+    match put(&mut file, &original) {
+        Ok(()) => Err(anyhow!(
+            "failed to write KUBECONFIG: {why}, but writing it failed: {}; its previous content was restored",
+            text(&err)
+        )),
+        Err(restore_err) => {
+            let new_copy = tmp
+                .keep()
+                .map(|(_, p)| p.display().to_string())
+                .unwrap_or_else(|e| format!("(lost: {})", text(&e.error)));
+            let old_copy = save_copy(target, &original);
+            Err(anyhow!(
+                "failed to write KUBECONFIG: {why}, but writing it failed: {}, and restoring its previous content failed too: {}; {} may be incomplete: its previous content is saved in {old_copy}, the new content in {new_copy}",
+                text(&err),
+                text(&restore_err),
+                path.display()
+            ))
+        }
+    }
+}
+
+/// Keep `bytes` in a new file next to `target` (else in the temp dir) and
+/// return its path, or why that failed.
+fn save_copy(target: &Path, bytes: &[u8]) -> String {
+    let dir = target
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut last = String::new();
+    for dir in [dir.to_path_buf(), std::env::temp_dir()] {
+        let saved = tempfile::Builder::new()
+            .prefix("kubeconfig.previous.")
+            .permissions(std::fs::Permissions::from_mode(0o600))
+            .tempfile_in(&dir)
+            .and_then(|mut f| {
+                f.write_all(bytes)?;
+                f.as_file().sync_all()?;
+                f.keep().map_err(|e| e.error)
+            });
+        match saved {
+            Ok((_, p)) => return p.display().to_string(),
+            Err(e) => last = crate::gotext::io_error_text(&e),
+        }
+    }
+    format!("(nowhere: {last})")
 }
 
 #[cfg(test)]
@@ -474,13 +588,15 @@ users:
             Duration::from_millis(100),
         )
         .unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            format!(
-                "failed to lock config file: open {}.lock: file exists",
-                target.display()
-            )
+        let err = err.to_string();
+        let lock = lock::lock_path(&target).display().to_string();
+        assert!(
+            err.starts_with(&format!(
+                "failed to lock config file: open {lock}: file exists; "
+            )),
+            "{err}"
         );
+        assert!(err.ends_with(&format!("remove {lock}")), "{err}");
         assert!(!target.exists());
         assert!(lock::lock_path(&target).exists());
     }

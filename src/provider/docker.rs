@@ -25,7 +25,9 @@ use super::endpoint::{self, Endpoint};
 use super::network::{self, NetworkEntry, OPT_MASQUERADE, OPT_MTU, ULA_ATTEMPTS};
 use super::plan::{docker_run_args, join_host_port};
 use super::runtime::RuntimeError;
-use super::{ContainerSpec, HostInfo, LABEL_CLUSTER, LABEL_ROLE, LABEL_RUNTIME_MODE};
+use super::{
+    ContainerSpec, HostInfo, LABEL_CLUSTER, LABEL_CREATE_ID, LABEL_ROLE, LABEL_RUNTIME_MODE,
+};
 use crate::log::Logger;
 
 /// Docker Desktop's label carrying the host endpoint of the API server.
@@ -415,6 +417,31 @@ fn labels_of(inspect: &ContainerInspectResponse) -> BTreeMap<String, String> {
         .unwrap_or_default()
 }
 
+/// A failed container creation as upstream reports a failed `docker run`.
+fn create_error(spec: &ContainerSpec, e: &BollardError) -> RunError {
+    let msg = daemon_message(e);
+    let lower = msg.to_lowercase();
+    let mut argv = vec!["docker".to_string(), "run".to_string()];
+    argv.extend(docker_run_args(spec));
+    let runtime = spec.runtime.as_deref().unwrap_or_default();
+    let reason = if !runtime.is_empty()
+        && (lower.contains("unknown runtime specified")
+            || lower.contains("unknown or invalid runtime name"))
+    {
+        format!(
+            "Docker does not know the runtime \"{runtime}\". {}",
+            RuntimeError::SysboxNotRegistered
+        )
+    } else {
+        msg.clone()
+    };
+    RunError {
+        argv,
+        reason,
+        output: format!("docker: {msg}"),
+    }
+}
+
 pub struct Docker {
     api: bollard::Docker,
     endpoint: Endpoint,
@@ -686,40 +713,32 @@ impl Docker {
     /// naming the equivalent `docker run`, as upstream reports them; an
     /// unknown runtime gets the Sysbox installation hint.
     pub async fn create_container(&self, spec: &ContainerSpec) -> anyhow::Result<()> {
+        self.try_create_container(spec)
+            .await
+            .map_err(|e| create_error(spec, &e).into())
+    }
+
+    /// Create a container unless one of its name exists: `Ok(false)` then,
+    /// and nothing was created. Docker's container names are unique, so of
+    /// several concurrent calls with one name exactly one gets `Ok(true)`.
+    pub async fn claim_container(&self, spec: &ContainerSpec) -> anyhow::Result<bool> {
+        match self.try_create_container(spec).await {
+            Ok(()) => Ok(true),
+            Err(BollardError::DockerResponseServerError {
+                status_code: 409, ..
+            }) => Ok(false),
+            Err(e) => Err(create_error(spec, &e).into()),
+        }
+    }
+
+    async fn try_create_container(&self, spec: &ContainerSpec) -> Result<(), BollardError> {
         let opts = CreateContainerOptionsBuilder::new()
             .name(&spec.name)
             .build();
-        match self
-            .api
+        self.api
             .create_container(Some(opts), create_body(spec))
             .await
-        {
-            Ok(_) => Ok(()),
-            Err(e) => {
-                let msg = daemon_message(&e);
-                let lower = msg.to_lowercase();
-                let mut argv = vec!["docker".to_string(), "run".to_string()];
-                argv.extend(docker_run_args(spec));
-                let runtime = spec.runtime.as_deref().unwrap_or_default();
-                let reason = if !runtime.is_empty()
-                    && (lower.contains("unknown runtime specified")
-                        || lower.contains("unknown or invalid runtime name"))
-                {
-                    format!(
-                        "Docker does not know the runtime \"{runtime}\". {}",
-                        RuntimeError::SysboxNotRegistered
-                    )
-                } else {
-                    msg.clone()
-                };
-                Err(RunError {
-                    argv,
-                    reason,
-                    output: format!("docker: {msg}"),
-                }
-                .into())
-            }
-        }
+            .map(|_| ())
     }
 
     pub async fn start_container(&self, name: &str) -> anyhow::Result<()> {
@@ -793,7 +812,27 @@ impl Docker {
 
     /// Containers of a cluster (including stopped ones and the LB), newest first.
     pub async fn list_nodes(&self, cluster: &str) -> anyhow::Result<Vec<NodeRef>> {
-        let filters = HashMap::from([("label", vec![format!("{LABEL_CLUSTER}={cluster}")])]);
+        self.list_labelled(vec![format!("{LABEL_CLUSTER}={cluster}")])
+            .await
+    }
+
+    /// The containers of a cluster that one `create cluster` run made
+    /// (LABEL_CREATE_ID), newest first.
+    pub async fn list_nodes_created_by(
+        &self,
+        cluster: &str,
+        create_id: &str,
+    ) -> anyhow::Result<Vec<NodeRef>> {
+        self.list_labelled(vec![
+            format!("{LABEL_CLUSTER}={cluster}"),
+            format!("{LABEL_CREATE_ID}={create_id}"),
+        ])
+        .await
+    }
+
+    /// Containers carrying every one of `labels` (`key=value`).
+    async fn list_labelled(&self, labels: Vec<String>) -> anyhow::Result<Vec<NodeRef>> {
+        let filters = HashMap::from([("label", labels)]);
         let opts = ListContainersOptionsBuilder::new()
             .all(true)
             .filters(&filters)

@@ -22,6 +22,10 @@ pub const LABEL_ROLE: &str = "io.x-k8s.kind.role";
 /// Ours: which runtime mode created the node (`sysbox` or `runc`), so later
 /// commands (exec, load) treat it the same way.
 pub const LABEL_RUNTIME_MODE: &str = "dev.kind-sysbox.runtime-mode";
+/// Ours: a random ID per `kind create cluster` run, on every container that
+/// run creates, so its failure cleanup removes only what it created itself
+/// (never the containers of a concurrent create of the same name).
+pub const LABEL_CREATE_ID: &str = "dev.kind-sysbox.create-id";
 pub const ROLE_LOAD_BALANCER: &str = "external-load-balancer";
 pub const DEFAULT_NETWORK: &str = "kind";
 pub const LOAD_BALANCER_IMAGE: &str = "docker.io/envoyproxy/envoy:v1.36.2";
