@@ -334,11 +334,29 @@ async fn build_derived(
         .build_image_from_tar(context, &req, &|line| log.debug(2, line))
         .await
         .map_err(|e| {
-            anyhow!(
-                "failed to build the Sysbox node image from {:?}: {e}",
-                identity.base
-            )
+            if lacks_shell(&e.message) {
+                anyhow!(
+                    "failed to build the Sysbox node image from {:?}: {NOT_A_NODE_IMAGE}: /bin/sh is missing ({})",
+                    identity.base,
+                    e.message
+                )
+            } else {
+                anyhow!(
+                    "failed to build the Sysbox node image from {:?}: {e}",
+                    identity.base
+                )
+            }
         })
+}
+
+/// The Dockerfile's own words for a refused base.
+const NOT_A_NODE_IMAGE: &str = "ERROR: kind-sysbox: the base image is not a kind node image";
+
+/// Whether a build failed because the base has no `/bin/sh` to run the
+/// Dockerfile's checks with: a base that is no kind node image at all, whose
+/// Docker error alone would not say so.
+pub fn lacks_shell(build_error: &str) -> bool {
+    build_error.contains("\"/bin/sh\"") && build_error.contains("no such file or directory")
 }
 
 /// The default node image of `kind create cluster`: DEFAULT_SYSBOX_IMAGE

@@ -20,6 +20,10 @@ pub const LABEL_ROLE: &str = "io.x-k8s.kind.role";
 /// Ours: which runtime mode created the node (`sysbox` or `runc`), so later
 /// commands (exec, load) treat it the same way.
 pub const LABEL_RUNTIME_MODE: &str = "dev.kind-sysbox.runtime-mode";
+/// Ours: on a node that runs the Sysbox derivation of the image its config
+/// (or `--image`) named, that named image; the container's own image is
+/// the derivation.
+pub const LABEL_NAMED_IMAGE: &str = "dev.kind-sysbox.named-image";
 pub const ROLE_LOAD_BALANCER: &str = "external-load-balancer";
 pub const DEFAULT_NETWORK: &str = "kind";
 pub const LOAD_BALANCER_IMAGE: &str = "docker.io/envoyproxy/envoy:v1.36.2";
