@@ -7,6 +7,7 @@
 use anyhow::{anyhow, bail, Context, Result};
 use serde_json::{Map, Number, Value};
 
+use super::json6902;
 use super::merge::merge_patch;
 
 /// Patch a containerd `config.toml` (spec §4.4): version detection, TOML
@@ -26,12 +27,10 @@ pub fn containerd_toml(raw: &str, merge: &[String], json6902: &[String]) -> anyh
         }
         merge_patch(&mut doc, p)?;
     }
+    // Upstream adds nothing to the library's own texts here.
     for patch in json6902 {
-        let ops =
-            decode_6902(patch).context("failed to parse containerd config JSON 6902 patch")?;
-        json_patch::patch(&mut doc, &ops.0)
-            .map_err(|e| anyhow!("{e}"))
-            .context("failed to apply containerd config JSON 6902 patch")?;
+        let ops = json6902::decode(patch).map_err(|e| anyhow!(e))?;
+        json6902::apply(&mut doc, &ops).map_err(|e| anyhow!(e))?;
     }
     let Value::Object(root) = &doc else {
         bail!("patched containerd config is not a TOML table")
@@ -39,14 +38,6 @@ pub fn containerd_toml(raw: &str, merge: &[String], json6902: &[String]) -> anyh
     let mut enc = Encoder::default();
     enc.table(&[], root)?;
     Ok(enc.out)
-}
-
-/// JSON text only; `null` is an empty patch, as for upstream's decoder.
-fn decode_6902(text: &str) -> Result<json_patch::Patch> {
-    match serde_json::from_str::<Value>(text)? {
-        Value::Null => Ok(json_patch::Patch(Vec::new())),
-        v => Ok(serde_json::from_value(v)?),
-    }
 }
 
 fn toml_to_json(raw: &str) -> Result<Value> {
@@ -415,6 +406,41 @@ version = 2
         assert_eq!(
             got,
             "version = 2\n\n[a]\n  l = [3]\n  x = 1\n  [a.b]\n    y = 2\n    z = 3\n"
+        );
+    }
+
+    /// The texts upstream kind v0.32.0 printed for the same containerd
+    /// JSON 6902 patches: Go's and its json-patch library's, nothing added
+    /// (the caller prefixes `failed to patch containerd config: `).
+    #[test]
+    fn malformed_6902_patches_read_as_upstreams() {
+        let base = "version = 2\n";
+        let err = |patch: &str| {
+            format!(
+                "{:#}",
+                containerd_toml(base, &[], &[patch.to_string()]).unwrap_err()
+            )
+        };
+        assert_eq!(
+            err("🏰"),
+            "invalid character 'ð' looking for beginning of value"
+        );
+        assert_eq!(
+            err("- op: remove\n  path: /disabled_plugins"),
+            "invalid character ' ' in numeric literal"
+        );
+        assert_eq!(
+            err("op: add"),
+            "invalid character 'o' looking for beginning of value"
+        );
+        assert_eq!(err(""), "unexpected end of JSON input");
+        assert_eq!(
+            err(r#"[{"op":"bogus","path":"/version"}]"#),
+            "Unexpected kind: bogus"
+        );
+        assert_eq!(
+            err(r#"{"op":"add"}"#),
+            "json: cannot unmarshal object into Go value of type jsonpatch.Patch"
         );
     }
 
