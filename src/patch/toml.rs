@@ -18,9 +18,10 @@ pub fn containerd_toml(raw: &str, merge: &[String], json6902: &[String]) -> anyh
     if version == 0 {
         bail!("failed to detect containerd config version");
     }
+    // Upstream adds nothing to the parser's own texts here.
     for patch in merge {
-        let p = toml_to_json(patch).context("failed to parse containerd config patch")?;
-        let pv = config_version(&p).context("failed to parse containerd config patch")?;
+        let p = toml_to_json(patch)?;
+        let pv = config_version(&p)?;
         // A patch written for another config version would corrupt this one.
         if pv != 0 && pv != version {
             continue;
@@ -41,8 +42,33 @@ pub fn containerd_toml(raw: &str, merge: &[String], json6902: &[String]) -> anyh
 }
 
 fn toml_to_json(raw: &str) -> Result<Value> {
-    let table: toml::Table = raw.parse()?;
+    let table: toml::Table = raw
+        .parse()
+        .map_err(|e| anyhow!(parse_error_text(raw, &e)))?;
     Ok(toml_value_to_json(toml::Value::Table(table)))
+}
+
+/// A TOML syntax error in the shape upstream's parser (go-toml v1) gives
+/// it, `(line, column): message` on one line, with the toml crate's own
+/// wording: go-toml's texts come from its hand-written lexer and parser
+/// (some quote Go values) and are not reproduced.
+fn parse_error_text(raw: &str, e: &toml::de::Error) -> String {
+    let (line, col) = match e.span() {
+        Some(span) => {
+            let before = &raw[..span.start.min(raw.len())];
+            let line = before.matches('\n').count() + 1;
+            let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            (line, col)
+        }
+        None => (0, 0),
+    };
+    let message: Vec<&str> = e
+        .message()
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    format!("({line}, {col}): {}", message.join(", "))
 }
 
 fn toml_value_to_json(v: toml::Value) -> Value {
@@ -441,6 +467,26 @@ version = 2
         assert_eq!(
             err(r#"{"op":"add"}"#),
             "json: cannot unmarshal object into Go value of type jsonpatch.Patch"
+        );
+    }
+
+    /// Upstream's texts for these (go-toml v1.9.5) are, in order:
+    /// `(1, 6): was expecting token =, but got "is" instead`,
+    /// `(1, 5): no value can start with b`, `(2, 1): The following key was
+    /// defined twice: a`. Ours keep the shape and position, not the words.
+    #[test]
+    fn unparsable_toml_patches_read_position_first_on_one_line() {
+        let err = |patch: &str| {
+            format!(
+                "{:#}",
+                containerd_toml("version = 2\n", &[patch.to_string()], &[]).unwrap_err()
+            )
+        };
+        assert_eq!(err("this is not toml"), "(1, 6): expected `.`, `=`");
+        assert_eq!(err("a = b"), "(1, 5): invalid string, expected `\"`, `'`");
+        assert_eq!(
+            err("a = 1\na = 2"),
+            "(2, 1): duplicate key `a` in document root"
         );
     }
 
