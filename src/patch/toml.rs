@@ -4,7 +4,7 @@
 //! sub-tables, each group sorted, sub-table headers repeating the full
 //! dotted path, indented two spaces per nesting level.
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, bail, Result};
 use serde_json::{Map, Number, Value};
 
 use super::json6902;
