@@ -42,16 +42,15 @@ pub fn containerd_toml(raw: &str, merge: &[String], json6902: &[String]) -> anyh
 }
 
 fn toml_to_json(raw: &str) -> Result<Value> {
-    let table: toml::Table = raw
-        .parse()
-        .map_err(|e| anyhow!(parse_error_text(raw, &e)))?;
+    let table: toml::Table = raw.parse().map_err(|e| {
+        anyhow!(super::gotoml::load_error(raw).unwrap_or_else(|| parse_error_text(raw, &e)))
+    })?;
     Ok(toml_value_to_json(toml::Value::Table(table)))
 }
 
-/// A TOML syntax error in the shape upstream's parser (go-toml v1) gives
-/// it, `(line, column): message` on one line, with the toml crate's own
-/// wording: go-toml's texts come from its hand-written lexer and parser
-/// (some quote Go values) and are not reproduced.
+/// A TOML syntax error that `gotoml` does not reproduce, in the shape
+/// upstream's parser (go-toml v1) gives it, `(line, column): message` on
+/// one line, with the toml crate's own wording.
 fn parse_error_text(raw: &str, e: &toml::de::Error) -> String {
     let (line, col) = match e.span() {
         Some(span) => {
@@ -470,24 +469,37 @@ version = 2
         );
     }
 
-    /// Upstream's texts for these (go-toml v1.9.5) are, in order:
-    /// `(1, 6): was expecting token =, but got "is" instead`,
-    /// `(1, 5): no value can start with b`, `(2, 1): The following key was
-    /// defined twice: a`. Ours keep the shape and position, not the words.
+    /// Upstream's texts (go-toml v1.9.5's, nothing added; the caller
+    /// prefixes `failed to patch containerd config: `).
     #[test]
-    fn unparsable_toml_patches_read_position_first_on_one_line() {
+    fn unparsable_toml_patches_read_as_upstreams() {
         let err = |patch: &str| {
             format!(
                 "{:#}",
                 containerd_toml("version = 2\n", &[patch.to_string()], &[]).unwrap_err()
             )
         };
-        assert_eq!(err("this is not toml"), "(1, 6): expected `.`, `=`");
-        assert_eq!(err("a = b"), "(1, 5): invalid string, expected `\"`, `'`");
+        assert_eq!(
+            err("this is not toml"),
+            r#"(1, 6): was expecting token =, but got "is" instead"#
+        );
+        assert_eq!(err("a = b"), "(1, 5): no value can start with b");
         assert_eq!(
             err("a = 1\na = 2"),
-            "(2, 1): duplicate key `a` in document root"
+            "(2, 1): The following key was defined twice: a"
         );
+        assert_eq!(
+            err("[plugins.\"io.containerd.grpc.v1.cri\"\nx = 1"),
+            "(1, 2): unexpected token unclosed table key, was expecting a table key"
+        );
+    }
+
+    #[test]
+    fn unreproduced_load_errors_keep_upstreams_shape() {
+        // go-toml checks dates only when converting them (`parsing time
+        // "1979-13-27": month out of range`), which is not reproduced.
+        let e = toml_to_json("a = 1979-13-27").unwrap_err().to_string();
+        assert_eq!(e, "(1, 10): invalid date-time, value is out of range");
     }
 
     #[test]
