@@ -168,6 +168,47 @@ fn named_image_is_derived_once_then_reused_and_a_derivation_runs_as_is() {
 }
 
 #[test]
+fn concurrent_creates_derive_a_named_image_once() {
+    require_fixture();
+    let mut images = Images::default();
+    let named = own_tag(
+        &mut images,
+        FIXTURE_IMAGE,
+        "kind-named-test/conc",
+        "v1.36.1",
+    );
+    let clusters = [
+        TestCluster::new("namedconc1"),
+        TestCluster::new("namedconc2"),
+    ];
+    let outputs: Vec<std::process::Output> = std::thread::scope(|s| {
+        let runs: Vec<_> = clusters
+            .iter()
+            .map(|tc| {
+                let named = named.clone();
+                s.spawn(move || {
+                    tc.kind(&[
+                        "create", "cluster", "--name", &tc.name, "--image", &named, "-v", "1",
+                    ])
+                })
+            })
+            .collect();
+        runs.into_iter().map(|r| r.join().unwrap()).collect()
+    });
+    for out in &outputs {
+        assert_ok(out);
+    }
+    let builds = outputs
+        .iter()
+        .filter(|o| stderr(o).contains("Building Sysbox node image"))
+        .count();
+    assert_eq!(builds, 1, "one builds, the other waits and reuses");
+    for tc in &clusters {
+        assert_runs_derivation_of(&format!("{}-control-plane", tc.name), &named);
+    }
+}
+
+#[test]
 fn config_naming_images_per_node_runs_each_nodes_own_derivation() {
     require_fixture();
     let mut images = Images::default();

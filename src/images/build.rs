@@ -371,15 +371,16 @@ pub async fn ensure_default_image(docker: &Docker, log: &Logger) -> anyhow::Resu
 }
 
 /// `tag` derived from `base`: reused when its labels match the wanted
-/// identity, else (re)built. Concurrent callers may both build; the legacy
-/// builder's cache makes their results the same image, and the tag is
-/// checked afterwards. Returns whether it was built.
+/// identity, else (re)built. kind processes ensuring the same tag take
+/// turns (see [`build_lock`]), so it is built once; the tag is checked
+/// again after the build all the same. Returns whether it was built.
 pub async fn ensure_node_image(
     docker: &Docker,
     tag: &str,
     base: &str,
     log: &Logger,
 ) -> anyhow::Result<bool> {
+    let _lock = build_lock(tag, log).await;
     let identity = wanted_identity(docker, base, log).await?;
     let existing = docker.inspect_image_opt(tag).await?;
     if let Some(image) = &existing {
@@ -432,6 +433,35 @@ pub async fn ensure_node_image(
         }
     }
     Ok(true)
+}
+
+/// An advisory lock on a file named for `tag` in the temporary directory,
+/// held until dropped (or the process ends, however it ends): kind
+/// processes creating clusters at once build each derived image once, the
+/// others wait and reuse it. Best effort: without the lock (say, a file of
+/// another user's) the build goes ahead.
+async fn build_lock(tag: &str, log: &Logger) -> Option<std::fs::File> {
+    let digest = format!("{:x}", Sha256::digest(tag.as_bytes()));
+    let path = std::env::temp_dir().join(format!("kind-sysbox-build-{}.lock", &digest[..16]));
+    let shown = path.display().to_string();
+    let locked = tokio::task::spawn_blocking(move || -> std::io::Result<std::fs::File> {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)?;
+        file.lock()?;
+        Ok(file)
+    })
+    .await;
+    match locked {
+        Ok(Ok(file)) => Some(file),
+        Ok(Err(e)) => {
+            log.debug(1, &format!("Building {tag} without the lock {shown}: {e}"));
+            None
+        }
+        Err(_) => None,
+    }
 }
 
 /// `kind build node-image`.
