@@ -180,16 +180,26 @@ pub fn preparing_nodes_status(cluster: &Cluster) -> String {
     format!("Preparing nodes {}", "📦 ".repeat(cluster.nodes.len()))
 }
 
-/// A node (or load balancer) image present locally: the default Sysbox
-/// node image is built from the embedded node-image/ on first use; any
-/// other image is pulled with upstream's retries when absent.
-async fn ensure_image(docker: &Docker, image: &str, log: &Logger) -> anyhow::Result<()> {
-    if image == images::build::DEFAULT_SYSBOX_IMAGE {
-        images::build::ensure_default_image(docker, log).await?;
-    } else {
-        images::ensure_present(docker, image, log).await?;
+/// A node image present locally, and the image the node runs: in Sysbox
+/// mode every node image is a Sysbox node image (the default one built from
+/// the embedded node-image/ on first use, a named one derived from it the
+/// same way unless it is a derivation already); in runc mode the image
+/// itself. Absent images are pulled with upstream's retries.
+async fn ensure_node_image(
+    docker: &Docker,
+    image: &str,
+    mode: &RuntimeMode,
+    log: &Logger,
+) -> anyhow::Result<String> {
+    match mode {
+        RuntimeMode::Sysbox { .. } => {
+            images::named::ensure_sysbox_node_image(docker, image, log).await
+        }
+        RuntimeMode::Runc => {
+            images::ensure_present(docker, image, log).await?;
+            Ok(image.to_string())
+        }
     }
-    Ok(())
 }
 
 async fn provision(
@@ -200,12 +210,18 @@ async fn provision(
     create_id: &str,
     log: &Logger,
 ) -> anyhow::Result<()> {
+    // One at a time, as upstream: one status line per image, and builds
+    // (CPU and disk bound) gain nothing from running side by side.
+    let mut node_images = std::collections::BTreeMap::new();
     for image in required_images(cluster) {
         log.status_start(&format!(
             "Ensuring node image ({}) 🖼️",
             friendly_image(&image)
         ));
-        ensure_image(docker, &image, log).await?;
+        let runs = ensure_node_image(docker, &image, mode, log).await?;
+        if runs != image {
+            node_images.insert(image, runs);
+        }
     }
 
     let network = match std::env::var("KIND_EXPERIMENTAL_DOCKER_NETWORK") {
@@ -232,6 +248,7 @@ async fn provision(
         ),
         snapshotter: std::env::var(provider::plan::SNAPSHOTTER_ENV).ok(),
         cwd: std::env::current_dir().context("failed to get the current directory")?,
+        node_images,
     };
     if !ctx.proxy_env.is_empty() {
         let subnets = docker.network_subnets(&network).await?;
@@ -242,7 +259,7 @@ async fn provision(
     ownership::mark(&mut specs, create_id);
     if cluster.has_implicit_load_balancer() {
         // Upstream's `docker run` pulls the load balancer image implicitly.
-        ensure_image(docker, provider::LOAD_BALANCER_IMAGE, log).await?;
+        images::ensure_present(docker, provider::LOAD_BALANCER_IMAGE, log).await?;
     }
     provider::ports::resolve(&mut specs)?;
 

@@ -26,6 +26,11 @@ pub const LABEL_RUNTIME_MODE: &str = "dev.kind-sysbox.runtime-mode";
 /// run creates, so its failure cleanup removes only what it created itself
 /// (never the containers of a concurrent create of the same name).
 pub const LABEL_CREATE_ID: &str = "dev.kind-sysbox.create-id";
+
+/// Ours: on a node that runs the Sysbox derivation of the image its config
+/// (or `--image`) named, that named image; the container's own image is
+/// the derivation.
+pub const LABEL_NAMED_IMAGE: &str = "dev.kind-sysbox.named-image";
 pub const ROLE_LOAD_BALANCER: &str = "external-load-balancer";
 pub const DEFAULT_NETWORK: &str = "kind";
 pub const LOAD_BALANCER_IMAGE: &str = "docker.io/envoyproxy/envoy:v1.36.2";

@@ -288,3 +288,43 @@ pub fn kind_isolated(home: &Path, args: &[&str], env: &[(&str, &str)]) -> Output
     cmd.args(args);
     run_isolated(cmd, home, env)
 }
+
+/// Images a test made; removed however the test ends.
+#[derive(Default)]
+pub struct Images(pub Vec<String>);
+
+impl Images {
+    pub fn add(&mut self, image: &str) -> String {
+        self.0.push(image.to_string());
+        image.to_string()
+    }
+}
+
+impl Drop for Images {
+    fn drop(&mut self) {
+        for image in self.0.iter().rev() {
+            let _ = Command::new("docker").args(["rmi", "-f", image]).output();
+        }
+    }
+}
+
+/// A tiny image with one file, made without a registry.
+pub fn tiny_image(images: &mut Images, name: &str, content: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("hello.txt"), content).unwrap();
+    let tar = Command::new("tar")
+        .args(["-C", dir.path().to_str().unwrap(), "-c", "hello.txt"])
+        .output()
+        .unwrap();
+    assert!(tar.status.success());
+    let mut child = Command::new("docker")
+        .args(["import", "-", name])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(&tar.stdout).unwrap();
+    assert!(child.wait().unwrap().success(), "docker import {name}");
+    images.add(name)
+}
