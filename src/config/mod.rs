@@ -3,6 +3,8 @@
 
 mod decode;
 mod defaults;
+#[cfg(test)]
+mod properties;
 mod types;
 mod validate;
 mod yaml;

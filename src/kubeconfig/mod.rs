@@ -9,6 +9,8 @@ mod encode;
 mod lock;
 mod model;
 mod paths;
+#[cfg(test)]
+mod properties;
 
 use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
@@ -68,14 +70,39 @@ pub fn remove(cluster: &str, explicit: Option<&Path>) -> anyhow::Result<()> {
 
 /// `export` against an explicit list of candidate files (as `paths` returns).
 pub fn export_to(kind_config: &str, paths: &[PathBuf], lock_wait: Duration) -> anyhow::Result<()> {
-    let kind = Config::parse(kind_config).map_err(|e| anyhow!("invalid kind kubeconfig: {e}"))?;
-    kind.check_kubeadm_expectations()?;
+    let kind = parse_kind(kind_config)?;
     let target = merge_target(paths);
     let _lock = lock::acquire(&target, lock_wait)?;
     let mut existing =
         read(&target).map_err(|e| anyhow!("failed to get kubeconfig to merge: {e}"))?;
     model::merge(&mut existing, &kind)?;
     write_atomic(&target, existing.encode().as_bytes())
+}
+
+/// The text `export` would write over a merge target holding `existing`
+/// (empty = a missing file): the same decode, merge and encode, without
+/// files or locks, for property tests and fuzzing. The error for content
+/// that is not a kubeconfig says why, without a path.
+pub fn merged(existing: &[u8], kind_config: &str) -> anyhow::Result<String> {
+    let kind = parse_kind(kind_config)?;
+    let mut cfg = decode(existing).map_err(|e| anyhow!(e))?;
+    model::merge(&mut cfg, &kind)?;
+    Ok(cfg.encode())
+}
+
+/// kind's kubeconfig (from `from_admin_conf`), checked before any file is touched.
+fn parse_kind(kind_config: &str) -> anyhow::Result<Config> {
+    let kind = Config::parse(kind_config).map_err(|e| anyhow!("invalid kind kubeconfig: {e}"))?;
+    kind.check_kubeadm_expectations()?;
+    Ok(kind)
+}
+
+/// The text `remove` would write over a file holding `existing`, or `None`
+/// when it holds nothing of `cluster`'s and is left untouched. Pure, as
+/// `merged`.
+pub fn removed(existing: &[u8], cluster: &str) -> Result<Option<String>, String> {
+    let mut cfg = decode(existing)?;
+    Ok(model::remove(&mut cfg, &key(cluster)).then(|| cfg.encode()))
 }
 
 /// `remove` against an explicit list of files. Every file is attempted; the
@@ -130,14 +157,18 @@ fn read(path: &Path) -> Result<Config, String> {
             ))
         }
     };
-    let unchanged = |why: String| {
+    decode(&bytes).map_err(|why| {
         format!(
             "{} is not a valid kubeconfig ({why}); the file was left unchanged: fix or move it, or select another file with --kubeconfig or KUBECONFIG",
             path.display()
         )
-    };
-    let text = String::from_utf8(bytes).map_err(|_| unchanged("not UTF-8 text".into()))?;
-    Config::parse(&text).map_err(unchanged)
+    })
+}
+
+/// A kubeconfig file's bytes as a `Config`; the error says why they are not one.
+fn decode(bytes: &[u8]) -> Result<Config, String> {
+    let text = std::str::from_utf8(bytes).map_err(|_| "not UTF-8 text".to_string())?;
+    Config::parse(text)
 }
 
 /// Read the kubeconfig at `path` (missing = empty) and return the names of
