@@ -8,6 +8,8 @@
 pub mod cli;
 pub mod cluster;
 pub mod config;
+pub mod doctor;
+pub mod gojson;
 pub mod gotext;
 pub mod images;
 pub mod kubeadm;

@@ -103,9 +103,17 @@ impl Logger {
         self.verbosity
     }
 
+    /// Whether V(0) lines show: upstream compares levels, so a negative
+    /// `-v` hides them (warnings and errors still show).
+    fn v0(&self) -> bool {
+        self.verbosity >= 0
+    }
+
     /// A V(0) line.
     pub fn info(&self, msg: &str) {
-        self.line(msg);
+        if self.v0() {
+            self.line(msg);
+        }
     }
 
     pub fn warn(&self, msg: &str) {
@@ -115,7 +123,9 @@ impl Logger {
     /// A V(level) line with the debug header; shown when `-v >= level`.
     pub fn debug(&self, level: i32, msg: &str) {
         if level <= 0 {
-            self.line(msg);
+            if self.v0() {
+                self.line(msg);
+            }
         } else if self.verbosity >= level {
             self.line(&format!("DEBUG: {msg}"));
         }
@@ -175,7 +185,7 @@ impl Logger {
                 }
             });
             st.spinner = Some(Spinner { stop, handle });
-        } else {
+        } else if self.v0() {
             let line = format!(" • {text}  ...\n");
             st.sink.write_all(line.as_bytes());
         }
@@ -198,8 +208,10 @@ impl Logger {
             (true, true) => "\x1b[32m✓\x1b[0m".to_string(),
             (false, true) => "\x1b[31m✗\x1b[0m".to_string(),
         };
-        let line = format!(" {mark} {text}\n");
-        st.sink.write_all(line.as_bytes());
+        if self.v0() {
+            let line = format!(" {mark} {text}\n");
+            st.sink.write_all(line.as_bytes());
+        }
     }
 }
 
@@ -210,6 +222,17 @@ mod tests {
     fn plain(quiet: bool, v: i32) -> (Logger, Buffer) {
         let buf = Buffer::default();
         (Logger::new(Box::new(buf.clone()), quiet, v, false), buf)
+    }
+
+    #[test]
+    fn negative_verbosity_hides_v0_lines_only() {
+        let (log, buf) = plain(false, -1);
+        log.info("info");
+        log.status_start("step");
+        log.status_end(true);
+        log.warn("warning");
+        log.error("failed", None);
+        assert_eq!(buf.contents(), "warning\nERROR: failed\n");
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use common::*;
 use kind_sysbox::images::build::{self, BuildOptions};
@@ -19,49 +19,9 @@ fn logger() -> (Logger, Buffer) {
     (Logger::new(Box::new(buf.clone()), false, 2, false), buf)
 }
 
-/// Images a test made; removed however the test ends.
-#[derive(Default)]
-struct Images(Vec<String>);
-
-impl Images {
-    fn add(&mut self, image: &str) -> String {
-        self.0.push(image.to_string());
-        image.to_string()
-    }
-}
-
-impl Drop for Images {
-    fn drop(&mut self) {
-        for image in self.0.iter().rev() {
-            let _ = Command::new("docker").args(["rmi", "-f", image]).output();
-        }
-    }
-}
-
 fn image_config(image: &str) -> serde_json::Value {
     let v: serde_json::Value = serde_json::from_str(&docker(&["image", "inspect", image])).unwrap();
     v[0]["Config"].clone()
-}
-
-/// A tiny image with one file, made without a registry.
-fn tiny_image(images: &mut Images, name: &str, content: &str) -> String {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("hello.txt"), content).unwrap();
-    let tar = Command::new("tar")
-        .args(["-C", dir.path().to_str().unwrap(), "-c", "hello.txt"])
-        .output()
-        .unwrap();
-    assert!(tar.status.success());
-    let mut child = Command::new("docker")
-        .args(["import", "-", name])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child.stdin.take().unwrap().write_all(&tar.stdout).unwrap();
-    assert!(child.wait().unwrap().success(), "docker import {name}");
-    images.add(name)
 }
 
 /// `docker build` (legacy builder, no pulls) of a Dockerfile plus files.
@@ -217,6 +177,11 @@ async fn preloaded_images_are_in_containerd_of_the_built_image_and_of_its_cluste
     let out = tc.kind(&["create", "cluster", "--name", &tc.name, "--image", &target]);
     assert_ok(&out);
     let node = format!("{}-control-plane", tc.name);
+    assert_eq!(
+        inspect(&node)["Config"]["Image"],
+        target.as_str(),
+        "a built Sysbox node image runs as is, never derived again"
+    );
     let refs = listed_refs(&docker(&[
         "exec", &node, "ctr", "-n", "k8s.io", "images", "list",
     ]));

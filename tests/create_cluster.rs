@@ -539,8 +539,22 @@ fn runc_mode_requests_upstreams_privileged_flags() {
         "Config.Env"
     );
     let mut our_labels = ours["Config"]["Labels"].as_object().unwrap().clone();
-    // Ours (runtime mode, stored config, config index) are extra.
-    our_labels.retain(|k, _| !k.starts_with("dev.kind-sysbox."));
+    // Ours on top of upstream's: the runtime mode, the stored config and
+    // config index, and the create run's ID (checked here).
+    for ours_only in [
+        "dev.kind-sysbox.runtime-mode",
+        "dev.kind-sysbox.cluster-config",
+        "dev.kind-sysbox.config-node",
+    ] {
+        assert!(our_labels.remove(ours_only).is_some(), "{ours_only}");
+    }
+    assert_eq!(
+        our_labels
+            .remove("dev.kind-sysbox.create-id")
+            .and_then(|v| v.as_str().map(str::len)),
+        Some(16),
+        "the create run's ID"
+    );
     assert_eq!(
         serde_json::Value::Object(our_labels),
         upstream["Config"]["Labels"],

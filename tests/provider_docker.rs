@@ -143,6 +143,7 @@ async fn plan(d: &Docker, c: &Cluster, mode: RuntimeMode, network: &str) -> Vec<
         proxy_env: BTreeMap::new(),
         snapshotter: None,
         cwd: PathBuf::from("/"),
+        node_images: BTreeMap::new(),
     };
     let mut specs = plan_cluster(c, &ctx);
     ports::resolve(&mut specs).unwrap();

@@ -1,205 +1,151 @@
 //! One handler per command; each wraps its failure as upstream does.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::Context as _;
 
-use super::args::{
-    BuildCommand, Cli, Command, CreateCommand, DeleteCommand, ExportCommand, GetCommand,
-    LoadCommand,
-};
-use super::{help_for, suggestions, Failure, KIND_COMPAT_VERSION};
+use super::cobra::Invocation;
+use super::tree::{self, CommandId};
+use super::{out, KIND_COMPAT_VERSION};
 use crate::cluster::{self, CreateOptions};
 use crate::kubeconfig;
 use crate::log::Logger;
 use crate::provider;
 
-const TOP_LEVEL: [&str; 8] = [
-    "build", "create", "delete", "export", "get", "help", "load", "version",
-];
-
-/// `--name` when given, else KIND_CLUSTER_NAME when non-empty, else `default`.
-pub fn resolve_name(flag: Option<String>, env: Option<String>, default: &str) -> String {
-    flag.or_else(|| env.filter(|v| !v.is_empty()))
-        .unwrap_or_else(|| default.to_string())
+/// `--name` after KIND_CLUSTER_NAME is considered (kind's `OverrideDefaultName`).
+fn cluster_name(inv: &Invocation) -> String {
+    inv.cluster_name(std::env::var("KIND_CLUSTER_NAME").ok())
 }
 
-fn name_from(flag: Option<String>) -> String {
-    resolve_name(
-        flag,
-        std::env::var("KIND_CLUSTER_NAME").ok(),
-        crate::config::DEFAULT_CLUSTER_NAME,
-    )
+/// A string flag where upstream treats the empty string as "not given".
+fn non_empty(inv: &Invocation, flag: &str) -> Option<String> {
+    Some(inv.flags.string(flag)).filter(|s| !s.is_empty())
 }
 
-fn subcommand_required(group: &str) -> Failure {
-    Failure::HelpThen(
-        help_for(&[group]),
-        anyhow::anyhow!("Subcommand is required"),
-    )
-}
-
-pub async fn dispatch(cli: Cli, log: &Logger) -> Result<(), Failure> {
-    if cli.version {
-        println!("kind version {KIND_COMPAT_VERSION}");
-        return Ok(());
-    }
-    let quiet = cli.quiet;
-    let Some(command) = cli.command else {
-        print!("{}", help_for(&[]));
-        return Ok(());
-    };
-    match command {
-        Command::Version { .. } => {
-            if quiet {
-                println!("{KIND_COMPAT_VERSION}");
+/// Run one parsed command. One arm per [`CommandId`]; a new command adds
+/// its node in `tree.rs` and its arm here.
+pub async fn dispatch(inv: &Invocation, log: &Logger) -> anyhow::Result<()> {
+    match inv.command {
+        CommandId::Version => {
+            // Upstream prints the bare version when its logger's V(0) is off:
+            // the -q pre-scan (not --quiet parsed later) or a negative -v.
+            if inv.quiet_prescan || inv.verbosity < 0 {
+                out(format!("{KIND_COMPAT_VERSION}\n"));
             } else {
-                println!("{}", version_line());
+                out(format!("{}\n", version_line()));
             }
             Ok(())
         }
-        Command::Unknown(args) => {
-            let typed = args.first().cloned().unwrap_or_default();
-            let mut msg = format!("unknown command {typed:?} for \"kind\"");
-            let s = suggestions(&typed, &TOP_LEVEL);
-            if !s.is_empty() {
-                msg.push_str("\n\nDid you mean this?\n");
-                for c in s {
-                    msg.push_str(&format!("\t{c}\n"));
-                }
-            }
-            Err(Failure::Error(anyhow::anyhow!(msg)))
+        CommandId::CompletionBash => completion(clap_complete::Shell::Bash),
+        CommandId::CompletionZsh => completion(clap_complete::Shell::Zsh),
+        CommandId::CompletionFish => completion(clap_complete::Shell::Fish),
+        CommandId::CompletionPowerShell => completion(clap_complete::Shell::PowerShell),
+        CommandId::BuildNodeImage => build_node_image(inv, log).await,
+        CommandId::LoadDockerImage => {
+            let provider = provider::connect(log).await?;
+            crate::images::load::load_docker_images(
+                provider.as_ref(),
+                &cluster_name(inv),
+                &inv.args,
+                &inv.flags.strings("nodes"),
+                log,
+            )
+            .await
         }
-        Command::Build { command } => match command {
-            Some(BuildCommand::NodeImage(flags)) => {
-                build_node_image(flags, log).await.map_err(Failure::Error)
-            }
-            _ => Err(subcommand_required("build")),
-        },
-        Command::Load { command } => match command {
-            Some(LoadCommand::DockerImage {
-                name,
-                nodes,
-                images,
-            }) => {
-                if images.is_empty() {
-                    return Err(Failure::Error(anyhow::anyhow!(
-                        "a list of image names is required"
-                    )));
-                }
-                let provider = provider::connect().await?;
-                crate::images::load::load_docker_images(
-                    provider.as_ref(),
-                    &name_from(name),
-                    &images,
-                    &nodes,
-                    log,
-                )
+        CommandId::LoadImageArchive => {
+            let archives: Vec<PathBuf> = inv.args.iter().map(PathBuf::from).collect();
+            let provider = provider::connect(log).await?;
+            crate::images::load::load_image_archives(
+                provider.as_ref(),
+                &cluster_name(inv),
+                &archives,
+                &inv.flags.strings("nodes"),
+                log,
+            )
+            .await
+        }
+        CommandId::CreateCluster => {
+            let opts = CreateOptions {
+                name: cluster_name(inv),
+                config: non_empty(inv, "config"),
+                image: non_empty(inv, "image"),
+                retain: inv.flags.bool("retain"),
+                // A negative wait means no wait, as in upstream.
+                wait: Duration::from_nanos(inv.flags.duration_nanos("wait").max(0) as u64),
+                kubeconfig: non_empty(inv, "kubeconfig").map(PathBuf::from),
+            };
+            cluster::create(&opts, log)
                 .await
-                .map_err(Failure::Error)
-            }
-            Some(LoadCommand::ImageArchive {
-                name,
-                nodes,
-                archives,
-            }) => {
-                if archives.is_empty() {
-                    return Err(Failure::Error(anyhow::anyhow!(
-                        "name of image archive is required"
-                    )));
-                }
-                let provider = provider::connect().await?;
-                crate::images::load::load_image_archives(
-                    provider.as_ref(),
-                    &name_from(name),
-                    &archives,
-                    &nodes,
-                    log,
-                )
-                .await
-                .map_err(Failure::Error)
-            }
-            // `load` takes no arguments of its own, so cobra reports the word.
-            Some(LoadCommand::Unknown(args)) => Err(Failure::Error(anyhow::anyhow!(
-                "unknown command {:?} for \"kind load\"",
-                args.first().cloned().unwrap_or_default()
-            ))),
-            None => Err(subcommand_required("load")),
-        },
-        Command::Create { command } => match command {
-            Some(CreateCommand::Cluster(flags)) => {
-                let opts = CreateOptions {
-                    name: resolve_name(flags.name, std::env::var("KIND_CLUSTER_NAME").ok(), ""),
-                    config: flags.config,
-                    image: flags.image,
-                    retain: flags.retain,
-                    wait: flags.wait,
-                    kubeconfig: flags.kubeconfig,
-                };
-                cluster::create(&opts, log)
-                    .await
-                    .context("failed to create cluster")
-                    .map_err(Failure::Error)
-            }
-            _ => Err(subcommand_required("create")),
-        },
-        Command::Delete { command } => match command {
-            Some(DeleteCommand::Cluster { name, kubeconfig }) => {
-                let name = name_from(name);
-                delete_cluster(&name, kubeconfig.as_deref(), log)
-                    .await
-                    .map_err(Failure::Error)
-            }
-            Some(DeleteCommand::Clusters {
-                all,
-                kubeconfig,
-                names,
-            }) => delete_clusters(all, names, kubeconfig.as_deref(), log)
-                .await
-                .map_err(Failure::Error),
-            _ => Err(subcommand_required("delete")),
-        },
-        Command::Get { command } => match command {
-            Some(GetCommand::Clusters) => get_clusters(log).await.map_err(Failure::Error),
-            Some(GetCommand::Nodes { name, all_clusters }) => {
-                get_nodes(&name_from(name), all_clusters, log)
-                    .await
-                    .map_err(Failure::Error)
-            }
-            Some(GetCommand::Kubeconfig { name, internal }) => {
-                let provider = provider::connect().await?;
-                let text =
-                    cluster::kubeconfig_for(provider.as_ref(), &name_from(name), internal).await?;
-                // Upstream prints the YAML and then one more newline.
-                println!("{text}");
-                Ok(())
-            }
-            _ => Err(subcommand_required("get")),
-        },
-        Command::Export { command } => match command {
-            Some(ExportCommand::Kubeconfig {
-                name,
-                kubeconfig,
-                internal,
-            }) => {
-                let name = name_from(name);
-                let provider = provider::connect().await?;
-                cluster::export_kubeconfig(
-                    provider.as_ref(),
-                    &name,
-                    internal,
-                    kubeconfig.as_deref(),
-                )
-                .await?;
-                log.info(&format!(
-                    "Set kubectl context to {:?}",
-                    kubeconfig::key(&name)
-                ));
-                Ok(())
-            }
-            _ => Err(subcommand_required("export")),
-        },
+                .context("failed to create cluster")
+        }
+        CommandId::DeleteCluster => {
+            let kubeconfig = non_empty(inv, "kubeconfig").map(PathBuf::from);
+            delete_cluster(&cluster_name(inv), kubeconfig.as_deref(), log).await
+        }
+        CommandId::DeleteClusters => {
+            let kubeconfig = non_empty(inv, "kubeconfig").map(PathBuf::from);
+            delete_clusters(
+                inv.flags.bool("all"),
+                inv.args.clone(),
+                kubeconfig.as_deref(),
+                log,
+            )
+            .await
+        }
+        CommandId::GetClusters => get_clusters(log).await,
+        CommandId::GetNodes => {
+            get_nodes(&cluster_name(inv), inv.flags.bool("all-clusters"), log).await
+        }
+        CommandId::GetKubeconfig => {
+            let provider = provider::connect(log).await?;
+            let text = cluster::kubeconfig_for(
+                provider.as_ref(),
+                &cluster_name(inv),
+                inv.flags.bool("internal"),
+            )
+            .await?;
+            // Upstream prints the YAML and then one more newline.
+            out(format!("{text}\n"));
+            Ok(())
+        }
+        CommandId::Doctor => Ok(crate::doctor::run().await?),
+        CommandId::ExportLogs => {
+            let provider = provider::connect(log).await?;
+            let dir = inv.args.first().map(PathBuf::from);
+            cluster::logs::export(
+                provider.as_ref(),
+                &cluster_name(inv),
+                dir,
+                &version_line(),
+                log,
+            )
+            .await?;
+            Ok(())
+        }
+        CommandId::ExportKubeconfig => {
+            let name = cluster_name(inv);
+            let kubeconfig = non_empty(inv, "kubeconfig").map(PathBuf::from);
+            let provider = provider::connect(log).await?;
+            cluster::export_kubeconfig(
+                provider.as_ref(),
+                &name,
+                inv.flags.bool("internal"),
+                kubeconfig.as_deref(),
+            )
+            .await?;
+            log.info(&format!(
+                "Set kubectl context to {:?}",
+                kubeconfig::key(&name)
+            ));
+            Ok(())
+        }
     }
+}
+
+fn completion(shell: clap_complete::Shell) -> anyhow::Result<()> {
+    out(super::completion::script(&tree::root(), shell));
+    Ok(())
 }
 
 /// `kind v<version> <implementation> <os>/<arch>`; the third field names
@@ -222,24 +168,29 @@ pub fn version_line() -> String {
     )
 }
 
-async fn build_node_image(flags: super::args::BuildNodeImage, log: &Logger) -> anyhow::Result<()> {
+async fn build_node_image(inv: &Invocation, log: &Logger) -> anyhow::Result<()> {
     let result = async {
         crate::images::build::check_build_source(
-            flags.build_type.as_deref(),
-            flags.kubernetes_source.as_deref(),
+            non_empty(inv, "type").as_deref(),
+            inv.args.first().map(String::as_str),
         )?;
-        if let Some(arch) = &flags.arch {
+        if let Some(arch) = non_empty(inv, "arch") {
             let host = host_arch();
             if arch != host {
                 anyhow::bail!("--arch {arch} is not supported: node images are derived for the host architecture ({host})");
             }
         }
-        let provider = provider::connect().await?;
+        let provider = provider::connect(log).await?;
         let opts = crate::images::build::BuildOptions {
-            base_image: flags.base_image,
-            image: flags.image,
-            preload: flags.preload,
-            preload_archives: flags.preload_archive,
+            base_image: inv.flags.string("base-image"),
+            image: inv.flags.string("image"),
+            preload: inv.flags.strings("preload"),
+            preload_archives: inv
+                .flags
+                .strings("preload-archive")
+                .into_iter()
+                .map(PathBuf::from)
+                .collect(),
         };
         crate::images::build::build_node_image(provider.as_ref(), &opts, log).await
     };
@@ -248,7 +199,7 @@ async fn build_node_image(flags: super::args::BuildNodeImage, log: &Logger) -> a
 
 async fn delete_cluster(name: &str, kubeconfig: Option<&Path>, log: &Logger) -> anyhow::Result<()> {
     log.info(&format!("Deleting cluster {name:?} ..."));
-    let provider = provider::connect().await?;
+    let provider = provider::connect(log).await?;
     cluster::delete(provider.as_ref(), name, kubeconfig, log)
         .await
         .with_context(|| format!("failed to delete cluster {name:?}"))
@@ -263,7 +214,7 @@ async fn delete_clusters(
     if !all && names.is_empty() {
         anyhow::bail!("no cluster names provided");
     }
-    let provider = provider::connect().await?;
+    let provider = provider::connect(log).await?;
     let names = if all {
         provider
             .list_clusters()
@@ -287,7 +238,7 @@ async fn delete_clusters(
 }
 
 async fn get_clusters(log: &Logger) -> anyhow::Result<()> {
-    let provider = provider::connect().await?;
+    let provider = provider::connect(log).await?;
     let clusters = provider
         .list_clusters()
         .await
@@ -296,13 +247,13 @@ async fn get_clusters(log: &Logger) -> anyhow::Result<()> {
         log.info("No kind clusters found.");
     }
     for c in clusters {
-        println!("{c}");
+        out(format!("{c}\n"));
     }
     Ok(())
 }
 
 async fn get_nodes(name: &str, all_clusters: bool, log: &Logger) -> anyhow::Result<()> {
-    let provider = provider::connect().await?;
+    let provider = provider::connect(log).await?;
     let clusters = if all_clusters {
         provider
             .list_clusters()
@@ -318,7 +269,7 @@ async fn get_nodes(name: &str, all_clusters: bool, log: &Logger) -> anyhow::Resu
             .await
             .context("failed to list nodes")?
         {
-            println!("{}", node.name);
+            out(format!("{}\n", node.name));
             printed = true;
         }
     }
@@ -335,17 +286,6 @@ async fn get_nodes(name: &str, all_clusters: bool, log: &Logger) -> anyhow::Resu
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn name_precedence_is_flag_then_env_then_default() {
-        assert_eq!(
-            resolve_name(Some("a".into()), Some("b".into()), "kind"),
-            "a"
-        );
-        assert_eq!(resolve_name(None, Some("b".into()), "kind"), "b");
-        assert_eq!(resolve_name(None, Some(String::new()), "kind"), "kind");
-        assert_eq!(resolve_name(None, None, ""), "");
-    }
 
     #[test]
     fn version_line_has_four_fields() {

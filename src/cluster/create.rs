@@ -1,21 +1,23 @@
 //! `kind create cluster` (spec §4.1): load and check the config, choose the
 //! runtime, ensure the node images, have the provider provision the node
 //! containers, run the actions, export the kubeconfig. Any failure (or
-//! Ctrl-C) after provisioning starts removes every container of the cluster
-//! unless `--retain`.
+//! Ctrl-C) after provisioning starts removes every container this run
+//! created unless `--retain`; a create that loses the name to a concurrent
+//! one removes nothing (`ownership`).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::time::Duration;
 
 use rand::Rng as _;
 
+use super::ownership::{self, ClusterExists};
 use super::{actions, delete, ActionContext};
 use crate::config::{self, Cluster};
 use crate::images;
 use crate::kubeconfig;
 use crate::log::Logger;
-use crate::provider::{self, HostInfo, Provider, RuntimeMode};
+use crate::provider::{self, HostInfo, Provider, Provisioning, RuntimeMode};
 
 #[derive(Debug, Clone, Default)]
 pub struct CreateOptions {
@@ -37,7 +39,7 @@ const SALUTATIONS: [&str; 4] = [
 
 pub async fn create(opts: &CreateOptions, log: &Logger) -> anyhow::Result<()> {
     let cluster = config::load(opts.config.as_deref())?;
-    let provider = provider::connect().await?;
+    let provider = provider::connect(log).await?;
     create_with(provider.as_ref(), cluster, opts, log).await
 }
 
@@ -49,6 +51,7 @@ pub async fn create_with(
     log: &Logger,
 ) -> anyhow::Result<()> {
     let host = provider.info().await?;
+    provider.preflight(&host).await?;
     let env_runtime = std::env::var("KIND_EXPERIMENTAL_RUNTIME")
         .ok()
         .filter(|v| !v.is_empty());
@@ -58,10 +61,10 @@ pub async fn create_with(
     config::apply_overrides(&mut cluster, &opts.name, opts.image.as_deref());
     config::set_defaults_with_image(&mut cluster, default_node_image(&mode));
     if !provider.list_nodes(&cluster.name).await?.is_empty() {
-        anyhow::bail!(
-            "node(s) already exist for a cluster with the name {:?}",
-            cluster.name
-        );
+        return Err(ClusterExists {
+            name: cluster.name.clone(),
+        }
+        .into());
     }
     if cluster.name.len() > 50 {
         log.warn(&format!(
@@ -73,9 +76,17 @@ pub async fn create_with(
     validate_for_runtime(&cluster, &mode)?;
 
     log.info(&format!("Creating cluster {:?} ...", cluster.name));
+    let create_id = ownership::new_create_id();
     let bring_up = async {
-        ensure_node_images(provider, &cluster, log).await?;
-        provider.provision(&cluster, &mode, &host, log).await?;
+        let node_images = ensure_node_images(provider, &cluster, &mode, log).await?;
+        let request = Provisioning {
+            cluster: &cluster,
+            mode: &mode,
+            host: &host,
+            node_images: &node_images,
+            create_id: &create_id,
+        };
+        provider.provision(&request, log).await?;
         let ctx = ActionContext::new(&cluster, provider, log, &mode, &host);
         for action in actions::plan(&cluster, opts.wait) {
             action.run(&ctx).await?;
@@ -88,8 +99,16 @@ pub async fn create_with(
     };
     if let Err(err) = outcome {
         log.status_end(false);
-        if !opts.retain {
-            cleanup(provider, &cluster.name, opts.kubeconfig.as_deref(), log).await;
+        // Lost the name to a concurrent create: nothing of ours exists.
+        if !opts.retain && err.downcast_ref::<ClusterExists>().is_none() {
+            cleanup(
+                provider,
+                &cluster.name,
+                &create_id,
+                opts.kubeconfig.as_deref(),
+                log,
+            )
+            .await;
         }
         return Err(err);
     }
@@ -173,42 +192,68 @@ fn friendly_image(image: &str) -> &str {
     image.split('@').next().unwrap_or(image)
 }
 
-/// Every node image present locally, in order, each with its status line:
-/// the default Sysbox node image is built from the embedded node-image/ on
-/// first use; any other image is pulled (with upstream's retries) when
-/// absent.
+/// Every node image present locally, each with its status line, and the
+/// images nodes run instead of the configured ones (configured -> runs).
+/// One at a time, as upstream: one status line per image, and builds (CPU
+/// and disk bound) gain nothing from running side by side.
 async fn ensure_node_images(
     provider: &dyn Provider,
     cluster: &Cluster,
+    mode: &RuntimeMode,
     log: &Logger,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<BTreeMap<String, String>> {
+    let mut node_images = BTreeMap::new();
     for image in required_images(cluster) {
         log.status_start(&format!(
             "Ensuring node image ({}) 🖼️",
             friendly_image(&image)
         ));
-        if image == images::build::DEFAULT_SYSBOX_IMAGE {
-            images::build::ensure_default_image(provider, log).await?;
-        } else {
-            provider.ensure_image(&image, log).await?;
+        let runs = ensure_node_image(provider, &image, mode, log).await?;
+        if runs != image {
+            node_images.insert(image, runs);
         }
     }
-    Ok(())
+    Ok(node_images)
 }
 
-/// Remove what a failed create left. Containers whose creation was in
-/// flight when we were interrupted can appear after the first listing, so
-/// list again until none is left (bounded).
+/// A node image present locally, and the image the node runs: in Sysbox
+/// mode every node image is a Sysbox node image (the default one built from
+/// the embedded node-image/ on first use, a named one derived from it the
+/// same way unless it is a derivation already); in runc mode the image
+/// itself. Absent images are pulled with upstream's retries.
+async fn ensure_node_image(
+    provider: &dyn Provider,
+    image: &str,
+    mode: &RuntimeMode,
+    log: &Logger,
+) -> anyhow::Result<String> {
+    match mode {
+        RuntimeMode::Sysbox { .. } => {
+            images::named::ensure_sysbox_node_image(provider, image, log).await
+        }
+        RuntimeMode::Runc => {
+            provider.ensure_image(image, log).await?;
+            Ok(image.to_string())
+        }
+    }
+}
+
+/// Remove what a failed create left: the containers this run created
+/// (and the cluster's kubeconfig entries, as upstream). Containers whose
+/// creation was in flight when we were interrupted can appear after the
+/// first listing, so list again until none is left (bounded).
 async fn cleanup(
     provider: &dyn Provider,
     name: &str,
+    create_id: &str,
     explicit_kubeconfig: Option<&std::path::Path>,
     log: &Logger,
 ) {
     for _ in 0..3 {
-        let _ = delete::delete(provider, name, explicit_kubeconfig, log).await;
+        let _ =
+            delete::delete_created_by(provider, name, create_id, explicit_kubeconfig, log).await;
         tokio::time::sleep(Duration::from_millis(300)).await;
-        match provider.list_nodes(name).await {
+        match provider.list_nodes_created_by(name, create_id).await {
             Ok(nodes) if nodes.is_empty() => return,
             _ => {}
         }

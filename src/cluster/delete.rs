@@ -20,6 +20,32 @@ pub async fn delete(
         .list_nodes(name)
         .await
         .context("error listing nodes")?;
+    delete_nodes(provider, name, nodes, explicit_kubeconfig, log).await
+}
+
+/// A failed create's cleanup: as `delete`, but only the containers that
+/// create run made (see `ownership`).
+pub async fn delete_created_by(
+    provider: &dyn Provider,
+    name: &str,
+    create_id: &str,
+    explicit_kubeconfig: Option<&Path>,
+    log: &Logger,
+) -> anyhow::Result<()> {
+    let nodes = provider
+        .list_nodes_created_by(name, create_id)
+        .await
+        .context("error listing nodes")?;
+    delete_nodes(provider, name, nodes, explicit_kubeconfig, log).await
+}
+
+async fn delete_nodes(
+    provider: &dyn Provider,
+    name: &str,
+    nodes: Vec<crate::provider::NodeRef>,
+    explicit_kubeconfig: Option<&Path>,
+    log: &Logger,
+) -> anyhow::Result<()> {
     // The kubeconfig lock may wait for other kind processes: off the runtime.
     let (cluster, explicit) = (name.to_string(), explicit_kubeconfig.map(Path::to_path_buf));
     let kubeconfig_result =

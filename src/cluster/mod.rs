@@ -7,7 +7,9 @@ pub mod actions;
 mod context;
 pub mod create;
 pub mod delete;
+pub mod logs;
 pub mod nodes;
+pub mod ownership;
 pub mod record;
 
 pub use context::ActionContext;

@@ -937,3 +937,28 @@ fn to_patch(v: &Value) -> PatchJson6902 {
         patch: v.string("patch"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEAD: &str = "kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\n";
+
+    /// Issue 6: a timestamp-like scalar with a multi-byte character
+    /// panicked while being resolved; it is a plain string, as in go-yaml.
+    #[test]
+    fn timestamp_like_scalar_with_multibyte_char_is_a_string() {
+        let cfg = parse(format!("{HEAD}name: 2020-1-1T1:1:1+0é00\n").as_bytes()).unwrap();
+        assert_eq!(cfg.name, "2020-1-1T1:1:1+0é00");
+        let err = parse(
+            format!("{HEAD}nodes:\n- role: worker\n  extraPortMappings:\n  - containerPort: 2020-1-1T1:1:1+0é00\n")
+                .as_bytes(),
+        )
+        .unwrap_err();
+        // go-yaml cuts the value to 7 bytes in type errors.
+        assert_eq!(
+            err.to_string(),
+            "unable to decode config: yaml: unmarshal errors:\n  line 6: cannot unmarshal !!str `2020-1-...` into int32"
+        );
+    }
+}

@@ -4,6 +4,8 @@
 mod decode;
 mod defaults;
 mod encode;
+#[cfg(test)]
+mod properties;
 mod types;
 mod validate;
 

@@ -318,11 +318,29 @@ async fn build_derived(
         .build_image(context, &req, &|line| log.debug(2, line))
         .await
         .map_err(|e| {
-            anyhow!(
-                "failed to build the Sysbox node image from {:?}: {e}",
-                identity.base
-            )
+            if lacks_shell(&e.message) {
+                anyhow!(
+                    "failed to build the Sysbox node image from {:?}: {NOT_A_NODE_IMAGE}: /bin/sh is missing ({})",
+                    identity.base,
+                    e.message
+                )
+            } else {
+                anyhow!(
+                    "failed to build the Sysbox node image from {:?}: {e}",
+                    identity.base
+                )
+            }
         })
+}
+
+/// The Dockerfile's own words for a refused base.
+const NOT_A_NODE_IMAGE: &str = "ERROR: kind-sysbox: the base image is not a kind node image";
+
+/// Whether a build failed because the base has no `/bin/sh` to run the
+/// Dockerfile's checks with: a base that is no kind node image at all, whose
+/// Docker error alone would not say so.
+pub fn lacks_shell(build_error: &str) -> bool {
+    build_error.contains("\"/bin/sh\"") && build_error.contains("no such file or directory")
 }
 
 /// The default node image of `kind create cluster`: DEFAULT_SYSBOX_IMAGE
@@ -337,15 +355,16 @@ pub async fn ensure_default_image(provider: &dyn Provider, log: &Logger) -> anyh
 }
 
 /// `tag` derived from `base`: reused when its labels match the wanted
-/// identity, else (re)built. Concurrent callers may both build; the legacy
-/// builder's cache makes their results the same image, and the tag is
-/// checked afterwards. Returns whether it was built.
+/// identity, else (re)built. kind processes ensuring the same tag take
+/// turns (see [`build_lock`]), so it is built once; the tag is checked
+/// again after the build all the same. Returns whether it was built.
 pub async fn ensure_node_image(
     provider: &dyn Provider,
     tag: &str,
     base: &str,
     log: &Logger,
 ) -> anyhow::Result<bool> {
+    let _lock = build_lock(tag, log).await;
     let identity = wanted_identity(provider, base, log).await?;
     let existing = provider.inspect_image(tag).await?;
     if let Some(image) = &existing {
@@ -392,6 +411,35 @@ pub async fn ensure_node_image(
         }
     }
     Ok(true)
+}
+
+/// An advisory lock on a file named for `tag` in the temporary directory,
+/// held until dropped (or the process ends, however it ends): kind
+/// processes creating clusters at once build each derived image once, the
+/// others wait and reuse it. Best effort: without the lock (say, a file of
+/// another user's) the build goes ahead.
+async fn build_lock(tag: &str, log: &Logger) -> Option<std::fs::File> {
+    let digest = format!("{:x}", Sha256::digest(tag.as_bytes()));
+    let path = std::env::temp_dir().join(format!("kind-sysbox-build-{}.lock", &digest[..16]));
+    let shown = path.display().to_string();
+    let locked = tokio::task::spawn_blocking(move || -> std::io::Result<std::fs::File> {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)?;
+        file.lock()?;
+        Ok(file)
+    })
+    .await;
+    match locked {
+        Ok(Ok(file)) => Some(file),
+        Ok(Err(e)) => {
+            log.debug(1, &format!("Building {tag} without the lock {shown}: {e}"));
+            None
+        }
+        Err(_) => None,
+    }
 }
 
 /// `kind build node-image`.

@@ -1,13 +1,16 @@
 //! Kubeconfig handling as upstream kind (spec §5): the `kind-NAME`
 //! cluster/user/context built from a node's admin.conf, merged into the
-//! user's kubeconfig under `<path>.lock`, written atomically, removed on
-//! delete from every listed file. A file that does not parse is never
-//! overwritten.
+//! user's kubeconfig under `<path>.lock`, written atomically (in place,
+//! with restore on failure, where a rename cannot replace the file: bind
+//! mounts), removed on delete from every listed file. A file that does not
+//! parse is never overwritten; a failed write leaves the file as it was.
 
 mod encode;
 mod lock;
 mod model;
 mod paths;
+#[cfg(test)]
+mod properties;
 
 use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
@@ -67,14 +70,39 @@ pub fn remove(cluster: &str, explicit: Option<&Path>) -> anyhow::Result<()> {
 
 /// `export` against an explicit list of candidate files (as `paths` returns).
 pub fn export_to(kind_config: &str, paths: &[PathBuf], lock_wait: Duration) -> anyhow::Result<()> {
-    let kind = Config::parse(kind_config).map_err(|e| anyhow!("invalid kind kubeconfig: {e}"))?;
-    kind.check_kubeadm_expectations()?;
+    let kind = parse_kind(kind_config)?;
     let target = merge_target(paths);
     let _lock = lock::acquire(&target, lock_wait)?;
     let mut existing =
         read(&target).map_err(|e| anyhow!("failed to get kubeconfig to merge: {e}"))?;
     model::merge(&mut existing, &kind)?;
     write_atomic(&target, existing.encode().as_bytes())
+}
+
+/// The text `export` would write over a merge target holding `existing`
+/// (empty = a missing file): the same decode, merge and encode, without
+/// files or locks, for property tests and fuzzing. The error for content
+/// that is not a kubeconfig says why, without a path.
+pub fn merged(existing: &[u8], kind_config: &str) -> anyhow::Result<String> {
+    let kind = parse_kind(kind_config)?;
+    let mut cfg = decode(existing).map_err(|e| anyhow!(e))?;
+    model::merge(&mut cfg, &kind)?;
+    Ok(cfg.encode())
+}
+
+/// kind's kubeconfig (from `from_admin_conf`), checked before any file is touched.
+fn parse_kind(kind_config: &str) -> anyhow::Result<Config> {
+    let kind = Config::parse(kind_config).map_err(|e| anyhow!("invalid kind kubeconfig: {e}"))?;
+    kind.check_kubeadm_expectations()?;
+    Ok(kind)
+}
+
+/// The text `remove` would write over a file holding `existing`, or `None`
+/// when it holds nothing of `cluster`'s and is left untouched. Pure, as
+/// `merged`.
+pub fn removed(existing: &[u8], cluster: &str) -> Result<Option<String>, String> {
+    let mut cfg = decode(existing)?;
+    Ok(model::remove(&mut cfg, &key(cluster)).then(|| cfg.encode()))
 }
 
 /// `remove` against an explicit list of files. Every file is attempted; the
@@ -129,14 +157,18 @@ fn read(path: &Path) -> Result<Config, String> {
             ))
         }
     };
-    let unchanged = |why: String| {
+    decode(&bytes).map_err(|why| {
         format!(
             "{} is not a valid kubeconfig ({why}); the file was left unchanged: fix or move it, or select another file with --kubeconfig or KUBECONFIG",
             path.display()
         )
-    };
-    let text = String::from_utf8(bytes).map_err(|_| unchanged("not UTF-8 text".into()))?;
-    Config::parse(&text).map_err(unchanged)
+    })
+}
+
+/// A kubeconfig file's bytes as a `Config`; the error says why they are not one.
+fn decode(bytes: &[u8]) -> Result<Config, String> {
+    let text = std::str::from_utf8(bytes).map_err(|_| "not UTF-8 text".to_string())?;
+    Config::parse(text)
 }
 
 /// Read the kubeconfig at `path` (missing = empty) and return the names of
@@ -162,18 +194,24 @@ fn resolve_symlinks(path: &Path) -> PathBuf {
     p
 }
 
-/// Write `contents` to `path` atomically: temp file in the same directory,
-/// fsync, rename. New files are 0600 (as client-go); an existing file keeps
-/// its mode and, when we may, its owner.
+/// Write `contents` to `path`: temp file in the same directory, fsync,
+/// rename. New files are 0600 (as client-go); an existing file keeps its
+/// mode and, when we may, its owner. Any failure leaves the file as it was
+/// and says so.
+///
+/// A file that cannot be replaced by a rename (a bind-mounted kubeconfig,
+/// as in CI and Docker-in-Docker: EBUSY) is written in place instead, from
+/// the synced temp copy, and restored on failure (`write_in_place`).
 fn write_atomic(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
-    let fail = |what: &str, e: std::io::Error| {
+    let target = resolve_symlinks(path);
+    let unchanged = |what: &str, e: &std::io::Error| {
         anyhow!(
-            "failed to write KUBECONFIG: {what} {}: {}",
+            "failed to write KUBECONFIG: {what} {}: {}; {} was left unchanged",
             path.display(),
-            crate::gotext::io_error_text(&e)
+            crate::gotext::io_error_text(e),
+            path.display()
         )
     };
-    let target = resolve_symlinks(path);
     let dir = match target.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
@@ -183,7 +221,7 @@ fn write_atomic(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
             .recursive(true)
             .mode(0o755)
             .create(&dir)
-            .map_err(|e| fail("mkdir for", e))?;
+            .map_err(|e| unchanged("mkdir for", &e))?;
     }
     let existing = std::fs::metadata(&target).ok();
     let name = target
@@ -195,23 +233,130 @@ fn write_atomic(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
         .suffix(".tmp")
         .permissions(std::fs::Permissions::from_mode(0o600))
         .tempfile_in(&dir)
-        .map_err(|e| fail("create temp file for", e))?;
-    tmp.write_all(contents).map_err(|e| fail("write", e))?;
+        .map_err(|e| unchanged("create temp file for", &e))?;
+    tmp.write_all(contents)
+        .map_err(|e| unchanged("write", &e))?;
     if let Some(meta) = &existing {
         let file = tmp.as_file();
         file.set_permissions(std::fs::Permissions::from_mode(meta.mode() & 0o7777))
-            .map_err(|e| fail("chmod", e))?;
+            .map_err(|e| unchanged("chmod", &e))?;
         // Only possible as root (e.g. `sudo kind`); keeps the user's file theirs.
         let _ = std::os::unix::fs::fchown(file, Some(meta.uid()), Some(meta.gid()));
     }
-    tmp.as_file().sync_all().map_err(|e| fail("sync", e))?;
-    tmp.persist(&target)
-        .map_err(|e| fail("rename into", e.error))?;
-    // Make the rename itself durable; failure here loses nothing already written.
-    if let Ok(d) = std::fs::File::open(&dir) {
-        let _ = d.sync_all();
+    tmp.as_file()
+        .sync_all()
+        .map_err(|e| unchanged("sync", &e))?;
+    match tmp.persist(&target) {
+        Ok(_) => {
+            // Make the rename itself durable; failure here loses nothing already written.
+            if let Ok(d) = std::fs::File::open(&dir) {
+                let _ = d.sync_all();
+            }
+            Ok(())
+        }
+        Err(e) if existing.is_some() && rename_impossible(&e.error) => {
+            write_in_place(path, &target, contents, e.file, &e.error)
+        }
+        Err(e) => Err(unchanged("rename into", &e.error)),
     }
-    Ok(())
+}
+
+/// A rename that can never succeed onto this target, while writing the file
+/// itself may: it is a mount point (EBUSY: a bind-mounted file) or on
+/// another filesystem than its directory (EXDEV).
+fn rename_impossible(e: &std::io::Error) -> bool {
+    const EBUSY: i32 = 16;
+    const EXDEV: i32 = 18;
+    matches!(e.raw_os_error(), Some(EBUSY | EXDEV))
+}
+
+/// Overwrite `target` in place (same inode, so a bind mount sees it) under
+/// the caller's lock. The new content is already synced in `tmp`, which is
+/// removed only once the copy is synced: a crash halfway leaves the whole
+/// new content next to the file. On failure the previous content (read
+/// here) is written back; if even that fails, both versions are kept in
+/// files the error names.
+fn write_in_place(
+    path: &Path,
+    target: &Path,
+    contents: &[u8],
+    tmp: tempfile::NamedTempFile,
+    rename_err: &std::io::Error,
+) -> anyhow::Result<()> {
+    use std::io::{Seek, SeekFrom};
+    let text = crate::gotext::io_error_text;
+    let why = format!(
+        "{} cannot be replaced by a rename ({}; a bind mount?), so it is written in place",
+        path.display(),
+        text(rename_err)
+    );
+    let unchanged = |what: &str, e: std::io::Error| {
+        anyhow!(
+            "failed to write KUBECONFIG: {why}, but {what} failed: {}; {} was left unchanged",
+            text(&e),
+            path.display()
+        )
+    };
+    let original = std::fs::read(target).map_err(|e| unchanged("reading it", e))?;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(target)
+        .map_err(|e| unchanged("opening it for writing", e))?;
+    let put = |file: &mut std::fs::File, bytes: &[u8]| -> std::io::Result<()> {
+        file.seek(SeekFrom::Start(0))?;
+        file.write_all(bytes)?;
+        file.set_len(bytes.len() as u64)?;
+        file.sync_all()
+    };
+    let Err(err) = put(&mut file, contents) else {
+        drop(tmp);
+        return Ok(());
+    };
+    match put(&mut file, &original) {
+        Ok(()) => Err(anyhow!(
+            "failed to write KUBECONFIG: {why}, but writing it failed: {}; its previous content was restored",
+            text(&err)
+        )),
+        Err(restore_err) => {
+            let new_copy = tmp
+                .keep()
+                .map(|(_, p)| p.display().to_string())
+                .unwrap_or_else(|e| format!("(lost: {})", text(&e.error)));
+            let old_copy = save_copy(target, &original);
+            Err(anyhow!(
+                "failed to write KUBECONFIG: {why}, but writing it failed: {}, and restoring its previous content failed too: {}; {} may be incomplete: its previous content is saved in {old_copy}, the new content in {new_copy}",
+                text(&err),
+                text(&restore_err),
+                path.display()
+            ))
+        }
+    }
+}
+
+/// Keep `bytes` in a new file next to `target` (else in the temp dir) and
+/// return its path, or why that failed.
+fn save_copy(target: &Path, bytes: &[u8]) -> String {
+    let dir = target
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut last = String::new();
+    for dir in [dir.to_path_buf(), std::env::temp_dir()] {
+        let saved = tempfile::Builder::new()
+            .prefix("kubeconfig.previous.")
+            .permissions(std::fs::Permissions::from_mode(0o600))
+            .tempfile_in(&dir)
+            .and_then(|mut f| {
+                f.write_all(bytes)?;
+                f.as_file().sync_all()?;
+                f.keep().map_err(|e| e.error)
+            });
+        match saved {
+            Ok((_, p)) => return p.display().to_string(),
+            Err(e) => last = crate::gotext::io_error_text(&e),
+        }
+    }
+    format!("(nowhere: {last})")
 }
 
 #[cfg(test)]
@@ -474,13 +619,15 @@ users:
             Duration::from_millis(100),
         )
         .unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            format!(
-                "failed to lock config file: open {}.lock: file exists",
-                target.display()
-            )
+        let err = err.to_string();
+        let lock = lock::lock_path(&target).display().to_string();
+        assert!(
+            err.starts_with(&format!(
+                "failed to lock config file: open {lock}: file exists; "
+            )),
+            "{err}"
         );
+        assert!(err.ends_with(&format!("remove {lock}")), "{err}");
         assert!(!target.exists());
         assert!(lock::lock_path(&target).exists());
     }

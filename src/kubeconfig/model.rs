@@ -142,8 +142,11 @@ fn entries(
 
 impl Config {
     /// Parse kubeconfig text. Empty (or comment-only) text is an empty
-    /// config. The error is a short description of what is wrong.
+    /// config. The error is a short description of what is wrong. A leading
+    /// UTF-8 byte order mark (Windows editors write one) is skipped, as
+    /// kubectl does.
     pub fn parse(text: &str) -> Result<Config, String> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         if text.trim().is_empty() {
             return Ok(Config::default());
         }
@@ -414,6 +417,13 @@ users:
             let err = Config::parse(src).unwrap_err();
             assert!(err.contains(want), "{src:?}: {err}");
         }
+    }
+
+    #[test]
+    fn parse_skips_a_byte_order_mark() {
+        let src = "clusters: [{name: a, cluster: {server: s}}]\n";
+        assert_eq!(Config::parse(&format!("\u{feff}{src}")), Config::parse(src));
+        assert_eq!(Config::parse("\u{feff}"), Ok(Config::default()));
     }
 
     #[test]

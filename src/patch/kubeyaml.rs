@@ -7,6 +7,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use serde_json::{Map, Value};
 use serde_yaml::Value as Yaml;
 
+use super::json6902;
 use super::merge::merge_patch;
 use crate::config::PatchJson6902;
 use crate::yaml::{convert, emit};
@@ -30,7 +31,7 @@ pub fn kube_yaml(
             r.apply_merge(p).context("failed to apply patch")?;
         }
         for p in patches_6902.iter().filter(|p| meta.matched_by(&p.meta)) {
-            json_patch::patch(&mut r.json, &p.ops.0)
+            json6902::apply(&mut r.json, &p.ops)
                 .map_err(|e| anyhow!("{e}"))
                 .context("failed to apply JSON 6902 patch")?;
         }
@@ -121,7 +122,7 @@ struct MergePatch {
 }
 
 struct Json6902 {
-    ops: json_patch::Patch,
+    ops: json6902::Patch,
     meta: MatchInfo,
 }
 
@@ -153,10 +154,8 @@ fn parse_6902_patches(raw: &[PatchJson6902]) -> Result<Vec<Json6902>> {
         .map(|p| {
             // YAML is a superset of JSON, so either form is accepted.
             // An empty patch decodes as null: nothing to do, as upstream.
-            let ops = match convert::to_json(&p.patch)? {
-                Value::Null => json_patch::Patch(Vec::new()),
-                json => serde_json::from_value(json)?,
-            };
+            let ops =
+                json6902::decode_value(convert::to_json(&p.patch)?).map_err(|e| anyhow!(e))?;
             let api_version = if p.group.is_empty() {
                 p.version.clone()
             } else {
@@ -699,7 +698,7 @@ kind: ClusterConfiguration\nmetadata:\n  name: config\n"
                 "kind: A\n",
                 vec![],
                 vec![json6902("", "", "A", "[{op: bogus, path: /a}]")],
-                "failed to parse JSON 6902 patches",
+                "failed to apply JSON 6902 patch",
             ),
             (
                 "kind: A\n",
@@ -718,6 +717,52 @@ kind: ClusterConfiguration\nmetadata:\n  name: config\n"
             let err = kube_yaml(doc, &merge, &p6902).unwrap_err();
             assert!(format!("{err:#}").starts_with(prefix), "{doc:?}: {err:#}");
         }
+    }
+
+    /// The texts upstream kind v0.32.0 printed for the same patches
+    /// (its json-patch library's, under its own prefixes).
+    #[test]
+    fn malformed_6902_patches_read_as_upstreams() {
+        let doc =
+            "apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\nclusterName: kind\n";
+        let err = |kind: &str, patch: &str| {
+            format!(
+                "{:#}",
+                kube_yaml(doc, &[], &[json6902("", "", kind, patch)]).unwrap_err()
+            )
+        };
+        let cp = "ClusterConfiguration";
+        assert_eq!(
+            err(cp, "[{op: bogus, path: /a}]"),
+            "failed to apply JSON 6902 patch: Unexpected kind: bogus"
+        );
+        assert_eq!(
+            err(cp, "- op: bogus\n  path: /a"),
+            "failed to apply JSON 6902 patch: Unexpected kind: bogus"
+        );
+        assert_eq!(
+            err(cp, "[{path: /a}]"),
+            "failed to apply JSON 6902 patch: Unexpected kind: unknown"
+        );
+        assert_eq!(
+            err(cp, "[{op: add, path: /x, value: 1}, {op: bogus, path: /a}]"),
+            "failed to apply JSON 6902 patch: Unexpected kind: bogus"
+        );
+        assert_eq!(
+            err(cp, "op: add"),
+            "failed to parse JSON 6902 patches: json: cannot unmarshal object into Go value of type jsonpatch.Patch"
+        );
+        assert_eq!(
+            err(cp, "[1]"),
+            "failed to parse JSON 6902 patches: json: cannot unmarshal number into Go value of type jsonpatch.Operation"
+        );
+        // Kinds are checked when applied: a patch matching nothing never fails on one.
+        assert!(kube_yaml(
+            doc,
+            &[],
+            &[json6902("", "", "Other", "[{op: bogus, path: /a}]")]
+        )
+        .is_ok());
     }
 
     #[test]

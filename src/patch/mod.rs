@@ -2,6 +2,8 @@
 //! RFC 7386 merge patches (kubeadm-aware) and RFC 6902 patches, and
 //! containerd TOML with merge and RFC 6902 patches.
 
+mod gotoml;
+pub mod json6902;
 mod kubeyaml;
 mod merge;
 mod toml;

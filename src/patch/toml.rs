@@ -4,9 +4,10 @@
 //! sub-tables, each group sorted, sub-table headers repeating the full
 //! dotted path, indented two spaces per nesting level.
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, bail, Result};
 use serde_json::{Map, Number, Value};
 
+use super::json6902;
 use super::merge::merge_patch;
 
 /// Patch a containerd `config.toml` (spec §4.4): version detection, TOML
@@ -17,21 +18,20 @@ pub fn containerd_toml(raw: &str, merge: &[String], json6902: &[String]) -> anyh
     if version == 0 {
         bail!("failed to detect containerd config version");
     }
+    // Upstream adds nothing to the parser's own texts here.
     for patch in merge {
-        let p = toml_to_json(patch).context("failed to parse containerd config patch")?;
-        let pv = config_version(&p).context("failed to parse containerd config patch")?;
+        let p = toml_to_json(patch)?;
+        let pv = config_version(&p)?;
         // A patch written for another config version would corrupt this one.
         if pv != 0 && pv != version {
             continue;
         }
         merge_patch(&mut doc, p)?;
     }
+    // Upstream adds nothing to the library's own texts here.
     for patch in json6902 {
-        let ops =
-            decode_6902(patch).context("failed to parse containerd config JSON 6902 patch")?;
-        json_patch::patch(&mut doc, &ops.0)
-            .map_err(|e| anyhow!("{e}"))
-            .context("failed to apply containerd config JSON 6902 patch")?;
+        let ops = json6902::decode(patch).map_err(|e| anyhow!(e))?;
+        json6902::apply(&mut doc, &ops).map_err(|e| anyhow!(e))?;
     }
     let Value::Object(root) = &doc else {
         bail!("patched containerd config is not a TOML table")
@@ -41,17 +41,33 @@ pub fn containerd_toml(raw: &str, merge: &[String], json6902: &[String]) -> anyh
     Ok(enc.out)
 }
 
-/// JSON text only; `null` is an empty patch, as for upstream's decoder.
-fn decode_6902(text: &str) -> Result<json_patch::Patch> {
-    match serde_json::from_str::<Value>(text)? {
-        Value::Null => Ok(json_patch::Patch(Vec::new())),
-        v => Ok(serde_json::from_value(v)?),
-    }
+fn toml_to_json(raw: &str) -> Result<Value> {
+    let table: toml::Table = raw.parse().map_err(|e| {
+        anyhow!(super::gotoml::load_error(raw).unwrap_or_else(|| parse_error_text(raw, &e)))
+    })?;
+    Ok(toml_value_to_json(toml::Value::Table(table)))
 }
 
-fn toml_to_json(raw: &str) -> Result<Value> {
-    let table: toml::Table = raw.parse()?;
-    Ok(toml_value_to_json(toml::Value::Table(table)))
+/// A TOML syntax error that `gotoml` does not reproduce, in the shape
+/// upstream's parser (go-toml v1) gives it, `(line, column): message` on
+/// one line, with the toml crate's own wording.
+fn parse_error_text(raw: &str, e: &toml::de::Error) -> String {
+    let (line, col) = match e.span() {
+        Some(span) => {
+            let before = &raw[..span.start.min(raw.len())];
+            let line = before.matches('\n').count() + 1;
+            let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            (line, col)
+        }
+        None => (0, 0),
+    };
+    let message: Vec<&str> = e
+        .message()
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    format!("({line}, {col}): {}", message.join(", "))
 }
 
 fn toml_value_to_json(v: toml::Value) -> Value {
@@ -416,6 +432,74 @@ version = 2
             got,
             "version = 2\n\n[a]\n  l = [3]\n  x = 1\n  [a.b]\n    y = 2\n    z = 3\n"
         );
+    }
+
+    /// The texts upstream kind v0.32.0 printed for the same containerd
+    /// JSON 6902 patches: Go's and its json-patch library's, nothing added
+    /// (the caller prefixes `failed to patch containerd config: `).
+    #[test]
+    fn malformed_6902_patches_read_as_upstreams() {
+        let base = "version = 2\n";
+        let err = |patch: &str| {
+            format!(
+                "{:#}",
+                containerd_toml(base, &[], &[patch.to_string()]).unwrap_err()
+            )
+        };
+        assert_eq!(
+            err("🏰"),
+            "invalid character 'ð' looking for beginning of value"
+        );
+        assert_eq!(
+            err("- op: remove\n  path: /disabled_plugins"),
+            "invalid character ' ' in numeric literal"
+        );
+        assert_eq!(
+            err("op: add"),
+            "invalid character 'o' looking for beginning of value"
+        );
+        assert_eq!(err(""), "unexpected end of JSON input");
+        assert_eq!(
+            err(r#"[{"op":"bogus","path":"/version"}]"#),
+            "Unexpected kind: bogus"
+        );
+        assert_eq!(
+            err(r#"{"op":"add"}"#),
+            "json: cannot unmarshal object into Go value of type jsonpatch.Patch"
+        );
+    }
+
+    /// Upstream's texts (go-toml v1.9.5's, nothing added; the caller
+    /// prefixes `failed to patch containerd config: `).
+    #[test]
+    fn unparsable_toml_patches_read_as_upstreams() {
+        let err = |patch: &str| {
+            format!(
+                "{:#}",
+                containerd_toml("version = 2\n", &[patch.to_string()], &[]).unwrap_err()
+            )
+        };
+        assert_eq!(
+            err("this is not toml"),
+            r#"(1, 6): was expecting token =, but got "is" instead"#
+        );
+        assert_eq!(err("a = b"), "(1, 5): no value can start with b");
+        assert_eq!(
+            err("a = 1\na = 2"),
+            "(2, 1): The following key was defined twice: a"
+        );
+        assert_eq!(
+            err("[plugins.\"io.containerd.grpc.v1.cri\"\nx = 1"),
+            "(1, 2): unexpected token unclosed table key, was expecting a table key"
+        );
+    }
+
+    #[test]
+    fn unreproduced_load_errors_keep_upstreams_shape() {
+        // go-toml checks dates only when converting them (`parsing time
+        // "1979-13-27": month out of range`), which is not reproduced.
+        let e = toml_to_json("a = 1979-13-27").unwrap_err().to_string();
+        assert_eq!(e, "(1, 10): invalid date-time, value is out of range");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! and every command and deletion is recorded in order.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -15,9 +16,8 @@ use futures_util::stream::BoxStream;
 
 use super::{
     BuildError, BuildRequest, ByteStream, Change, ContainerSpec, ExecOutput, HostInfo, ImageInfo,
-    NodeRef, Provider, RunError, RuntimeMode,
+    NodeRef, Provider, Provisioning, RunError,
 };
-use crate::config::Cluster;
 use crate::log::Logger;
 
 /// One command run in a node.
@@ -178,13 +178,11 @@ impl Provider for FakeProvider {
         })
     }
 
-    async fn provision(
-        &self,
-        _cluster: &Cluster,
-        _mode: &RuntimeMode,
-        _host: &HostInfo,
-        _log: &Logger,
-    ) -> anyhow::Result<()> {
+    async fn preflight(&self, _host: &HostInfo) -> anyhow::Result<()> {
+        Ok(())
+    }
+
+    async fn provision(&self, _request: &Provisioning<'_>, _log: &Logger) -> anyhow::Result<()> {
         Err(not_faked("provision"))
     }
 
@@ -208,6 +206,14 @@ impl Provider for FakeProvider {
             .filter(|(c, _)| c == cluster)
             .map(|(_, n)| n.clone())
             .collect())
+    }
+
+    async fn list_nodes_created_by(
+        &self,
+        _cluster: &str,
+        _create_id: &str,
+    ) -> anyhow::Result<Vec<NodeRef>> {
+        Err(not_faked("record create runs"))
     }
 
     async fn cluster_config(&self, cluster: &str) -> anyhow::Result<Option<String>> {
@@ -254,6 +260,31 @@ impl Provider for FakeProvider {
     ) -> BoxFuture<'static, Result<ExecOutput, RunError>> {
         let result = self.run(node, argv, None);
         Box::pin(async move { result })
+    }
+
+    async fn info_json(&self) -> anyhow::Result<Vec<u8>> {
+        Err(not_faked("describe the engine"))
+    }
+
+    async fn inspect_json(&self, _node: &str) -> anyhow::Result<Vec<u8>> {
+        Err(not_faked("inspect containers"))
+    }
+
+    async fn node_runtime(&self, _node: &str) -> anyhow::Result<String> {
+        Err(not_faked("report runtimes"))
+    }
+
+    async fn write_container_log(&self, _node: &str, _path: &Path) -> anyhow::Result<()> {
+        Err(not_faked("keep console logs"))
+    }
+
+    async fn extract_node_dir(
+        &self,
+        _node: &str,
+        _node_dir: &str,
+        _host_dir: &Path,
+    ) -> anyhow::Result<Vec<String>> {
+        Err(not_faked("copy node directories"))
     }
 
     async fn inspect_image(&self, _image: &str) -> anyhow::Result<Option<ImageInfo>> {

@@ -8,7 +8,8 @@
 //! endpoint, and commands in nodes; plus what the Sysbox node image build
 //! needs (build, a preloading container, commit) and `kind load` (save).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -57,6 +58,20 @@ pub struct BuildError {
     pub output: String,
 }
 
+/// What provisioning a cluster's containers needs besides the engine.
+#[derive(Debug, Clone, Copy)]
+pub struct Provisioning<'a> {
+    /// The effective config (overrides and defaults applied).
+    pub cluster: &'a Cluster,
+    pub mode: &'a RuntimeMode,
+    pub host: &'a HostInfo,
+    /// Node image as configured -> the image the node runs instead (its
+    /// Sysbox derivation); images not in it run as configured.
+    pub node_images: &'a BTreeMap<String, String>,
+    /// This create run's ID (see `cluster::ownership`).
+    pub create_id: &'a str,
+}
+
 /// A container engine that runs kind nodes.
 ///
 /// `async_trait` (boxed futures) because the seam is used as `&dyn
@@ -70,25 +85,35 @@ pub trait Provider: Send + Sync {
     /// The engine facts runtime selection and the host checks use.
     async fn info(&self) -> anyhow::Result<HostInfo>;
 
+    /// What `kind doctor` would fail on for this host, as the error of the
+    /// first failing check; `create cluster` stops on it.
+    async fn preflight(&self, host: &HostInfo) -> anyhow::Result<()>;
+
     // --- Clusters and nodes ---
 
     /// Create and start the containers of an (effective) cluster config:
     /// the network, one container per node plus the implicit load
     /// balancer, each node up (systemd ready) before this returns. The node
     /// images must be present already; the load balancer's is pulled.
-    async fn provision(
-        &self,
-        cluster: &Cluster,
-        mode: &RuntimeMode,
-        host: &HostInfo,
-        log: &Logger,
-    ) -> anyhow::Result<()>;
+    ///
+    /// Every container gets the run's `create_id` (see `cluster::ownership`);
+    /// the cluster's first control plane is created alone first, as the
+    /// claim on the name: losing it to a concurrent create is
+    /// `cluster::ownership::ClusterExists`, with nothing created.
+    async fn provision(&self, request: &Provisioning<'_>, log: &Logger) -> anyhow::Result<()>;
 
     /// Cluster names (sorted, unique) that have at least one container.
     async fn list_clusters(&self) -> anyhow::Result<Vec<String>>;
 
     /// A cluster's containers, stopped ones and the load balancer included.
     async fn list_nodes(&self, cluster: &str) -> anyhow::Result<Vec<NodeRef>>;
+
+    /// The containers of a cluster that one `create cluster` run made.
+    async fn list_nodes_created_by(
+        &self,
+        cluster: &str,
+        create_id: &str,
+    ) -> anyhow::Result<Vec<NodeRef>>;
 
     /// The effective config stored with the cluster (v1alpha4 YAML, see
     /// `LABEL_CLUSTER_CONFIG`); None when the cluster has none.
@@ -122,6 +147,29 @@ pub trait Provider: Send + Sync {
         argv: &[String],
         input: BoxStream<'static, Bytes>,
     ) -> BoxFuture<'static, Result<ExecOutput, RunError>>;
+
+    // --- What `kind export logs` reads from the engine itself ---
+
+    /// The engine's own description (`docker info`) as JSON.
+    async fn info_json(&self) -> anyhow::Result<Vec<u8>>;
+
+    /// A node's container description (`docker inspect`) as JSON.
+    async fn inspect_json(&self, node: &str) -> anyhow::Result<Vec<u8>>;
+
+    /// The runtime a node's container runs under.
+    async fn node_runtime(&self, node: &str) -> anyhow::Result<String>;
+
+    /// A node's console log (`docker logs`) into a file on the host.
+    async fn write_container_log(&self, node: &str, path: &Path) -> anyhow::Result<()>;
+
+    /// The contents of `node_dir` in the node (stopped nodes too) unpacked
+    /// into `host_dir`; returns warnings about entries not materialised.
+    async fn extract_node_dir(
+        &self,
+        node: &str,
+        node_dir: &str,
+        host_dir: &Path,
+    ) -> anyhow::Result<Vec<String>>;
 
     // --- Images ---
 

@@ -6,6 +6,7 @@
 //! and proxy settings (`proxy`); `node` is what a provider hands out.
 
 pub mod docker;
+pub mod endpoint;
 #[cfg(test)]
 pub mod fake;
 mod interface;
@@ -16,15 +17,20 @@ pub mod ports;
 pub mod proxy;
 pub mod runtime;
 
+pub use docker::logs::{write_file_on_host, CLI_REFUSED};
 pub use docker::Docker;
-pub use interface::{BuildError, BuildRequest, ByteStream, Change, ImageInfo, Provider};
+pub use interface::{
+    BuildError, BuildRequest, ByteStream, Change, ImageInfo, Provider, Provisioning,
+};
 pub use node::{shell_join, ExecOutput, NodeRef, RunError};
 pub use plan::{docker_run_args, plan_cluster, ContainerSpec, PlanContext, PortSpec};
 pub use runtime::{runtime_env_warning, select_runtime, HostInfo, RuntimeError, RuntimeMode};
 
-/// The provider for this host: Docker (DOCKER_HOST or the local socket).
-pub async fn connect() -> anyhow::Result<Box<dyn Provider>> {
-    Ok(Box::new(Docker::connect().await?))
+/// The provider for this host: Docker, at the endpoint the docker CLI
+/// would use (logging upstream's line when KIND_EXPERIMENTAL_PROVIDER
+/// forces it).
+pub async fn connect(log: &crate::log::Logger) -> anyhow::Result<Box<dyn Provider>> {
+    Ok(Box::new(Docker::connect_logged(log).await?))
 }
 
 pub const LABEL_CLUSTER: &str = "io.x-k8s.kind.cluster";
@@ -43,6 +49,15 @@ pub const LABEL_CLUSTER_CONFIG: &str = "dev.kind-sysbox.cluster-config";
 /// stored config's `nodes`, its identity there (names alone cannot say
 /// which entry a node came from once nodes are added or removed).
 pub const LABEL_CONFIG_NODE: &str = "dev.kind-sysbox.config-node";
+/// Ours: a random ID per `kind create cluster` run, on every container that
+/// run creates, so its failure cleanup removes only what it created itself
+/// (never the containers of a concurrent create of the same name).
+pub const LABEL_CREATE_ID: &str = "dev.kind-sysbox.create-id";
+
+/// Ours: on a node that runs the Sysbox derivation of the image its config
+/// (or `--image`) named, that named image; the container's own image is
+/// the derivation.
+pub const LABEL_NAMED_IMAGE: &str = "dev.kind-sysbox.named-image";
 pub const ROLE_LOAD_BALANCER: &str = "external-load-balancer";
 pub const DEFAULT_NETWORK: &str = "kind";
 pub const LOAD_BALANCER_IMAGE: &str = "docker.io/envoyproxy/envoy:v1.36.2";

@@ -12,8 +12,8 @@ use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 
 use super::{
-    HostInfo, RuntimeMode, LABEL_CLUSTER, LABEL_CLUSTER_CONFIG, LABEL_CONFIG_NODE, LABEL_ROLE,
-    LABEL_RUNTIME_MODE, LOAD_BALANCER_IMAGE, ROLE_LOAD_BALANCER,
+    HostInfo, RuntimeMode, LABEL_CLUSTER, LABEL_CLUSTER_CONFIG, LABEL_CONFIG_NODE,
+    LABEL_NAMED_IMAGE, LABEL_ROLE, LABEL_RUNTIME_MODE, LOAD_BALANCER_IMAGE, ROLE_LOAD_BALANCER,
 };
 use crate::config::{Cluster, MountPropagation, ROLE_CONTROL_PLANE};
 
@@ -124,6 +124,9 @@ pub struct PlanContext {
     pub snapshotter: Option<String>,
     /// Relative extraMount hostPaths are made absolute against this.
     pub cwd: PathBuf,
+    /// Node image as configured -> the image the node runs instead (its
+    /// Sysbox derivation); images not in it run as configured.
+    pub node_images: BTreeMap<String, String>,
 }
 
 /// Node names per role in config order (spec §3.4), plus the LB's name last
@@ -170,7 +173,12 @@ pub fn plan_cluster(cluster: &Cluster, ctx: &PlanContext) -> Vec<ContainerSpec> 
         .zip(&names)
         .enumerate()
         .map(|(index, (node, name))| {
-            let mut s = common_spec(cluster, ctx, name, &node.role, &node.image);
+            let image = ctx.node_images.get(&node.image).unwrap_or(&node.image);
+            let mut s = common_spec(cluster, ctx, name, &node.role, image);
+            if *image != node.image {
+                s.labels
+                    .insert(LABEL_NAMED_IMAGE.to_string(), node.image.clone());
+            }
             s.labels
                 .insert(LABEL_CONFIG_NODE.to_string(), index.to_string());
             let sysbox = matches!(ctx.mode, RuntimeMode::Sysbox { .. });

@@ -1,20 +1,19 @@
 //! Proxy environment for nodes (spec §3.6).
 
+use super::endpoint;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-
-use sha2::{Digest, Sha256};
 
 const HTTP_PROXY: &str = "HTTP_PROXY";
 const HTTPS_PROXY: &str = "HTTPS_PROXY";
 const NO_PROXY: &str = "NO_PROXY";
-/// The docker CLI's endpoint for its built-in `default` context.
-const DEFAULT_DOCKER_HOST: &str = "unix:///var/run/docker.sock";
 
-/// Steps 1–2: host env, then the docker CLI config. `env` reads variables
+/// Steps 1–2: host env, then the docker CLI config's proxies for
+/// `docker_host`, the endpoint nodes are created on (`Endpoint::host`, so the
+/// same resolution picks the daemon and its proxies). `env` reads variables
 /// (injected for tests). Step 3 (network subnets, node names) is `finalize`.
 pub fn proxy_env(
     env: &dyn Fn(&str) -> Option<String>,
+    docker_host: &str,
     service_subnet: &str,
     pod_subnet: &str,
 ) -> BTreeMap<String, String> {
@@ -43,7 +42,7 @@ pub fn proxy_env(
     if host_overrides {
         return out;
     }
-    let docker = docker_config_proxies(env);
+    let docker = docker_config_proxies(env, docker_host);
     if docker.is_empty() {
         return out;
     }
@@ -91,12 +90,14 @@ fn set_both(out: &mut BTreeMap<String, String>, upper: &str, value: String) {
     out.insert(upper.to_string(), value);
 }
 
-/// The proxies the docker CLI would hand to containers for the daemon in use:
-/// upper-case variable name -> non-empty value. Unreadable or invalid config
-/// => none (and no context lookup).
-fn docker_config_proxies(env: &dyn Fn(&str) -> Option<String>) -> BTreeMap<String, String> {
-    let get = |k: &str| env(k).filter(|v| !v.is_empty());
-    let Some(dir) = docker_config_dir(env) else {
+/// The proxies the docker CLI would hand to containers for the daemon at
+/// `docker_host`: upper-case variable name -> non-empty value; the entry
+/// keyed by that host, else `default`. Unreadable or invalid config => none.
+fn docker_config_proxies(
+    env: &dyn Fn(&str) -> Option<String>,
+    docker_host: &str,
+) -> BTreeMap<String, String> {
+    let Some(dir) = endpoint::docker_config_dir(env) else {
         return BTreeMap::new();
     };
     let Ok(text) = std::fs::read_to_string(dir.join("config.json")) else {
@@ -108,21 +109,8 @@ fn docker_config_proxies(env: &dyn Fn(&str) -> Option<String>) -> BTreeMap<Strin
     let Some(proxies) = config.get("proxies").and_then(|p| p.as_object()) else {
         return BTreeMap::new();
     };
-
-    let host = get("DOCKER_HOST").or_else(|| {
-        let context = get("DOCKER_CONTEXT")
-            .or_else(|| {
-                config
-                    .get("currentContext")
-                    .and_then(|c| c.as_str())
-                    .filter(|c| !c.is_empty())
-                    .map(String::from)
-            })
-            .unwrap_or_else(|| "default".to_string());
-        context_endpoint(&dir, &context)
-    });
-    let entry = host
-        .and_then(|h| proxies.get(&h))
+    let entry = proxies
+        .get(docker_host)
         .or_else(|| proxies.get("default"))
         .and_then(|e| e.as_object());
     let mut out = BTreeMap::new();
@@ -144,41 +132,10 @@ fn docker_config_proxies(env: &dyn Fn(&str) -> Option<String>) -> BTreeMap<Strin
     out
 }
 
-/// `$DOCKER_CONFIG`, else `$HOME/.docker`.
-fn docker_config_dir(env: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
-    let get = |k: &str| env(k).filter(|v| !v.is_empty());
-    get("DOCKER_CONFIG")
-        .map(PathBuf::from)
-        .or_else(|| get("HOME").map(|h| Path::new(&h).join(".docker")))
-}
-
-/// The docker endpoint of a CLI context, read from the context store
-/// (`contexts/meta/<sha256(name)>/meta.json`) rather than running
-/// `docker context inspect`. `default` is the CLI's built-in local socket.
-fn context_endpoint(config_dir: &Path, context: &str) -> Option<String> {
-    if context == "default" {
-        return Some(DEFAULT_DOCKER_HOST.to_string());
-    }
-    let digest = Sha256::digest(context.as_bytes());
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-    let meta = std::fs::read_to_string(
-        config_dir
-            .join("contexts")
-            .join("meta")
-            .join(hex)
-            .join("meta.json"),
-    )
-    .ok()?;
-    let meta: serde_json::Value = serde_json::from_str(&meta).ok()?;
-    meta.pointer("/Endpoints/docker/Host")
-        .and_then(|h| h.as_str())
-        .map(|h| h.trim().to_string())
-        .filter(|h| !h.is_empty())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sha2::{Digest, Sha256};
     use std::collections::HashMap;
 
     fn env_of(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
@@ -256,7 +213,7 @@ mod tests {
             ),
         ];
         for (what, vars, want) in cases {
-            assert_eq!(proxy_env(&env_of(&vars), SVC, POD), want, "{what}");
+            assert_eq!(proxy_env_resolved(&env_of(&vars), SVC, POD), want, "{what}");
         }
     }
 
@@ -295,8 +252,23 @@ mod tests {
         "unix:///var/run/docker.sock":{"httpProxy":"http://local"}
     }}"#;
 
+    /// The endpoint's host as `Docker::connect` resolves it; unresolvable
+    /// (a missing context) matches no host entry.
+    fn host_of(env: &dyn Fn(&str) -> Option<String>) -> String {
+        endpoint::resolve(env).map(|e| e.host).unwrap_or_default()
+    }
+
+    fn proxy_env_resolved(
+        env: &dyn Fn(&str) -> Option<String>,
+        svc: &str,
+        pod: &str,
+    ) -> BTreeMap<String, String> {
+        proxy_env(env, &host_of(env), svc, pod)
+    }
+
     fn lookup(vars: &[(&str, &str)]) -> BTreeMap<String, String> {
-        docker_config_proxies(&env_of(vars))
+        let env = env_of(vars);
+        docker_config_proxies(&env, &host_of(&env))
     }
 
     #[test]
@@ -413,7 +385,7 @@ mod tests {
         let pod = "10.244.0.0/16";
         // HTTP_PROXY / https_proxy in the shell: the docker config is not consulted.
         for var in ["HTTP_PROXY", "https_proxy"] {
-            let got = proxy_env(
+            let got = proxy_env_resolved(
                 &env_of(&[("DOCKER_CONFIG", &p), (var, "http://shell")]),
                 svc,
                 pod,
@@ -425,7 +397,7 @@ mod tests {
         }
         // Docker config only.
         assert_eq!(
-            proxy_env(&env_of(&[("DOCKER_CONFIG", &p)]), svc, pod),
+            proxy_env_resolved(&env_of(&[("DOCKER_CONFIG", &p)]), svc, pod),
             both(&[
                 ("HTTP_PROXY", "http://default"),
                 ("HTTPS_PROXY", "https://default"),
@@ -434,7 +406,7 @@ mod tests {
         );
         // Shell NO_PROXY only: docker fills the proxies, the shell's NO_PROXY stays.
         assert_eq!(
-            proxy_env(
+            proxy_env_resolved(
                 &env_of(&[("DOCKER_CONFIG", &p), ("NO_PROXY", "shell.internal")]),
                 svc,
                 pod
@@ -448,7 +420,7 @@ mod tests {
         // Docker entry without noProxy: just the subnets.
         let c2 = Cfg::new(r#"{"proxies":{"default":{"httpProxy":"http://d"}}}"#);
         assert_eq!(
-            proxy_env(&env_of(&[("DOCKER_CONFIG", &c2.path())]), svc, pod),
+            proxy_env_resolved(&env_of(&[("DOCKER_CONFIG", &c2.path())]), svc, pod),
             both(&[
                 ("HTTP_PROXY", "http://d"),
                 ("NO_PROXY", "10.96.0.0/16,10.244.0.0/16")

@@ -29,6 +29,12 @@ pub struct HostInfo {
     pub backing_filesystem: String,
     /// The engine host's architecture (`x86_64`, `aarch64`, …), if reported.
     pub architecture: String,
+    /// The engine's version (`ServerVersion`).
+    pub server_version: String,
+    /// The daemon host's kernel release (`KernelVersion`).
+    pub kernel_version: String,
+    /// Where the daemon keeps images and containers (`DockerRootDir`).
+    pub docker_root_dir: String,
 }
 
 impl HostInfo {
@@ -55,7 +61,8 @@ impl HostInfo {
     }
 }
 
-fn is_sysbox_path(path: &str) -> bool {
+/// Whether a runtime binary is Sysbox's (its file name is `sysbox-runc`).
+pub fn is_sysbox_path(path: &str) -> bool {
     Path::new(path)
         .file_name()
         .is_some_and(|f| f == SYSBOX_RUNTIME)

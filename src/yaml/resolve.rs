@@ -267,11 +267,11 @@ fn is_timestamp(s: &str) -> bool {
     } else {
         match time.rfind(['+', '-']) {
             Some(i) => {
-                let z = &time[i + 1..];
-                let ok = z.len() == 5
-                    && num(&z[..2], 2, 2).is_some_and(|h| h < 24)
-                    && &z[2..3] == ":"
-                    && num(&z[3..], 2, 2).is_some_and(|m| m < 60);
+                // `±hh:mm`, split at ':' rather than by byte offsets: the
+                // text is arbitrary UTF-8 and offsets may fall inside a char.
+                let ok = time[i + 1..].split_once(':').is_some_and(|(h, m)| {
+                    num(h, 2, 2).is_some_and(|h| h < 24) && num(m, 2, 2).is_some_and(|m| m < 60)
+                });
                 (&time[..i], ok)
             }
             None => (time, false),
@@ -330,6 +330,34 @@ mod tests {
         for (text, tag, value) in cases {
             assert_eq!(resolved(text), (tag.to_string(), value.clone()), "{text}");
         }
+    }
+
+    /// Issue 6: a multi-byte character where the zone's digits belong
+    /// panicked (byte slicing inside a char); such text is a plain string.
+    #[test]
+    fn timestamp_like_text_with_multibyte_chars_is_a_string() {
+        for text in [
+            "2020-1-1T1:1:1+0é00",
+            "2020-1-1T1:1:1+00:é0",
+            "2020-1-1T1:1:1+é:00",
+            "2020-1-1T1:1:1-00é0",
+            "2020-1-1T1:1:1.é+00:00",
+            "2020-1-1T1:é:1Z",
+            "2020-1-é",
+            "2020-é-1 1:1:1",
+        ] {
+            assert_eq!(
+                resolved(text),
+                (STR.into(), Resolved::Str(text.into())),
+                "{text}"
+            );
+            // The emitter resolves with v2: the same text must not panic there.
+            assert_eq!(plain(text, GoYaml::V2).0, STR, "{text}");
+        }
+        assert_eq!(resolved("2020-1-1T1:1:1+01:00").0, TIMESTAMP);
+        assert_eq!(resolved("2020-1-1T1:1:1-23:59").0, TIMESTAMP);
+        assert_eq!(resolved("2020-1-1T1:1:1+24:00").0, STR);
+        assert_eq!(resolved("2020-1-1T1:1:1+1:00").0, STR);
     }
 
     #[test]

@@ -3,6 +3,9 @@
 //! and the `sysbox-runc` stand-in runtime that .ci/run registers.
 #![allow(dead_code)]
 
+pub mod private_dockerd;
+pub mod silent_socket;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -251,4 +254,77 @@ pub fn kubectl(kubeconfig: &Path, args: &[&str]) -> Output {
         .args(args)
         .output()
         .expect("run kubectl")
+}
+
+/// Run `cmd` (kind, maybe wrapped) with no Docker endpoint, provider or
+/// runtime settings inherited from the test's environment; HOME is `home`.
+pub fn run_isolated(mut cmd: Command, home: &Path, env: &[(&str, &str)]) -> Output {
+    for var in [
+        "DOCKER_HOST",
+        "DOCKER_CONTEXT",
+        "DOCKER_CONFIG",
+        "DOCKER_TLS_VERIFY",
+        "DOCKER_TLS",
+        "DOCKER_CERT_PATH",
+        "KIND_EXPERIMENTAL_PROVIDER",
+        "KIND_EXPERIMENTAL_RUNTIME",
+        "KIND_CLUSTER_NAME",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.env("HOME", home)
+        .env("KUBECONFIG", home.join("kubeconfig"));
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.stdin(std::process::Stdio::null())
+        .output()
+        .expect("run kind")
+}
+
+/// `kind args` with `run_isolated`'s environment.
+pub fn kind_isolated(home: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(kind_bin());
+    cmd.args(args);
+    run_isolated(cmd, home, env)
+}
+
+/// Images a test made; removed however the test ends.
+#[derive(Default)]
+pub struct Images(pub Vec<String>);
+
+impl Images {
+    pub fn add(&mut self, image: &str) -> String {
+        self.0.push(image.to_string());
+        image.to_string()
+    }
+}
+
+impl Drop for Images {
+    fn drop(&mut self) {
+        for image in self.0.iter().rev() {
+            let _ = Command::new("docker").args(["rmi", "-f", image]).output();
+        }
+    }
+}
+
+/// A tiny image with one file, made without a registry.
+pub fn tiny_image(images: &mut Images, name: &str, content: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("hello.txt"), content).unwrap();
+    let tar = Command::new("tar")
+        .args(["-C", dir.path().to_str().unwrap(), "-c", "hello.txt"])
+        .output()
+        .unwrap();
+    assert!(tar.status.success());
+    let mut child = Command::new("docker")
+        .args(["import", "-", name])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(&tar.stdout).unwrap();
+    assert!(child.wait().unwrap().success(), "docker import {name}");
+    images.add(name)
 }

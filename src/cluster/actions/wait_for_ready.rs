@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use crate::cluster::{nodes, ActionContext};
 use crate::config::ROLE_CONTROL_PLANE;
+use crate::gotext::go_duration;
 use crate::kubeadm;
 
 pub async fn run(ctx: &ActionContext<'_>, wait: Duration) -> anyhow::Result<()> {
@@ -57,29 +58,12 @@ fn round_secs(d: Duration) -> Duration {
     Duration::from_secs((d.as_millis() as u64 + 500) / 1000)
 }
 
-/// Go's `time.Duration.String()` for whole seconds: `30s`, `5m0s`, `1h0m0s`.
-pub fn go_duration(d: Duration) -> String {
-    let s = d.as_secs();
-    let (h, m, sec) = (s / 3600, (s % 3600) / 60, s % 60);
-    if h > 0 {
-        format!("{h}h{m}m{sec}s")
-    } else if m > 0 {
-        format!("{m}m{sec}s")
-    } else {
-        format!("{sec}s")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn durations_print_like_go() {
-        assert_eq!(go_duration(Duration::from_secs(30)), "30s");
-        assert_eq!(go_duration(Duration::from_secs(300)), "5m0s");
-        assert_eq!(go_duration(Duration::from_secs(3600)), "1h0m0s");
-        assert_eq!(go_duration(Duration::from_secs(0)), "0s");
+    fn waits_print_rounded_to_seconds() {
         assert_eq!(go_duration(round_secs(Duration::from_millis(1500))), "2s");
     }
 

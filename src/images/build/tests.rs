@@ -411,3 +411,14 @@ fn dedupe_keeps_first_occurrences_in_order() {
     assert_eq!(dedupe(&["b", "a", "b", "c", "a"]), ["b", "a", "c"]);
     assert_eq!(dedupe::<&str>(&[]), Vec::<&str>::new());
 }
+
+#[test]
+fn a_base_without_a_shell_is_recognised_from_dockers_error() {
+    assert!(lacks_shell(
+        "failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: \"/bin/sh\": stat /bin/sh: no such file or directory: unknown"
+    ));
+    assert!(!lacks_shell(
+        "The command '/bin/sh -c set -eu; …' returned a non-zero code: 1"
+    ));
+    assert!(!lacks_shell("open /etc/x: no such file or directory"));
+}

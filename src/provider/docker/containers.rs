@@ -20,7 +20,7 @@ use futures_util::StreamExt;
 use super::{aggregate, daemon_message, is_not_found, Docker, NodeRef, RunError};
 use crate::provider::plan::{docker_run_args, join_host_port};
 use crate::provider::runtime::RuntimeError;
-use crate::provider::{ContainerSpec, LABEL_CLUSTER, LABEL_CLUSTER_CONFIG};
+use crate::provider::{ContainerSpec, LABEL_CLUSTER, LABEL_CLUSTER_CONFIG, LABEL_CREATE_ID};
 
 /// Docker Desktop's label carrying the host endpoint of the API server.
 const DESKTOP_API_PORT_LABEL: &str = "desktop.docker.io/ports/6443/tcp";
@@ -145,45 +145,62 @@ fn labels_of(inspect: &ContainerInspectResponse) -> BTreeMap<String, String> {
         .unwrap_or_default()
 }
 
+/// A failed container creation as upstream reports a failed `docker run`.
+fn create_error(spec: &ContainerSpec, e: &BollardError) -> RunError {
+    let msg = daemon_message(e);
+    let lower = msg.to_lowercase();
+    let mut argv = vec!["docker".to_string(), "run".to_string()];
+    argv.extend(docker_run_args(spec));
+    let runtime = spec.runtime.as_deref().unwrap_or_default();
+    let reason = if !runtime.is_empty()
+        && (lower.contains("unknown runtime specified")
+            || lower.contains("unknown or invalid runtime name"))
+    {
+        format!(
+            "Docker does not know the runtime \"{runtime}\". {}",
+            RuntimeError::SysboxNotRegistered
+        )
+    } else {
+        msg.clone()
+    };
+    RunError {
+        argv,
+        reason,
+        output: format!("docker: {msg}"),
+    }
+}
+
 impl Docker {
     /// Create (not start) a container from a spec. Failures are a RunError
     /// naming the equivalent `docker run`, as upstream reports them; an
     /// unknown runtime gets the Sysbox installation hint.
     pub async fn create_container(&self, spec: &ContainerSpec) -> anyhow::Result<()> {
+        self.try_create_container(spec)
+            .await
+            .map_err(|e| create_error(spec, &e).into())
+    }
+
+    /// Create a container unless one of its name exists: `Ok(false)` then,
+    /// and nothing was created. Docker's container names are unique, so of
+    /// several concurrent calls with one name exactly one gets `Ok(true)`.
+    pub async fn claim_container(&self, spec: &ContainerSpec) -> anyhow::Result<bool> {
+        match self.try_create_container(spec).await {
+            Ok(()) => Ok(true),
+            Err(BollardError::DockerResponseServerError {
+                status_code: 409, ..
+            }) => Ok(false),
+            Err(e) => Err(create_error(spec, &e).into()),
+        }
+    }
+
+    async fn try_create_container(&self, spec: &ContainerSpec) -> Result<(), BollardError> {
         let opts = CreateContainerOptionsBuilder::new()
             .name(&spec.name)
             .build();
-        match self
-            .api
+        self.api
             .create_container(Some(opts), create_body(spec))
             .await
-        {
-            Ok(_) => Ok(()),
-            Err(e) => {
-                let msg = daemon_message(&e);
-                let lower = msg.to_lowercase();
-                let mut argv = vec!["docker".to_string(), "run".to_string()];
-                argv.extend(docker_run_args(spec));
-                let runtime = spec.runtime.as_deref().unwrap_or_default();
-                let reason = if !runtime.is_empty()
-                    && (lower.contains("unknown runtime specified")
-                        || lower.contains("unknown or invalid runtime name"))
-                {
-                    format!(
-                        "Docker does not know the runtime \"{runtime}\". {}",
-                        RuntimeError::SysboxNotRegistered
-                    )
-                } else {
-                    msg.clone()
-                };
-                Err(RunError {
-                    argv,
-                    reason,
-                    output: format!("docker: {msg}"),
-                }
-                .into())
-            }
-        }
+            .map(|_| ())
     }
 
     pub async fn start_container(&self, name: &str) -> anyhow::Result<()> {
@@ -257,8 +274,28 @@ impl Docker {
 
     /// Containers of a cluster (including stopped ones and the LB), newest first.
     pub async fn list_nodes(&self, cluster: &str) -> anyhow::Result<Vec<NodeRef>> {
+        self.list_labelled(vec![format!("{LABEL_CLUSTER}={cluster}")])
+            .await
+    }
+
+    /// The containers of a cluster that one `create cluster` run made
+    /// (LABEL_CREATE_ID), newest first.
+    pub async fn list_nodes_created_by(
+        &self,
+        cluster: &str,
+        create_id: &str,
+    ) -> anyhow::Result<Vec<NodeRef>> {
+        self.list_labelled(vec![
+            format!("{LABEL_CLUSTER}={cluster}"),
+            format!("{LABEL_CREATE_ID}={create_id}"),
+        ])
+        .await
+    }
+
+    /// Containers carrying every one of `labels` (`key=value`).
+    async fn list_labelled(&self, labels: Vec<String>) -> anyhow::Result<Vec<NodeRef>> {
         let containers = self
-            .cluster_containers(cluster)
+            .labelled_containers(labels)
             .await
             .map_err(|e| anyhow!("failed to list nodes: {}", daemon_message(&e)))?;
         Ok(containers
@@ -271,7 +308,8 @@ impl Docker {
     /// as its newest container carrying one has it; None when no container
     /// does (no such cluster, or one not created by us).
     pub async fn cluster_config(&self, cluster: &str) -> anyhow::Result<Option<String>> {
-        let containers = self.cluster_containers(cluster).await.map_err(|e| {
+        let filter = vec![format!("{LABEL_CLUSTER}={cluster}")];
+        let containers = self.labelled_containers(filter).await.map_err(|e| {
             anyhow!(
                 "failed to read the stored config of cluster {cluster:?}: {}",
                 daemon_message(&e)
@@ -282,12 +320,13 @@ impl Docker {
             .find_map(|(_, mut labels)| labels.remove(LABEL_CLUSTER_CONFIG)))
     }
 
-    /// (name, labels) of every container labelled as the cluster's, newest first.
-    async fn cluster_containers(
+    /// (name, labels) of every container carrying all of `labels`
+    /// (`key=value`), newest first.
+    async fn labelled_containers(
         &self,
-        cluster: &str,
+        labels: Vec<String>,
     ) -> Result<Vec<(String, HashMap<String, String>)>, BollardError> {
-        let filters = HashMap::from([("label", vec![format!("{LABEL_CLUSTER}={cluster}")])]);
+        let filters = HashMap::from([("label", labels)]);
         let opts = ListContainersOptionsBuilder::new()
             .all(true)
             .filters(&filters)

@@ -1,7 +1,9 @@
 //! Provisioning a cluster's containers on Docker (upstream's
 //! `Provision`): the network, the container plan for the effective config
-//! (with proxy settings and published ports resolved), the load balancer's
-//! image, then every container created, started and waited for.
+//! (with proxy settings and published ports resolved, and the run's
+//! ownership mark), the load balancer's image, then the claim (the first
+//! control plane, alone) and every other container created, started and
+//! waited for.
 
 use std::time::Duration;
 
@@ -9,22 +11,24 @@ use anyhow::Context as _;
 use futures_util::future::try_join_all;
 
 use super::Docker;
+use crate::cluster::ownership::{self, ClusterExists};
 use crate::config::Cluster;
 use crate::log::Logger;
-use crate::provider::{self, ContainerSpec, HostInfo, PlanContext, RuntimeMode};
+use crate::provider::{self, ContainerSpec, PlanContext, Provisioning};
 
 /// How long a node may take to show systemd's readiness line.
 const NODE_READY_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl Docker {
     /// See [`provider::Provider::provision`].
-    pub async fn provision(
-        &self,
-        cluster: &Cluster,
-        mode: &RuntimeMode,
-        host: &HostInfo,
-        log: &Logger,
-    ) -> anyhow::Result<()> {
+    pub async fn provision(&self, request: &Provisioning<'_>, log: &Logger) -> anyhow::Result<()> {
+        let Provisioning {
+            cluster,
+            mode,
+            host,
+            node_images,
+            create_id,
+        } = *request;
         let network = match std::env::var("KIND_EXPERIMENTAL_DOCKER_NETWORK") {
             Ok(n) if !n.is_empty() => {
                 log.warn(
@@ -45,11 +49,13 @@ impl Docker {
             network: network.clone(),
             proxy_env: provider::proxy::proxy_env(
                 &env,
+                &self.endpoint().host,
                 &cluster.networking.service_subnet,
                 &cluster.networking.pod_subnet,
             ),
             snapshotter: std::env::var(provider::plan::SNAPSHOTTER_ENV).ok(),
             cwd: std::env::current_dir().context("failed to get the current directory")?,
+            node_images: node_images.clone(),
         };
         if !ctx.proxy_env.is_empty() {
             let subnets = self.network_subnets(&network).await?;
@@ -57,6 +63,7 @@ impl Docker {
             provider::proxy::finalize(&mut ctx.proxy_env, &subnets, &names);
         }
         let mut specs = provider::plan_cluster(cluster, &ctx);
+        ownership::mark(&mut specs, create_id);
         if cluster.has_implicit_load_balancer() {
             // Upstream's `docker run` pulls the load balancer image implicitly.
             self.ensure_image(provider::LOAD_BALANCER_IMAGE, log)
@@ -65,19 +72,35 @@ impl Docker {
         provider::ports::resolve(&mut specs)?;
 
         let ready = regex::Regex::new(provider::NODE_READY_LOG_REGEX).expect("static regex");
-        try_join_all(specs.iter().map(|spec| self.run_container(spec, &ready))).await?;
+        let Some((claim, rest)) = ownership::split_claim(cluster, specs) else {
+            anyhow::bail!("no nodes to create");
+        };
+        if !self.claim_container(&claim).await? {
+            return Err(ClusterExists {
+                name: cluster.name.clone(),
+            }
+            .into());
+        }
+        let claimed = self.run_container(&claim, &ready, false);
+        let others = rest
+            .iter()
+            .map(|spec| self.run_container(spec, &ready, true));
+        try_join_all(std::iter::once(claimed).chain(others)).await?;
         log.status_end(true);
         Ok(())
     }
 
-    /// Create and start one container; Kubernetes nodes must then show
-    /// systemd's readiness line within 30 s.
+    /// Create (unless already created: the claim) and start one container;
+    /// Kubernetes nodes must then show systemd's readiness line within 30 s.
     async fn run_container(
         &self,
         spec: &ContainerSpec,
         ready: &regex::Regex,
+        create: bool,
     ) -> anyhow::Result<()> {
-        self.create_container(spec).await?;
+        if create {
+            self.create_container(spec).await?;
+        }
         self.start_container(&spec.name).await?;
         if !spec.is_load_balancer() {
             self.wait_for_log(&spec.name, ready, NODE_READY_TIMEOUT)

@@ -1,6 +1,7 @@
 //! `Docker` behind the provider seam: each trait method is one of the
 //! Docker operations of the sibling modules.
 
+use std::path::Path;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -10,11 +11,10 @@ use futures_util::stream::BoxStream;
 use futures_util::FutureExt;
 
 use super::Docker;
-use crate::config::Cluster;
 use crate::log::Logger;
 use crate::provider::{
     BuildError, BuildRequest, ByteStream, Change, ContainerSpec, ExecOutput, HostInfo, ImageInfo,
-    NodeRef, Provider, RunError, RuntimeMode,
+    NodeRef, Provider, Provisioning, RunError,
 };
 
 #[async_trait]
@@ -23,14 +23,12 @@ impl Provider for Docker {
         self.host_info().await
     }
 
-    async fn provision(
-        &self,
-        cluster: &Cluster,
-        mode: &RuntimeMode,
-        host: &HostInfo,
-        log: &Logger,
-    ) -> anyhow::Result<()> {
-        Docker::provision(self, cluster, mode, host, log).await
+    async fn preflight(&self, host: &HostInfo) -> anyhow::Result<()> {
+        crate::doctor::preflight(self, host)
+    }
+
+    async fn provision(&self, request: &Provisioning<'_>, log: &Logger) -> anyhow::Result<()> {
+        Docker::provision(self, request, log).await
     }
 
     async fn list_clusters(&self) -> anyhow::Result<Vec<String>> {
@@ -39,6 +37,14 @@ impl Provider for Docker {
 
     async fn list_nodes(&self, cluster: &str) -> anyhow::Result<Vec<NodeRef>> {
         Docker::list_nodes(self, cluster).await
+    }
+
+    async fn list_nodes_created_by(
+        &self,
+        cluster: &str,
+        create_id: &str,
+    ) -> anyhow::Result<Vec<NodeRef>> {
+        Docker::list_nodes_created_by(self, cluster, create_id).await
     }
 
     async fn cluster_config(&self, cluster: &str) -> anyhow::Result<Option<String>> {
@@ -73,6 +79,31 @@ impl Provider for Docker {
         input: BoxStream<'static, Bytes>,
     ) -> BoxFuture<'static, Result<ExecOutput, RunError>> {
         Docker::exec_with_input_stream(self, node, argv, input).boxed()
+    }
+
+    async fn info_json(&self) -> anyhow::Result<Vec<u8>> {
+        Docker::info_json(self).await
+    }
+
+    async fn inspect_json(&self, node: &str) -> anyhow::Result<Vec<u8>> {
+        Docker::inspect_json(self, node).await
+    }
+
+    async fn node_runtime(&self, node: &str) -> anyhow::Result<String> {
+        Docker::node_runtime(self, node).await
+    }
+
+    async fn write_container_log(&self, node: &str, path: &Path) -> anyhow::Result<()> {
+        Docker::write_container_log(self, node, path).await
+    }
+
+    async fn extract_node_dir(
+        &self,
+        node: &str,
+        node_dir: &str,
+        host_dir: &Path,
+    ) -> anyhow::Result<Vec<String>> {
+        Docker::extract_node_dir(self, node, node_dir, host_dir).await
     }
 
     async fn inspect_image(&self, image: &str) -> anyhow::Result<Option<ImageInfo>> {

@@ -63,6 +63,7 @@ fn ctx(mode: RuntimeMode) -> PlanContext {
         proxy_env: BTreeMap::new(),
         snapshotter: None,
         cwd: PathBuf::from("/home/me/project"),
+        node_images: BTreeMap::new(),
     }
 }
 
@@ -797,4 +798,32 @@ fn absolute_paths() {
     assert_eq!(absolute(cwd, "./c/./d"), "/a/b/c/d");
     assert_eq!(absolute(cwd, "../../../x"), "/x");
     assert_eq!(absolute(cwd, "/abs/../kept"), "/abs/../kept");
+}
+
+#[test]
+fn nodes_run_the_derivation_of_their_named_image_and_record_the_name() {
+    let mut c = cluster("mixed", &["control-plane", "control-plane", "worker"]);
+    c.nodes[1].image = "other/node:v1".into();
+    let mut ctx = sysbox();
+    ctx.node_images = [(IMAGE.to_string(), "kind-sysbox/derived:x".to_string())].into();
+    let specs = plan_cluster(&c, &ctx);
+    let got: Vec<(&str, Option<&str>)> = specs
+        .iter()
+        .map(|s| {
+            (
+                s.image.as_str(),
+                s.labels.get(LABEL_NAMED_IMAGE).map(String::as_str),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("kind-sysbox/derived:x", Some(IMAGE)),
+            ("other/node:v1", None),
+            ("kind-sysbox/derived:x", Some(IMAGE)),
+            (LOAD_BALANCER_IMAGE, None),
+        ],
+        "unmapped images and the load balancer run as configured"
+    );
 }
