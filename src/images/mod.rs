@@ -4,6 +4,7 @@
 
 pub mod build;
 pub mod load;
+pub mod oci;
 
 use std::time::Duration;
 
