@@ -22,9 +22,16 @@ fn main() -> anyhow::Result<()> {
     let hints_out = args.next();
     let started = std::time::Instant::now();
     let out = BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
-    let target = Target { held: parse_content_list(&held), out };
-    let (conversion, mut outs) =
-        partial_layouts(std::io::stdin().lock(), vec![target], &hints, Limits::default())?;
+    let target = Target {
+        held: parse_content_list(&held),
+        out,
+    };
+    let (conversion, mut outs) = partial_layouts(
+        std::io::stdin().lock(),
+        vec![target],
+        &hints,
+        Limits::default(),
+    )?;
     outs[0].flush()?;
     let r = &conversion.reports[0];
     eprintln!(

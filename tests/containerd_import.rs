@@ -39,9 +39,18 @@ impl Containerd {
         );
         let name = unique("kind-test-containerd");
         docker(&[
-            "run", "-d", "--name", &name, "--cgroupns=private", "--cap-add=SYS_ADMIN",
-            "--cap-add=NET_ADMIN", "--security-opt", "seccomp=unconfined", "--security-opt",
-            "apparmor=unconfined", CONTAINERD_IMAGE,
+            "run",
+            "-d",
+            "--name",
+            &name,
+            "--cgroupns=private",
+            "--cap-add=SYS_ADMIN",
+            "--cap-add=NET_ADMIN",
+            "--security-opt",
+            "seccomp=unconfined",
+            "--security-opt",
+            "apparmor=unconfined",
+            CONTAINERD_IMAGE,
         ]);
         let c = Containerd(name);
         for _ in 0..100 {
@@ -50,7 +59,11 @@ impl Containerd {
             }
             std::thread::sleep(std::time::Duration::from_millis(100));
         }
-        panic!("containerd in {} did not answer: {}", c.0, docker(&["logs", &c.0]));
+        panic!(
+            "containerd in {} did not answer: {}",
+            c.0,
+            docker(&["logs", &c.0])
+        );
     }
 
     fn ctr(&self, args: &[&str]) -> Output {
@@ -71,14 +84,23 @@ impl Containerd {
     fn import_argv(ns: &str) -> Vec<String> {
         import_argv(&Platforms::Only("linux/amd64".into()), "overlayfs")
             .into_iter()
-            .map(|a| if a == "--namespace=k8s.io" { format!("--namespace={ns}") } else { a })
+            .map(|a| {
+                if a == "--namespace=k8s.io" {
+                    format!("--namespace={ns}")
+                } else {
+                    a
+                }
+            })
             .collect()
     }
 
     fn import_command(&self, ns: &str) -> Command {
         let mut cmd = Command::new("docker");
-        cmd.args(["exec", "-i", &self.0]).args(Self::import_argv(ns));
-        cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        cmd.args(["exec", "-i", &self.0])
+            .args(Self::import_argv(ns));
+        cmd.stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
         cmd
     }
 
@@ -105,7 +127,10 @@ impl Containerd {
             .stdout(Stdio::piped())
             .spawn()
             .expect("docker save");
-        let mut import = self.import_command(ns).spawn().expect("docker exec ctr import");
+        let mut import = self
+            .import_command(ns)
+            .spawn()
+            .expect("docker exec ctr import");
         let target = Target {
             held: parse_content_list(held),
             out: import.stdin.take().unwrap(),
@@ -168,7 +193,12 @@ struct Images {
 
 impl Images {
     fn build() -> Images {
-        let base = docker(&["images", "--format", "{{.Repository}}:{{.Tag}}", "kind-fixture/node-rootfs"]);
+        let base = docker(&[
+            "images",
+            "--format",
+            "{{.Repository}}:{{.Tag}}",
+            "kind-fixture/node-rootfs",
+        ]);
         let base = base
             .lines()
             .next()
@@ -177,17 +207,40 @@ impl Images {
         let repo = unique("kind-test/partial");
         for v in ["v1", "v2"] {
             let c = unique("kind-test-commit");
-            docker(&["run", "--name", &c, "--entrypoint", "sh", &base, "-c", &format!("echo {v} >/marker")]);
             docker(&[
-                "commit", "--change", "ENTRYPOINT []", "--change", "CMD [\"true\"]", &c,
+                "run",
+                "--name",
+                &c,
+                "--entrypoint",
+                "sh",
+                &base,
+                "-c",
+                &format!("echo {v} >/marker"),
+            ]);
+            docker(&[
+                "commit",
+                "--change",
+                "ENTRYPOINT []",
+                "--change",
+                "CMD [\"true\"]",
+                &c,
                 &format!("{repo}:{v}"),
             ]);
             docker(&["rm", "-f", &c]);
         }
-        let layers = docker(&["image", "inspect", "-f", "{{json .RootFS.Layers}}", &format!("{repo}:v2")]);
+        let layers = docker(&[
+            "image",
+            "inspect",
+            "-f",
+            "{{json .RootFS.Layers}}",
+            &format!("{repo}:v2"),
+        ]);
         let layers: Vec<String> = serde_json::from_str(layers.trim()).unwrap();
         assert_eq!(layers.len(), 2, "base + marker layer");
-        Images { repo, base_diff_id: layers[0].clone() }
+        Images {
+            repo,
+            base_diff_id: layers[0].clone(),
+        }
     }
 
     fn tag(&self, v: &str) -> String {
@@ -215,7 +268,10 @@ fn partial_archive_imports_into_a_node_holding_the_base() {
     let out = ctd.import_full("k8s.io", &images.tag("v1"));
     assert!(out.status.success(), "full import of v1: {}", text(&out));
     let held = ctd.ctr_ok(&["-n", "k8s.io", "content", "ls", "-q"]);
-    assert!(held.contains(&images.base_diff_id), "layers are stored under their diff IDs:\n{held}");
+    assert!(
+        held.contains(&images.base_diff_id),
+        "layers are stored under their diff IDs:\n{held}"
+    );
 
     let (report, out) = ctd.import_partial("k8s.io", &images.tag("v2"), &held);
     assert!(out.status.success(), "partial import of v2: {}", text(&out));
@@ -232,9 +288,15 @@ fn partial_archive_imports_into_a_node_holding_the_base() {
         report.bytes,
         base_bytes
     );
-    eprintln!("partial archive: {} bytes (image {} bytes)", report.bytes, base_bytes);
+    eprintln!(
+        "partial archive: {} bytes (image {} bytes)",
+        report.bytes, base_bytes
+    );
 
-    assert_eq!(ctd.check("k8s.io", &images.name("v2")), "complete (3/3) unpacked=true");
+    assert_eq!(
+        ctd.check("k8s.io", &images.name("v2")),
+        "complete (3/3) unpacked=true"
+    );
     assert_eq!(ctd.run_marker("k8s.io", &images.name("v2")).trim(), "v2");
     assert_eq!(ctd.run_marker("k8s.io", &images.name("v1")).trim(), "v1");
 }
@@ -250,18 +312,27 @@ fn missing_base_is_recognised_and_a_full_import_completes_it() {
 
     let (report, out) = ctd.import_partial("bare", &images.tag("v2"), &held);
     assert_eq!(report.skipped, vec![images.base_diff_id.clone()]);
-    assert!(!out.status.success(), "a partial import lacking the base must fail: {}", text(&out));
+    assert!(
+        !out.status.success(),
+        "a partial import lacking the base must fail: {}",
+        text(&out)
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(
         classify_import_failure(&stderr),
         ImportFailure::MissingContent(images.base_diff_id.clone()),
         "{stderr}"
     );
-    assert!(ctd.check("bare", &images.name("v2")).starts_with("incomplete"));
+    assert!(ctd
+        .check("bare", &images.name("v2"))
+        .starts_with("incomplete"));
 
     let out = ctd.import_full("bare", &images.tag("v2"));
     assert!(out.status.success(), "full retry: {}", text(&out));
-    assert_eq!(ctd.check("bare", &images.name("v2")), "complete (3/3) unpacked=true");
+    assert_eq!(
+        ctd.check("bare", &images.name("v2")),
+        "complete (3/3) unpacked=true"
+    );
     assert_eq!(ctd.run_marker("bare", &images.name("v2")).trim(), "v2");
 }
 
@@ -278,5 +349,9 @@ fn other_import_failures_are_not_missing_content() {
     assert!(!out.status.success(), "{}", text(&out));
     let mut stderr = String::new();
     out.stderr.as_slice().read_to_string(&mut stderr).unwrap();
-    assert_eq!(classify_import_failure(&stderr), ImportFailure::Other, "{stderr}");
+    assert_eq!(
+        classify_import_failure(&stderr),
+        ImportFailure::Other,
+        "{stderr}"
+    );
 }
