@@ -336,6 +336,72 @@ fn missing_base_is_recognised_and_a_full_import_completes_it() {
     assert_eq!(ctd.run_marker("bare", &images.name("v2")).trim(), "v2");
 }
 
+/// The loader's shape: one `docker save` stream, one conversion, one output
+/// per node with its own held set, imported concurrently. Two namespaces
+/// stand for two nodes: one holding the base, one holding nothing.
+#[test]
+fn one_pass_serves_nodes_holding_different_layers() {
+    let images = Images::build();
+    let ctd = Containerd::start();
+    let out = ctd.import_full("k8s.io", &images.tag("v1"));
+    assert!(out.status.success(), "full import of v1: {}", text(&out));
+    let held = ctd.ctr_ok(&["-n", "k8s.io", "content", "ls", "-q"]);
+
+    let mut save = Command::new("docker")
+        .args(["save", &images.tag("v2")])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("docker save");
+    let mut imports: Vec<_> = ["k8s.io", "fresh"]
+        .iter()
+        .map(|ns| {
+            ctd.import_command(ns)
+                .spawn()
+                .expect("docker exec ctr import")
+        })
+        .collect();
+    let targets = vec![
+        Target {
+            held: parse_content_list(&held),
+            out: imports[0].stdin.take().unwrap(),
+        },
+        Target {
+            held: Default::default(),
+            out: imports[1].stdin.take().unwrap(),
+        },
+    ];
+    let (conversion, outs) = partial_layouts(
+        save.stdout.take().unwrap(),
+        targets,
+        &HashMap::new(),
+        Limits::default(),
+    )
+    .expect("convert");
+    drop(outs);
+    assert!(save.wait().unwrap().success());
+    for (ns, import) in ["k8s.io", "fresh"].iter().zip(imports) {
+        let out = import.wait_with_output().unwrap();
+        assert!(out.status.success(), "import into {ns}: {}", text(&out));
+        assert_eq!(
+            ctd.check(ns, &images.name("v2")),
+            "complete (3/3) unpacked=true",
+            "{ns}"
+        );
+        assert_eq!(ctd.run_marker(ns, &images.name("v2")).trim(), "v2", "{ns}");
+    }
+    let [holding, fresh] = &conversion.reports[..] else {
+        panic!("two reports")
+    };
+    assert_eq!(holding.skipped, vec![images.base_diff_id.clone()]);
+    assert!(fresh.skipped.is_empty() && fresh.sent.contains(&images.base_diff_id));
+    assert!(
+        holding.bytes * 100 < fresh.bytes,
+        "{} vs {}",
+        holding.bytes,
+        fresh.bytes
+    );
+}
+
 /// The classifier reads the message of a real failure above; an unrelated
 /// failure of the real ctr is not taken for a missing blob.
 #[test]
