@@ -6,6 +6,7 @@
 pub mod build;
 pub mod load;
 pub mod named;
+pub mod oci;
 
 use std::time::Duration;
 
