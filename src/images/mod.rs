@@ -7,3 +7,4 @@
 pub mod build;
 pub mod load;
 pub mod named;
+pub mod oci;
