@@ -331,23 +331,10 @@ fn cp3_runner(tc: &TestCluster) -> String {
     format!("{}-control-plane", tc.name)
 }
 
-#[test]
-fn an_interrupted_add_removes_its_node_and_exits_130() {
-    require_fixture();
-    let tc = TestCluster::new("nodes-int");
-    create(&tc, ONE_PLUS_ONE);
-    let cp = format!("{}-control-plane", tc.name);
-    let before = sorted(&tc);
-    // Hold the add in `kubeadm token create` (after the node exists).
-    docker(&[
-        "exec",
-        &cp,
-        "sh",
-        "-c",
-        "mkdir -p /kind-fixture/delay && echo 30 > /kind-fixture/delay/kubeadm-token",
-    ]);
-    let child = Command::new(kind_bin())
-        .args(["create", "node", "--name", &tc.name])
+/// Start kind in the background (its output piped).
+fn spawn_kind(tc: &TestCluster, args: &[&str]) -> std::process::Child {
+    Command::new(kind_bin())
+        .args(args)
         .env("KUBECONFIG", tc.kubeconfig())
         .env("DOCKER_HOST", docker_host())
         .env_remove("KIND_EXPERIMENTAL_RUNTIME")
@@ -355,27 +342,83 @@ fn an_interrupted_add_removes_its_node_and_exits_130() {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap();
+        .unwrap()
+}
+
+/// Wait until `node`'s call log has `count` calls containing `needle`.
+fn wait_for_calls(node: &str, needle: &str, count: usize) {
     let start = Instant::now();
-    let new = format!("{}-worker2", tc.name);
-    while !has_call(&cp, "kubeadm token create") {
+    while call_lines(node)
+        .iter()
+        .filter(|l| l.contains(needle))
+        .count()
+        < count
+    {
         assert!(
             start.elapsed() < Duration::from_secs(60),
-            "the add never reached the token"
+            "{needle:?} never ran on {node}"
         );
         std::thread::sleep(Duration::from_millis(200));
     }
-    assert!(sorted(&tc).contains(&new));
+}
+
+#[test]
+fn interrupted_adds_remove_their_nodes_and_exit_as_the_signal_says() {
+    require_fixture();
+    let tc = TestCluster::new("nodes-int");
+    create(&tc, ONE_PLUS_ONE);
+    let cp = format!("{}-control-plane", tc.name);
+    let before = sorted(&tc);
+    // Hold each add in `kubeadm token create` (after its nodes exist).
+    docker(&[
+        "exec",
+        &cp,
+        "sh",
+        "-c",
+        "mkdir -p /kind-fixture/delay && echo 30 > /kind-fixture/delay/kubeadm-token",
+    ]);
+    let cases: [(&[&str], &str, i32, &[&str]); 2] = [
+        (&["create", "node"], "-INT", 130, &["worker2"]),
+        (
+            &["resize", "cluster", "--workers", "3"],
+            "-TERM",
+            143,
+            &["worker2", "worker3"],
+        ),
+    ];
+    for (i, (args, signal, code, new)) in cases.into_iter().enumerate() {
+        let mut argv = args.to_vec();
+        argv.extend(["--name", &tc.name]);
+        let child = spawn_kind(&tc, &argv);
+        wait_for_calls(&cp, "kubeadm token create", i + 1);
+        for n in new {
+            assert!(sorted(&tc).contains(&format!("{}-{n}", tc.name)), "{n}");
+        }
+        Command::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status()
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(code), "{argv:?}: {}", stderr(&out));
+        let name = if code == 130 { "SIGINT" } else { "SIGTERM" };
+        assert!(
+            stderr(&out).contains(&format!("interrupted by {name}")),
+            "{}",
+            stderr(&out)
+        );
+        assert_eq!(sorted(&tc), before, "{argv:?} left its nodes");
+    }
+    // With --retain the interrupted add's node stays (for debugging).
+    let child = spawn_kind(&tc, &["create", "node", "--retain", "--name", &tc.name]);
+    wait_for_calls(&cp, "kubeadm token create", 3);
     Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
         .unwrap();
     let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("interrupted by SIGINT"),
-        "{}",
-        stderr(&out)
+    assert_eq!(out.status.code(), Some(130));
+    assert_eq!(
+        sorted(&tc),
+        names(&tc, &["control-plane", "worker", "worker2"])
     );
-    assert_eq!(sorted(&tc), before, "the interrupted add left its node");
 }

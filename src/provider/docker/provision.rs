@@ -217,6 +217,39 @@ mod tests {
     }
 
     #[test]
+    fn new_nodes_are_cut_from_the_whole_plan_and_renamed() {
+        let mut c = cluster(4);
+        c.name = "k".into();
+        c.nodes[0].role = "control-plane".into();
+        for n in &mut c.nodes[1..] {
+            n.role = "worker".into();
+        }
+        // Entry 3 was appended for a node named after a gap (k-worker2 gone).
+        let specs: Vec<ContainerSpec> = provider::plan::node_names(&c)
+            .into_iter()
+            .enumerate()
+            .map(|(i, name)| ContainerSpec {
+                name: name.clone(),
+                hostname: name,
+                image: format!("img{i}"),
+                ..Default::default()
+            })
+            .collect();
+        let got = select_new_nodes(&c, specs, &[(3, "k-worker2".into())]);
+        assert_eq!(got.len(), 1);
+        assert_eq!(
+            (
+                got[0].name.as_str(),
+                got[0].hostname.as_str(),
+                got[0].image.as_str()
+            ),
+            ("k-worker2", "k-worker2", "img3"),
+            "entry 3's spec (planned as k-worker3) under its own name"
+        );
+        assert!(select_new_nodes(&c, vec![], &[(9, "x".into())]).is_empty());
+    }
+
+    #[test]
     fn preparing_nodes_has_one_box_per_node() {
         assert_eq!(preparing_nodes_status(&cluster(1)), "Preparing nodes 📦 ");
         assert_eq!(
