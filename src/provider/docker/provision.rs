@@ -43,7 +43,7 @@ impl Docker {
         self.ensure_network(&network).await?;
         log.status_start(&preparing_nodes_status(cluster));
         let ctx = self
-            .plan_context(cluster, mode, host, node_images, &network)
+            .plan_context(cluster, mode, host, node_images, &network, &[])
             .await?;
         let mut specs = provider::plan_cluster(cluster, &ctx);
         ownership::mark(&mut specs, create_id);
@@ -88,8 +88,9 @@ impl Docker {
             create_id,
         } = *request;
         let network = self.network_of(network_of).await?;
+        let names: Vec<String> = new_nodes.iter().map(|(_, n)| n.clone()).collect();
         let ctx = self
-            .plan_context(cluster, mode, host, node_images, &network)
+            .plan_context(cluster, mode, host, node_images, &network, &names)
             .await?;
         let mut specs = select_new_nodes(cluster, provider::plan_cluster(cluster, &ctx), new_nodes);
         ownership::mark(&mut specs, create_id);
@@ -126,7 +127,8 @@ impl Docker {
     }
 
     /// What the container plan needs besides the config: proxy settings
-    /// (finalized with the network's subnets), snapshotter, node images.
+    /// (finalized with the network's subnets and the node names, the
+    /// planned ones and `extra_names`), snapshotter, node images.
     async fn plan_context(
         &self,
         cluster: &Cluster,
@@ -134,6 +136,7 @@ impl Docker {
         host: &provider::HostInfo,
         node_images: &std::collections::BTreeMap<String, String>,
         network: &str,
+        extra_names: &[String],
     ) -> anyhow::Result<PlanContext> {
         let env = |k: &str| std::env::var(k).ok();
         let mut ctx = PlanContext {
@@ -152,7 +155,14 @@ impl Docker {
         };
         if !ctx.proxy_env.is_empty() {
             let subnets = self.network_subnets(network).await?;
-            let names = provider::plan::node_names(cluster);
+            let mut names = provider::plan::node_names(cluster);
+            names.extend(
+                extra_names
+                    .iter()
+                    .filter(|n| !names.contains(n))
+                    .cloned()
+                    .collect::<Vec<_>>(),
+            );
             provider::proxy::finalize(&mut ctx.proxy_env, &subnets, &names);
         }
         Ok(ctx)
