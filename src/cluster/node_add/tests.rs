@@ -227,3 +227,86 @@ async fn a_name_taken_midway_rolls_back_the_others() {
     assert!(add_nodes(&p, &opts(2), &log).await.is_err());
     assert_eq!(p.deleted(), ["k-worker2"]);
 }
+
+#[tokio::test]
+async fn a_control_plane_gets_the_shared_files_joins_and_becomes_a_backend() {
+    let c = stored(&["control-plane", "control-plane"]);
+    let p = FakeProvider::default()
+        .with_node_ref(
+            "k",
+            node("k-control-plane", "control-plane", Some(0)),
+            "v1.36.1",
+        )
+        .with_node_ref(
+            "k",
+            node("k-control-plane2", "control-plane", Some(1)),
+            "v1.36.1",
+        )
+        .with_node_ref(
+            "k",
+            node("k-external-load-balancer", "external-load-balancer", None),
+            "",
+        )
+        .with_config("k", &config::encode(&c))
+        .with_image("kind-fixture/node:v1.36.1");
+    for file in [
+        "/etc/kubernetes/admin.conf",
+        "/etc/kubernetes/pki/ca.crt",
+        "/etc/kubernetes/pki/ca.key",
+        "/etc/kubernetes/pki/front-proxy-ca.crt",
+        "/etc/kubernetes/pki/front-proxy-ca.key",
+        "/etc/kubernetes/pki/sa.pub",
+        "/etc/kubernetes/pki/sa.key",
+        "/etc/kubernetes/pki/etcd/ca.crt",
+        "/etc/kubernetes/pki/etcd/ca.key",
+    ] {
+        p.set_file("k-control-plane", file, &format!("bootstrap {file}"));
+    }
+    p.respond(
+        &["kubeadm", "token", "create"],
+        "kubeadm join k-external-load-balancer:6443 --token fresh1.0123456789fresh0\n",
+    );
+    let log = Logger::new(Box::new(Buffer::default()), false, 0, false);
+    let opts = AddOptions {
+        role: "control-plane".into(),
+        ..opts(1)
+    };
+    assert_eq!(
+        add_nodes(&p, &opts, &log).await.unwrap(),
+        ["k-control-plane3"]
+    );
+    assert_eq!(
+        p.file("k-control-plane3", "/etc/kubernetes/pki/ca.key")
+            .as_deref(),
+        Some("bootstrap /etc/kubernetes/pki/ca.key")
+    );
+    let conf = p.file("k-control-plane3", "/kind/kubeadm.conf").unwrap();
+    assert!(conf.contains("k-external-load-balancer:6443"), "{conf}");
+    // The CA is in place before the join, and the LB changes after it.
+    let calls: Vec<(String, String)> = p
+        .calls()
+        .into_iter()
+        .map(|c| (c.node, c.argv.join(" ")))
+        .collect();
+    let at = |node: &str, prefix: &str| {
+        calls
+            .iter()
+            .position(|(n, a)| n == node && a.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no {prefix} on {node}: {calls:?}"))
+    };
+    let ca = calls
+        .iter()
+        .position(|(n, a)| {
+            n == "k-control-plane3" && a == "cp /dev/stdin /etc/kubernetes/pki/ca.key"
+        })
+        .unwrap();
+    let join = at("k-control-plane3", "kubeadm join");
+    let reload = at("k-external-load-balancer", "sh -c chmod 666");
+    assert!(ca < join && join < reload, "{calls:?}");
+    let cds = p
+        .file("k-external-load-balancer", "/home/envoy/cds.yaml.tmp")
+        .unwrap();
+    for backend in ["k-control-plane", "k-control-plane2", "k-control-plane3"] {
+        assert!(cds.contains(&format!("address: {backend}")), "{cds}");
+    }
+}
