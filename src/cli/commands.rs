@@ -79,6 +79,50 @@ pub async fn dispatch(inv: &Invocation, log: &Logger) -> anyhow::Result<()> {
                 .await
                 .context("failed to create cluster")
         }
+        CommandId::CreateNode => {
+            let opts = cluster::node_add::AddOptions {
+                cluster: cluster_name(inv),
+                role: inv.flags.string("role"),
+                count: 1,
+                image: non_empty(inv, "image"),
+                retain: inv.flags.bool("retain"),
+            };
+            let provider = provider::connect(log).await?;
+            let added = cluster::node_add::add_nodes(provider.as_ref(), &opts, log)
+                .await
+                .context("failed to create node")?;
+            log.info(&format!(
+                "Added nodes: {}",
+                crate::gotext::quote_list(&added)
+            ));
+            Ok(())
+        }
+        CommandId::DeleteNode => {
+            let provider = provider::connect(log).await?;
+            cluster::node_delete::delete_nodes(
+                provider.as_ref(),
+                &cluster_name(inv),
+                &inv.args,
+                log,
+            )
+            .await
+            .context("failed to delete node")
+        }
+        CommandId::ResizeCluster => {
+            if !inv.flags.changed("workers") {
+                anyhow::bail!("--workers is required: the number of worker nodes wanted");
+            }
+            let opts = cluster::resize::ResizeOptions {
+                cluster: cluster_name(inv),
+                workers: inv.flags.int32("workers").into(),
+                image: non_empty(inv, "image"),
+                retain: inv.flags.bool("retain"),
+            };
+            let provider = provider::connect(log).await?;
+            cluster::resize::resize(provider.as_ref(), &opts, log)
+                .await
+                .context("failed to resize cluster")
+        }
         CommandId::DeleteCluster => {
             let kubeconfig = non_empty(inv, "kubeconfig").map(PathBuf::from);
             delete_cluster(&cluster_name(inv), kubeconfig.as_deref(), log).await

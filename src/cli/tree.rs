@@ -15,8 +15,10 @@ pub enum CommandId {
     CompletionPowerShell,
     CompletionZsh,
     CreateCluster,
+    CreateNode,
     DeleteCluster,
     DeleteClusters,
+    DeleteNode,
     Doctor,
     ExportKubeconfig,
     ExportLogs,
@@ -25,6 +27,7 @@ pub enum CommandId {
     GetNodes,
     LoadDockerImage,
     LoadImageArchive,
+    ResizeCluster,
     Version,
 }
 
@@ -239,37 +242,40 @@ pub fn root() -> Node {
         "Creates one of [cluster]",
         "Creates one of local Kubernetes cluster (cluster)",
     )
-    .children(vec![Node::leaf(
-        "cluster",
-        CreateCluster,
-        "Creates a local Kubernetes cluster",
-        "Creates a local Kubernetes cluster using Docker container 'nodes'",
-    )
-    .flags(vec![
-        name_flag(
-            "",
-            "cluster name, overrides KIND_CLUSTER_NAME, config (default kind)",
-        ),
-        string_flag("config", "", "path to a kind config file"),
-        string_flag(
-            "image",
-            "",
-            "node docker image to use for booting the cluster",
-        ),
-        bool_flag(
-            "retain",
-            None,
-            "retain nodes for debugging when cluster creation fails",
-        ),
-        FlagSpec::new(
-            "wait",
-            None,
-            FlagKind::Duration,
-            "0s",
-            "wait for control plane node to be ready (default 0s)",
-        ),
-        string_flag("kubeconfig", "", KUBECONFIG),
-    ])]);
+    .children(vec![
+        create_node(),
+        Node::leaf(
+            "cluster",
+            CreateCluster,
+            "Creates a local Kubernetes cluster",
+            "Creates a local Kubernetes cluster using Docker container 'nodes'",
+        )
+        .flags(vec![
+            name_flag(
+                "",
+                "cluster name, overrides KIND_CLUSTER_NAME, config (default kind)",
+            ),
+            string_flag("config", "", "path to a kind config file"),
+            string_flag(
+                "image",
+                "",
+                "node docker image to use for booting the cluster",
+            ),
+            bool_flag(
+                "retain",
+                None,
+                "retain nodes for debugging when cluster creation fails",
+            ),
+            FlagSpec::new(
+                "wait",
+                None,
+                FlagKind::Duration,
+                "0s",
+                "wait for control plane node to be ready (default 0s)",
+            ),
+            string_flag("kubeconfig", "", KUBECONFIG),
+        ]),
+    ]);
 
     let delete = Node::group(
         "delete",
@@ -298,6 +304,7 @@ pub fn root() -> Node {
             string_flag("kubeconfig", "", KUBECONFIG),
             bool_flag("all", Some('A'), "delete all clusters"),
         ]),
+        delete_node(),
     ]);
 
     let export = Node::group(
@@ -441,8 +448,105 @@ Each check prints ok, warn or fail with what to do; exits 1 when any check fails
         children: Vec::new(),
     }
     .children(vec![
-        build, completion, create, delete, doctor, export, get, help, load, version,
+        build,
+        completion,
+        create,
+        delete,
+        doctor,
+        export,
+        get,
+        help,
+        load,
+        resize(),
+        version,
     ])
+}
+
+// Ours alone (not in upstream kind): nodes added to and removed from a
+// running cluster (README, "Beyond kind").
+
+fn create_node() -> Node {
+    Node::leaf(
+        "node",
+        CommandId::CreateNode,
+        "Adds a node to a running cluster (kind-sysbox only)",
+        "Adds a node to a running cluster, configured as the cluster's other nodes were
+(its stored config and runtime mode) and joined with a fresh kubeadm token.
+It gets the next free name (<cluster>-worker2, <cluster>-control-plane3, ...).
+A control-plane node needs the external load balancer (clusters created with
+two or more control planes), whose backends are updated.
+On failure or interruption the node is removed again unless --retain.",
+    )
+    .flags(vec![
+        name_flag("kind", "the cluster name"),
+        string_flag(
+            "role",
+            "worker",
+            "role of the new node: worker or control-plane",
+        ),
+        string_flag(
+            "image",
+            "",
+            "node docker image of the new node (default: the bootstrap control plane's)",
+        ),
+        bool_flag(
+            "retain",
+            None,
+            "retain the node for debugging when adding it fails",
+        ),
+    ])
+}
+
+fn delete_node() -> Node {
+    Node::leaf(
+        "node",
+        CommandId::DeleteNode,
+        "Deletes nodes from a running cluster (kind-sysbox only)",
+        "Deletes nodes from a running cluster: each is drained (at most 60s), its Node
+object is deleted, a control plane also leaves etcd (kubeadm reset), and its
+container is removed. Deleting the load balancer or the last control plane is
+refused.",
+    )
+    .use_args("<NODE> [NODE...]")
+    .args(ArgsRule::AtLeastOne("a list of node names is required"))
+    .flags(vec![name_flag("kind", "the cluster name")])
+}
+
+fn resize() -> Node {
+    Node::group(
+        "resize",
+        "Resizes one of [cluster] (kind-sysbox only)",
+        "Resizes one of [cluster] (kind-sysbox only)",
+    )
+    .children(vec![Node::leaf(
+        "cluster",
+        CommandId::ResizeCluster,
+        "Sets the number of worker nodes of a running cluster",
+        "Sets the number of worker nodes of a running cluster: workers are added as
+\"kind create node\" adds them, or removed highest-numbered first as \"kind delete
+node\" removes them. Control planes are never changed.
+On failure or interruption added workers are removed again unless --retain.",
+    )
+    .flags(vec![
+        name_flag("kind", "the cluster name"),
+        FlagSpec::new(
+            "workers",
+            None,
+            FlagKind::Int32,
+            "0",
+            "number of worker nodes wanted (required; 0 to 100)",
+        ),
+        string_flag(
+            "image",
+            "",
+            "node docker image of added workers (default: the bootstrap control plane's)",
+        ),
+        bool_flag(
+            "retain",
+            None,
+            "retain added workers for debugging when adding them fails",
+        ),
+    ])])
 }
 
 /// Ours, not upstream's: this build derives node images from a kindest/node

@@ -188,7 +188,7 @@ pub fn required_images(cluster: &Cluster) -> Vec<String> {
         .collect()
 }
 
-fn friendly_image(image: &str) -> &str {
+pub(crate) fn friendly_image(image: &str) -> &str {
     image.split('@').next().unwrap_or(image)
 }
 
@@ -221,7 +221,7 @@ async fn ensure_node_images(
 /// the embedded node-image/ on first use, a named one derived from it the
 /// same way unless it is a derivation already); in runc mode the image
 /// itself. Absent images are pulled with upstream's retries.
-async fn ensure_node_image(
+pub(crate) async fn ensure_node_image(
     provider: &dyn Provider,
     image: &str,
     mode: &RuntimeMode,

@@ -16,7 +16,7 @@ use futures_util::stream::BoxStream;
 
 use super::{
     BuildError, BuildRequest, ByteStream, Change, ContainerSpec, ExecOutput, HostInfo, ImageInfo,
-    NodeRef, Provider, Provisioning, RunError,
+    NodeProvisioning, NodeRef, Provider, Provisioning, RunError,
 };
 use crate::log::Logger;
 
@@ -39,6 +39,14 @@ pub struct FakeProvider {
     deleted: Mutex<Vec<String>>,
     /// cluster -> stored config.
     configs: Mutex<BTreeMap<String, String>>,
+    /// Canned stdout for commands starting with a prefix.
+    outputs: Mutex<Vec<(Vec<String>, String)>>,
+    /// node -> the create ID of the run that provisioned it.
+    created_by: Mutex<BTreeMap<String, String>>,
+    /// Names `provision_nodes` refuses (as if taken).
+    taken: Mutex<BTreeSet<String>>,
+    /// Images present locally.
+    images: Mutex<BTreeSet<String>>,
 }
 
 impl FakeProvider {
@@ -61,6 +69,12 @@ impl FakeProvider {
     pub fn with_node_ref(self, cluster: &str, node: NodeRef, version: &str) -> Self {
         self.set_file(&node.name, "/kind/version", &format!("{version}\n"));
         self.nodes.lock().unwrap().push((cluster.to_string(), node));
+        self
+    }
+
+    /// An image present locally.
+    pub fn with_image(self, image: &str) -> Self {
+        self.images.lock().unwrap().insert(image.into());
         self
     }
 
@@ -94,6 +108,19 @@ impl FakeProvider {
             .lock()
             .unwrap()
             .push(prefix.iter().map(|a| a.to_string()).collect());
+    }
+
+    /// Commands starting with `prefix` print `stdout`.
+    pub fn respond(&self, prefix: &[&str], stdout: &str) {
+        self.outputs.lock().unwrap().push((
+            prefix.iter().map(|a| a.to_string()).collect(),
+            stdout.to_string(),
+        ));
+    }
+
+    /// `provision_nodes` fails on this name, after creating the others.
+    pub fn take_name(&self, name: &str) {
+        self.taken.lock().unwrap().insert(name.to_string());
     }
 
     pub fn calls(&self) -> Vec<Call> {
@@ -151,7 +178,16 @@ impl FakeProvider {
                 self.set_file(&node.name, path, &content);
                 String::new()
             }
-            _ => String::new(),
+            _ => self
+                .outputs
+                .lock()
+                .unwrap()
+                .iter()
+                .find(|(p, _)| {
+                    argv.starts_with(&p.iter().map(String::as_str).collect::<Vec<_>>()[..])
+                })
+                .map(|(_, out)| out.clone())
+                .unwrap_or_default(),
         };
         Ok(ExecOutput {
             stdout: stdout.into_bytes(),
@@ -186,6 +222,32 @@ impl Provider for FakeProvider {
         Err(not_faked("provision"))
     }
 
+    /// Adds each node (Kubernetes v1.36.1) with its config entry's role,
+    /// remembering the run's ID; a name given to `take_name` fails.
+    async fn provision_nodes(&self, request: &NodeProvisioning<'_>) -> anyhow::Result<()> {
+        for (index, name) in request.new_nodes {
+            if self.taken.lock().unwrap().contains(name) {
+                anyhow::bail!("container name {name:?} is already in use");
+            }
+            let node = NodeRef {
+                name: name.clone(),
+                role: request.cluster.nodes[*index].role.clone(),
+                runtime_mode: request.mode.label().to_string(),
+                config_index: Some(*index),
+            };
+            self.set_file(name, "/kind/version", "v1.36.1\n");
+            self.nodes
+                .lock()
+                .unwrap()
+                .push((request.cluster.name.clone(), node));
+            self.created_by
+                .lock()
+                .unwrap()
+                .insert(name.clone(), request.create_id.to_string());
+        }
+        Ok(())
+    }
+
     async fn list_clusters(&self) -> anyhow::Result<Vec<String>> {
         let names: BTreeSet<String> = self
             .nodes
@@ -210,10 +272,16 @@ impl Provider for FakeProvider {
 
     async fn list_nodes_created_by(
         &self,
-        _cluster: &str,
-        _create_id: &str,
+        cluster: &str,
+        create_id: &str,
     ) -> anyhow::Result<Vec<NodeRef>> {
-        Err(not_faked("record create runs"))
+        let created_by = self.created_by.lock().unwrap().clone();
+        Ok(self
+            .list_nodes(cluster)
+            .await?
+            .into_iter()
+            .filter(|n| created_by.get(&n.name).map(String::as_str) == Some(create_id))
+            .collect())
     }
 
     async fn cluster_config(&self, cluster: &str) -> anyhow::Result<Option<String>> {
@@ -291,7 +359,11 @@ impl Provider for FakeProvider {
         Ok(None)
     }
 
+    /// Present: an image given to `with_image`; nothing is pulled.
     async fn ensure_image(&self, image: &str, _log: &Logger) -> anyhow::Result<String> {
+        if self.images.lock().unwrap().contains(image) {
+            return Ok(format!("sha256:{image}"));
+        }
         Err(not_faked(&format!("pull {image}")))
     }
 

@@ -72,6 +72,25 @@ pub struct Provisioning<'a> {
     pub create_id: &'a str,
 }
 
+/// Nodes added to an existing cluster (`kind create node`, `kind resize
+/// cluster`): planned from the cluster's (extended) effective config
+/// exactly as `provision` plans a new cluster's, then only the listed
+/// entries are created, under the given names.
+#[derive(Debug, Clone, Copy)]
+pub struct NodeProvisioning<'a> {
+    /// The stored config with the new nodes' entries appended.
+    pub cluster: &'a Cluster,
+    /// (index in `cluster.nodes`, container name) of each node to create.
+    pub new_nodes: &'a [(usize, String)],
+    pub mode: &'a RuntimeMode,
+    pub host: &'a HostInfo,
+    pub node_images: &'a BTreeMap<String, String>,
+    /// An existing node of the cluster: the new ones join its network.
+    pub network_of: &'a str,
+    /// This run's ID (see `cluster::ownership`): its rollback removes only these.
+    pub create_id: &'a str,
+}
+
 /// A container engine that runs kind nodes.
 ///
 /// `async_trait` (boxed futures) because the seam is used as `&dyn
@@ -101,6 +120,12 @@ pub trait Provider: Send + Sync {
     /// claim on the name: losing it to a concurrent create is
     /// `cluster::ownership::ClusterExists`, with nothing created.
     async fn provision(&self, request: &Provisioning<'_>, log: &Logger) -> anyhow::Result<()>;
+
+    /// Create and start containers for nodes added to an existing cluster,
+    /// each up (systemd ready) before this returns. A name already taken
+    /// fails; containers of this run that were created stay for the
+    /// caller's rollback (they carry its `create_id`).
+    async fn provision_nodes(&self, request: &NodeProvisioning<'_>) -> anyhow::Result<()>;
 
     /// Cluster names (sorted, unique) that have at least one container.
     async fn list_clusters(&self) -> anyhow::Result<Vec<String>>;

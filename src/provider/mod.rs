@@ -20,7 +20,8 @@ pub mod runtime;
 pub use docker::logs::{write_file_on_host, CLI_REFUSED};
 pub use docker::Docker;
 pub use interface::{
-    BuildError, BuildRequest, ByteStream, Change, ImageInfo, Provider, Provisioning,
+    BuildError, BuildRequest, ByteStream, Change, ImageInfo, NodeProvisioning, Provider,
+    Provisioning,
 };
 pub use node::{shell_join, ExecOutput, NodeRef, RunError};
 pub use plan::{docker_run_args, plan_cluster, ContainerSpec, PlanContext, PortSpec};

@@ -346,7 +346,10 @@ impl Docker {
             .collect())
     }
 
-    async fn inspect(&self, name: &str) -> Result<ContainerInspectResponse, BollardError> {
+    pub(super) async fn inspect(
+        &self,
+        name: &str,
+    ) -> Result<ContainerInspectResponse, BollardError> {
         self.api
             .inspect_container(name, None::<InspectContainerOptions>)
             .await

@@ -14,7 +14,7 @@ use super::Docker;
 use crate::log::Logger;
 use crate::provider::{
     BuildError, BuildRequest, ByteStream, Change, ContainerSpec, ExecOutput, HostInfo, ImageInfo,
-    NodeRef, Provider, Provisioning, RunError,
+    NodeProvisioning, NodeRef, Provider, Provisioning, RunError,
 };
 
 #[async_trait]
@@ -29,6 +29,10 @@ impl Provider for Docker {
 
     async fn provision(&self, request: &Provisioning<'_>, log: &Logger) -> anyhow::Result<()> {
         Docker::provision(self, request, log).await
+    }
+
+    async fn provision_nodes(&self, request: &NodeProvisioning<'_>) -> anyhow::Result<()> {
+        Docker::provision_nodes(self, request).await
     }
 
     async fn list_clusters(&self) -> anyhow::Result<Vec<String>> {
