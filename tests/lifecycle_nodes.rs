@@ -6,60 +6,13 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
-use std::os::unix::net::UnixStream;
 use std::process::{Command, Output, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use common::*;
 
-/// `DOCKER_HOST` for kind in these tests: the shared daemon, reached through
-/// a TCP relay to its socket started once per test binary.
-///
-/// Why: `create cluster` runs `kind doctor`'s checks first, and on this test
-/// host the root filesystem keeps most of its free blocks reserved for root,
-/// so the disk check (space available to unprivileged users, as the kubelet
-/// counts it) fails on a unix-socket daemon. For a tcp:// daemon the checks of
-/// the local machine do not apply. Same daemon, same images and containers;
-/// the commands under test do not run those checks at all.
-fn docker_host() -> &'static str {
-    static HOST: OnceLock<String> = OnceLock::new();
-    HOST.get_or_init(|| {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap();
-        std::thread::spawn(move || {
-            for client in listener.incoming().flatten() {
-                std::thread::spawn(move || relay(client));
-            }
-        });
-        format!("tcp://{addr}")
-    })
-}
-
-fn relay(client: TcpStream) {
-    let Ok(daemon) = UnixStream::connect("/var/run/docker.sock") else {
-        return;
-    };
-    let (mut c_read, mut c_write) = (client.try_clone().unwrap(), client);
-    let (mut d_read, mut d_write) = (daemon.try_clone().unwrap(), daemon);
-    let up = std::thread::spawn(move || {
-        let _ = std::io::copy(&mut c_read, &mut d_write);
-        let _ = d_write.shutdown(Shutdown::Write);
-    });
-    let mut buf = [0u8; 64 * 1024];
-    while let Ok(n) = d_read.read(&mut buf) {
-        if n == 0 || c_write.write_all(&buf[..n]).is_err() {
-            break;
-        }
-    }
-    let _ = c_write.shutdown(Shutdown::Write);
-    let _ = up.join();
-}
-
 fn kind(tc: &TestCluster, args: &[&str]) -> Output {
-    tc.kind_env(args, &[("DOCKER_HOST", docker_host())])
+    tc.kind(args)
 }
 
 const ONE_PLUS_ONE: &str = "kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes:\n- role: control-plane\n- role: worker\n";
@@ -336,7 +289,6 @@ fn spawn_kind(tc: &TestCluster, args: &[&str]) -> std::process::Child {
     Command::new(kind_bin())
         .args(args)
         .env("KUBECONFIG", tc.kubeconfig())
-        .env("DOCKER_HOST", docker_host())
         .env_remove("KIND_EXPERIMENTAL_RUNTIME")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
