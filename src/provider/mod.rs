@@ -5,6 +5,7 @@
 //! (`plan`), published ports (`ports`), the network's subnet (`network`)
 //! and proxy settings (`proxy`); `node` is what a provider hands out.
 
+pub mod addresses;
 pub mod docker;
 pub mod endpoint;
 #[cfg(test)]
