@@ -39,6 +39,13 @@ pub struct FakeProvider {
     deleted: Mutex<Vec<String>>,
     /// cluster -> stored config.
     configs: Mutex<BTreeMap<String, String>>,
+    /// Commands starting with a prefix print this on stdout.
+    answers: Mutex<Vec<(Vec<String>, String)>>,
+    /// Nodes stopped (absent = running).
+    stopped: Mutex<BTreeSet<String>>,
+    ephemeral: Mutex<BTreeSet<String>>,
+    /// `stop <names>` / `start <names>` per call, in order.
+    lifecycle: Mutex<Vec<String>>,
 }
 
 impl FakeProvider {
@@ -109,6 +116,30 @@ impl FakeProvider {
             .collect()
     }
 
+    /// Commands starting with `prefix` print `stdout` (and succeed).
+    pub fn answer(self, prefix: &[&str], stdout: &str) -> Self {
+        self.answers.lock().unwrap().push((
+            prefix.iter().map(|a| a.to_string()).collect(),
+            stdout.to_string(),
+        ));
+        self
+    }
+
+    /// Mark a node stopped.
+    pub fn stop(&self, node: &str) {
+        self.stopped.lock().unwrap().insert(node.into());
+    }
+
+    /// Mark a node as created with `--ephemeral`.
+    pub fn make_ephemeral(&self, node: &str) {
+        self.ephemeral.lock().unwrap().insert(node.into());
+    }
+
+    /// Every stop/start call: `stop a b`, `start c`.
+    pub fn lifecycle(&self) -> Vec<String> {
+        self.lifecycle.lock().unwrap().clone()
+    }
+
     pub fn deleted(&self) -> Vec<String> {
         self.deleted.lock().unwrap().clone()
     }
@@ -140,6 +171,18 @@ impl FakeProvider {
             .any(|p| argv.starts_with(p))
         {
             return Err(fail("exit status 1"));
+        }
+        if let Some((_, out)) = self
+            .answers
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|(p, _)| argv.starts_with(p))
+        {
+            return Ok(ExecOutput {
+                stdout: out.clone().into_bytes(),
+                ..Default::default()
+            });
         }
         let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
         let stdout = match argv.as_slice() {
@@ -226,6 +269,34 @@ impl Provider for FakeProvider {
             .lock()
             .unwrap()
             .retain(|(_, n)| !names.contains(&n.name));
+        Ok(())
+    }
+
+    async fn node_state(&self, node: &str) -> anyhow::Result<crate::provider::NodeState> {
+        Ok(crate::provider::NodeState {
+            running: !self.stopped.lock().unwrap().contains(node),
+            ephemeral: self.ephemeral.lock().unwrap().contains(node),
+        })
+    }
+
+    async fn stop_nodes(&self, names: &[String]) -> anyhow::Result<()> {
+        self.stopped.lock().unwrap().extend(names.iter().cloned());
+        self.lifecycle
+            .lock()
+            .unwrap()
+            .push(format!("stop {}", names.join(" ")));
+        Ok(())
+    }
+
+    async fn start_nodes(&self, names: &[String]) -> anyhow::Result<()> {
+        let mut stopped = self.stopped.lock().unwrap();
+        for n in names {
+            stopped.remove(n);
+        }
+        self.lifecycle
+            .lock()
+            .unwrap()
+            .push(format!("start {}", names.join(" ")));
         Ok(())
     }
 

@@ -5,6 +5,8 @@
 //! control plane, alone) and every other container created, started and
 //! waited for.
 
+use std::collections::BTreeSet;
+use std::net::IpAddr;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -14,7 +16,7 @@ use super::Docker;
 use crate::cluster::ownership::{self, ClusterExists};
 use crate::config::Cluster;
 use crate::log::Logger;
-use crate::provider::{self, ContainerSpec, PlanContext, Provisioning};
+use crate::provider::{self, addresses, ContainerSpec, PlanContext, Provisioning};
 
 /// How long a node may take to show systemd's readiness line.
 const NODE_READY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -28,6 +30,7 @@ impl Docker {
             host,
             node_images,
             create_id,
+            ephemeral,
         } = *request;
         let network = match std::env::var("KIND_EXPERIMENTAL_DOCKER_NETWORK") {
             Ok(n) if !n.is_empty() => {
@@ -64,12 +67,23 @@ impl Docker {
         }
         let mut specs = provider::plan_cluster(cluster, &ctx);
         ownership::mark(&mut specs, create_id);
+        if ephemeral {
+            make_ephemeral(&mut specs);
+        }
         if cluster.has_implicit_load_balancer() {
             // Upstream's `docker run` pulls the load balancer image implicitly.
             self.ensure_image(provider::LOAD_BALANCER_IMAGE, log)
                 .await?;
         }
         provider::ports::resolve(&mut specs)?;
+        let addressing = self.network_addressing(&network).await?;
+        assign_addresses(&mut specs, &addressing);
+        if !addressing.ipv4_fixed {
+            log.debug(
+                1,
+                &format!("network {network:?} has no IPv4 subnet configured by kind-sysbox (created elsewhere): nodes get dynamic IPv4 addresses, which may change when they restart"),
+            );
+        }
 
         let ready = regex::Regex::new(provider::NODE_READY_LOG_REGEX).expect("static regex");
         let Some((claim, rest)) = ownership::split_claim(cluster, specs) else {
@@ -101,12 +115,93 @@ impl Docker {
         if create {
             self.create_container(spec).await?;
         }
-        self.start_container(&spec.name).await?;
+        self.start_with_fixed_addresses(spec).await?;
         if !spec.is_load_balancer() {
             self.wait_for_log(&spec.name, ready, NODE_READY_TIMEOUT)
                 .await?;
         }
         Ok(())
+    }
+
+    /// Start a just-created container. Its fixed addresses may have been
+    /// taken meanwhile by a concurrent create on the same network (Docker
+    /// reserves an address only when the endpoint is made, at start): then
+    /// re-plan against what the network holds now, re-attach the container
+    /// with the new addresses, and try again. A network that refuses chosen
+    /// addresses (no configured subnet) gets the container with dynamic ones.
+    async fn start_with_fixed_addresses(&self, spec: &ContainerSpec) -> anyhow::Result<()> {
+        let fixed = spec.ipv4_address.is_some() || spec.ipv6_address.is_some();
+        let mut tried: BTreeSet<IpAddr> = BTreeSet::new();
+        let mut attempt = 0;
+        loop {
+            let err = match self.start_container(&spec.name).await {
+                Ok(()) => return Ok(()),
+                Err(e) => e,
+            };
+            let msg = format!("{err:#}");
+            attempt += 1;
+            if !fixed || attempt > ADDRESS_ATTEMPTS {
+                return Err(err);
+            }
+            let (ipv4, ipv6) = if msg.contains(FIXED_ADDRESS_REFUSED) {
+                (None, None)
+            } else if msg.contains(ADDRESS_IN_USE) {
+                let current = self.endpoint_config(&spec.name, &spec.network).await?;
+                tried.extend(
+                    current
+                        .iter()
+                        .flatten()
+                        .filter_map(|a| a.parse::<IpAddr>().ok()),
+                );
+                let mut net = self.network_addressing(&spec.network).await?;
+                // Our own (unstarted) container reserves its addresses too.
+                for a in current
+                    .iter()
+                    .flatten()
+                    .filter_map(|a| a.parse::<IpAddr>().ok())
+                {
+                    net.taken.remove(&a);
+                }
+                net.taken.extend(tried.iter().copied());
+                let next = addresses::plan(&net, 1).pop().unwrap_or_default();
+                (
+                    next.ipv4.filter(|_| current[0].is_some()),
+                    next.ipv6.filter(|_| current[1].is_some()),
+                )
+            } else {
+                return Err(err);
+            };
+            self.reattach(&spec.name, &spec.network, ipv4, ipv6)
+                .await
+                .with_context(|| format!("after: {msg}"))?;
+        }
+    }
+}
+
+/// Attempts at fixed addresses per node before giving up.
+const ADDRESS_ATTEMPTS: usize = 5;
+/// Docker's refusal of a chosen address on a network without a configured subnet.
+pub const FIXED_ADDRESS_REFUSED: &str =
+    "user specified IP address is supported only when connecting to networks with user configured subnets";
+/// Docker's IPAM: the chosen address is held by another endpoint.
+pub const ADDRESS_IN_USE: &str = "Address already in use";
+
+/// `--ephemeral`: `--rm`, no restart policy, and the label saying so.
+pub fn make_ephemeral(specs: &mut [ContainerSpec]) {
+    for s in specs {
+        s.auto_remove = true;
+        s.restart_policy.clear();
+        s.labels
+            .insert(provider::LABEL_EPHEMERAL.to_string(), "true".to_string());
+    }
+}
+
+/// Give every container its planned fixed addresses (network order).
+pub fn assign_addresses(specs: &mut [ContainerSpec], net: &addresses::NetworkAddressing) {
+    let planned = addresses::plan(net, specs.len());
+    for (spec, a) in specs.iter_mut().zip(planned) {
+        spec.ipv4_address = a.ipv4;
+        spec.ipv6_address = a.ipv6;
     }
 }
 

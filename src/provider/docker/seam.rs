@@ -14,7 +14,7 @@ use super::Docker;
 use crate::log::Logger;
 use crate::provider::{
     BuildError, BuildRequest, ByteStream, Change, ContainerSpec, ExecOutput, HostInfo, ImageInfo,
-    NodeRef, Provider, Provisioning, RunError,
+    NodeRef, NodeState, Provider, Provisioning, RunError,
 };
 
 #[async_trait]
@@ -53,6 +53,18 @@ impl Provider for Docker {
 
     async fn delete_nodes(&self, names: &[String]) -> anyhow::Result<()> {
         self.delete_containers(names).await
+    }
+
+    async fn node_state(&self, node: &str) -> anyhow::Result<NodeState> {
+        Docker::node_state(self, node).await
+    }
+
+    async fn stop_nodes(&self, names: &[String]) -> anyhow::Result<()> {
+        self.stop_containers(names).await
+    }
+
+    async fn start_nodes(&self, names: &[String]) -> anyhow::Result<()> {
+        self.start_containers(names).await
     }
 
     async fn node_addresses(&self, node: &str) -> anyhow::Result<(String, String)> {
