@@ -130,12 +130,18 @@ fn overrides_are_real_differences() {
                 "{}: override equals upstream",
                 path.display()
             );
-            // Root help that differs only by listing our own `doctor`
-            // command must be upstream's text otherwise.
-            if e.why.contains("`doctor`") {
+            // Help that differs only by listing our own commands (root
+            // help) or flags must be upstream's text otherwise.
+            if e.why.contains("`doctor`") || e.why.contains("`--ephemeral`") {
+                let ours_only = |l: &str| {
+                    let l = l.trim_start();
+                    ["doctor ", "start ", "stop ", "--ephemeral "]
+                        .iter()
+                        .any(|c| l.starts_with(c))
+                };
                 let without = |s: &str| {
                     s.lines()
-                        .filter(|l| !l.trim_start().starts_with("doctor "))
+                        .filter(|l| !ours_only(l))
                         .map(|l| format!("{l}\n"))
                         .collect::<String>()
                 };
