@@ -381,3 +381,54 @@ fn ephemeral_clusters_and_bad_input() {
     assert_ok(&k.run(&["delete", "cluster", "--name", name]));
     assert!(k.nodes(name).is_empty());
 }
+
+/// Concurrent creates on one network plan from the same view of it, so
+/// they may pick the same fixed addresses: the loser of each clash is
+/// re-attached with the next free ones. Every node ends up with distinct,
+/// fixed addresses.
+#[test]
+fn concurrent_creates_get_distinct_fixed_addresses() {
+    let d = daemon();
+    let k = Kind::new(&d);
+    let names: Vec<String> = (0..4).map(|i| format!("par{i}")).collect();
+    let outs: Vec<Output> = std::thread::scope(|s| {
+        let handles: Vec<_> = names
+            .iter()
+            .map(|n| {
+                let k = &k;
+                s.spawn(move || {
+                    k.run(&[
+                        "create",
+                        "cluster",
+                        "--name",
+                        n,
+                        "--image",
+                        FIXTURE_IMAGE,
+                        "-v",
+                        "1",
+                    ])
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut retried = 0;
+    for o in &outs {
+        assert_ok(o);
+        retried += stderr(o).matches("re-attaching it to kind").count();
+    }
+    eprintln!("{retried} nodes were re-attached after an address clash");
+    let mut all = Vec::new();
+    for n in &names {
+        for (node, a) in k.addresses(n) {
+            let asked = k.field(
+                &node,
+                "{{range .NetworkSettings.Networks}}{{.IPAMConfig.IPv4Address}} {{.IPAMConfig.IPv6Address}}{{end}}",
+            );
+            assert_eq!(asked, a, "{node} runs on the addresses it asks for");
+            all.push(a);
+        }
+    }
+    let distinct: std::collections::BTreeSet<_> = all.iter().collect();
+    assert_eq!(distinct.len(), all.len(), "{all:?}");
+}

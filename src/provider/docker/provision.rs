@@ -95,10 +95,10 @@ impl Docker {
             }
             .into());
         }
-        let claimed = self.run_container(&claim, &ready, false);
+        let claimed = self.run_container(&claim, &ready, false, log);
         let others = rest
             .iter()
-            .map(|spec| self.run_container(spec, &ready, true));
+            .map(|spec| self.run_container(spec, &ready, true, log));
         try_join_all(std::iter::once(claimed).chain(others)).await?;
         log.status_end(true);
         Ok(())
@@ -111,11 +111,12 @@ impl Docker {
         spec: &ContainerSpec,
         ready: &regex::Regex,
         create: bool,
+        log: &Logger,
     ) -> anyhow::Result<()> {
         if create {
             self.create_container(spec).await?;
         }
-        self.start_with_fixed_addresses(spec).await?;
+        self.start_with_fixed_addresses(spec, log).await?;
         if !spec.is_load_balancer() {
             self.wait_for_log(&spec.name, ready, NODE_READY_TIMEOUT)
                 .await?;
@@ -129,7 +130,11 @@ impl Docker {
     /// re-plan against what the network holds now, re-attach the container
     /// with the new addresses, and try again. A network that refuses chosen
     /// addresses (no configured subnet) gets the container with dynamic ones.
-    async fn start_with_fixed_addresses(&self, spec: &ContainerSpec) -> anyhow::Result<()> {
+    async fn start_with_fixed_addresses(
+        &self,
+        spec: &ContainerSpec,
+        log: &Logger,
+    ) -> anyhow::Result<()> {
         let fixed = spec.ipv4_address.is_some() || spec.ipv6_address.is_some();
         let mut tried: BTreeSet<IpAddr> = BTreeSet::new();
         let mut attempt = 0;
@@ -171,6 +176,16 @@ impl Docker {
             } else {
                 return Err(err);
             };
+            log.debug(
+                1,
+                &format!(
+                    "node {}: {msg}; re-attaching it to {} with addresses {} {}",
+                    spec.name,
+                    spec.network,
+                    ipv4.as_deref().unwrap_or("(dynamic)"),
+                    ipv6.as_deref().unwrap_or("(dynamic)")
+                ),
+            );
             self.reattach(&spec.name, &spec.network, ipv4, ipv6)
                 .await
                 .with_context(|| format!("after: {msg}"))?;
