@@ -724,6 +724,42 @@ mod tests {
     }
 
     #[test]
+    fn fixed_addresses_and_auto_remove_reach_the_request() {
+        let spec = ContainerSpec {
+            name: "n".into(),
+            image: "i".into(),
+            network: "kind".into(),
+            ipv4_address: Some("172.18.255.254".into()),
+            ipv6_address: Some("fc00::fffe".into()),
+            auto_remove: true,
+            ..Default::default()
+        };
+        let b = create_body(&spec);
+        let ipam = b.networking_config.unwrap().endpoints_config.unwrap()["kind"]
+            .ipam_config
+            .clone()
+            .unwrap();
+        assert_eq!(
+            (ipam.ipv4_address.as_deref(), ipam.ipv6_address.as_deref()),
+            (Some("172.18.255.254"), Some("fc00::fffe"))
+        );
+        assert_eq!(b.host_config.unwrap().auto_remove, Some(true));
+        let args = docker_run_args(&spec);
+        for want in ["--ip=172.18.255.254", "--ip6=fc00::fffe", "--rm"] {
+            assert!(args.iter().any(|a| a == want), "{want} in {args:?}");
+        }
+        // Without fixed addresses: no endpoint config at all (Docker picks).
+        let b = create_body(&ContainerSpec {
+            ipv4_address: None,
+            ipv6_address: None,
+            auto_remove: false,
+            ..spec
+        });
+        assert_eq!(b.networking_config, None);
+        assert_eq!(b.host_config.unwrap().auto_remove, None);
+    }
+
+    #[test]
     fn the_preload_container_asks_for_docker_defaults() {
         let spec = crate::images::build::preload_container_spec(
             "kind-build-1-2",

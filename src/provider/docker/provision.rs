@@ -238,6 +238,40 @@ mod tests {
     }
 
     #[test]
+    fn ephemeral_specs_auto_remove_without_restart_policy() {
+        let mut specs = vec![
+            ContainerSpec {
+                restart_policy: "on-failure:1".into(),
+                ..Default::default()
+            };
+            2
+        ];
+        make_ephemeral(&mut specs);
+        for s in &specs {
+            assert!(s.auto_remove);
+            assert_eq!(s.restart_policy, "");
+            assert_eq!(s.labels[provider::LABEL_EPHEMERAL], "true");
+        }
+    }
+
+    #[test]
+    fn addresses_are_assigned_in_spec_order() {
+        let mut specs = vec![ContainerSpec::default(); 3];
+        let net = addresses::NetworkAddressing {
+            subnets: vec!["10.9.0.0/24".into()],
+            ipv4_fixed: true,
+            taken: ["10.9.0.253".parse().unwrap()].into(),
+        };
+        assign_addresses(&mut specs, &net);
+        let got: Vec<_> = specs.iter().map(|s| s.ipv4_address.as_deref()).collect();
+        assert_eq!(
+            got,
+            [Some("10.9.0.254"), Some("10.9.0.252"), Some("10.9.0.251")]
+        );
+        assert!(specs.iter().all(|s| s.ipv6_address.is_none()));
+    }
+
+    #[test]
     fn preparing_nodes_has_one_box_per_node() {
         assert_eq!(preparing_nodes_status(&cluster(1)), "Preparing nodes 📦 ");
         assert_eq!(
