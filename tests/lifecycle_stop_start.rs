@@ -281,7 +281,10 @@ fn stop_start_and_a_daemon_restart_keep_every_address_and_the_api_port() {
     assert_ok(&k.run(&["start", "cluster", "--name", name, "--wait", "0s"]));
     assert_eq!(k.addresses(name), before);
     assert_ok(&k.run(&["delete", "cluster", "--name", name]));
+    // A stopped cluster deletes like a running one.
+    assert_ok(&k.run(&["stop", "cluster", "--name", "life2"]));
     assert_ok(&k.run(&["delete", "cluster", "--name", "life2"]));
+    assert!(k.nodes(name).is_empty() && k.nodes("life2").is_empty());
 }
 
 #[test]
