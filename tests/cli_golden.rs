@@ -130,9 +130,10 @@ fn overrides_are_real_differences() {
                 "{}: override equals upstream",
                 path.display()
             );
-            // Help that differs only by listing our own commands (`doctor`,
-            // `resize`, `create node`, `delete node`: their short texts end
-            // in "(kind-sysbox only)") must be upstream's text otherwise.
+            // Help that differs only by listing our own commands and flags
+            // (`doctor`, `resize`, `start`, `stop`, `create node`, `delete
+            // node`, `--ephemeral`: their texts end in "(kind-sysbox only)")
+            // must be upstream's text otherwise.
             if e.why.contains("(ours alone)") {
                 let without = |s: &str| {
                     s.lines()

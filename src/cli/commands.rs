@@ -74,6 +74,7 @@ pub async fn dispatch(inv: &Invocation, log: &Logger) -> anyhow::Result<()> {
                 // A negative wait means no wait, as in upstream.
                 wait: Duration::from_nanos(inv.flags.duration_nanos("wait").max(0) as u64),
                 kubeconfig: non_empty(inv, "kubeconfig").map(PathBuf::from),
+                ephemeral: inv.flags.bool("ephemeral"),
             };
             cluster::create(&opts, log)
                 .await
@@ -122,6 +123,27 @@ pub async fn dispatch(inv: &Invocation, log: &Logger) -> anyhow::Result<()> {
             cluster::resize::resize(provider.as_ref(), &opts, log)
                 .await
                 .context("failed to resize cluster")
+        }
+        CommandId::StopCluster => {
+            let provider = provider::connect(log).await?;
+            cluster::lifecycle::stop(provider.as_ref(), &cluster_name(inv), log)
+                .await
+                .context("failed to stop cluster")
+        }
+        CommandId::StartCluster => {
+            let wait = inv.flags.duration_nanos("wait");
+            if wait < 0 {
+                anyhow::bail!("invalid --wait: it must not be negative (0 does not wait)");
+            }
+            let provider = provider::connect(log).await?;
+            cluster::lifecycle::start(
+                provider.as_ref(),
+                &cluster_name(inv),
+                Duration::from_nanos(wait as u64),
+                log,
+            )
+            .await
+            .context("failed to start cluster")
         }
         CommandId::DeleteCluster => {
             let kubeconfig = non_empty(inv, "kubeconfig").map(PathBuf::from);

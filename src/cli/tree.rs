@@ -28,6 +28,8 @@ pub enum CommandId {
     LoadDockerImage,
     LoadImageArchive,
     ResizeCluster,
+    StartCluster,
+    StopCluster,
     Version,
 }
 
@@ -274,6 +276,12 @@ pub fn root() -> Node {
                 "wait for control plane node to be ready (default 0s)",
             ),
             string_flag("kubeconfig", "", KUBECONFIG),
+            // Ours (not upstream's): `--rm` nodes, see README "Cluster lifecycle".
+            bool_flag(
+                "ephemeral",
+                None,
+                "nodes are removed by Docker when they stop: faster deletion, but no stop/start and no surviving a Docker restart (kind-sysbox only)",
+            ),
         ]),
     ]);
 
@@ -418,6 +426,41 @@ Each check prints ok, warn or fail with what to do; exits 1 when any check fails
     )
     .args(ArgsRule::None);
 
+    // Ours alone (not in upstream kind): stop and start a cluster's nodes.
+    let start = Node::group(
+        "start",
+        "Starts one of [cluster] (kind-sysbox only)",
+        "Starts one of [cluster] (kind-sysbox only)",
+    )
+    .children(vec![Node::leaf(
+        "cluster",
+        StartCluster,
+        "Starts a stopped cluster",
+        START_CLUSTER_LONG,
+    )
+    .flags(vec![
+        name_flag("kind", "the cluster name"),
+        FlagSpec::new(
+            "wait",
+            None,
+            FlagKind::Duration,
+            "5m0s",
+            "wait this long at most for every node to be Ready; 0 does not wait",
+        ),
+    ])]);
+    let stop = Node::group(
+        "stop",
+        "Stops one of [cluster] (kind-sysbox only)",
+        "Stops one of [cluster] (kind-sysbox only)",
+    )
+    .children(vec![Node::leaf(
+        "cluster",
+        StopCluster,
+        "Stops a running cluster",
+        STOP_CLUSTER_LONG,
+    )
+    .flags(vec![name_flag("kind", "the cluster name")])]);
+
     let version = Node::leaf(
         "version",
         Version,
@@ -458,6 +501,8 @@ Each check prints ok, warn or fail with what to do; exits 1 when any check fails
         help,
         load,
         resize(),
+        start,
+        stop,
         version,
     ])
 }
@@ -556,6 +601,17 @@ const BUILD_NODE_IMAGE_LONG: &str =
 optionally preloading images from the host or from image archives into its containerd.
 Building Kubernetes from source, release tarballs or CI builds is not supported:
 build with upstream kind and pass the result as --base-image.";
+
+const START_CLUSTER_LONG: &str =
+    "Starts the stopped nodes of a cluster: the load balancer, then the control
+planes, then the workers; then waits (--wait, bounded) until every node is Ready.
+Nodes keep their addresses and published ports, so the kubeconfig still works.
+Fails, changing nothing, when the cluster does not exist or already runs.";
+
+const STOP_CLUSTER_LONG: &str =
+    "Stops the nodes of a cluster: the workers, then the control planes, then the
+load balancer; `kind start cluster` brings it back. Fails, changing nothing, when
+the cluster does not exist, is stopped already, or was created with --ephemeral.";
 
 const DELETE_CLUSTER_LONG: &str = "Deletes a Kind cluster from the system.
 

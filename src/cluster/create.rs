@@ -28,6 +28,8 @@ pub struct CreateOptions {
     pub retain: bool,
     pub wait: Duration,
     pub kubeconfig: Option<PathBuf>,
+    /// `--ephemeral` (ours): nodes removed by Docker when they stop.
+    pub ephemeral: bool,
 }
 
 const SALUTATIONS: [&str; 4] = [
@@ -85,6 +87,7 @@ pub async fn create_with(
             host: &host,
             node_images: &node_images,
             create_id: &create_id,
+            ephemeral: opts.ephemeral,
         };
         provider.provision(&request, log).await?;
         let ctx = ActionContext::new(&cluster, provider, log, &mode, &host);

@@ -10,6 +10,7 @@ mod context;
 pub mod create;
 pub mod delete;
 pub mod interrupt;
+pub mod lifecycle;
 pub mod logs;
 pub mod node_add;
 pub mod node_delete;

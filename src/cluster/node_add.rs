@@ -192,15 +192,18 @@ async fn bring_up(
     let names: Vec<String> = plan.new_nodes.iter().map(|(_, n)| n.clone()).collect();
     log.status_start(&creating_status(&names));
     provider
-        .provision_nodes(&NodeProvisioning {
-            cluster: &plan.config,
-            new_nodes: &plan.new_nodes,
-            mode: &env.mode,
-            host: &env.host,
-            node_images: &node_images,
-            network_of: &bootstrap.name,
-            create_id,
-        })
+        .provision_nodes(
+            &NodeProvisioning {
+                cluster: &plan.config,
+                new_nodes: &plan.new_nodes,
+                mode: &env.mode,
+                host: &env.host,
+                node_images: &node_images,
+                network_of: &bootstrap.name,
+                create_id,
+            },
+            log,
+        )
         .await?;
     log.status_end(true);
 

@@ -47,6 +47,11 @@ pub struct FakeProvider {
     taken: Mutex<BTreeSet<String>>,
     /// Images present locally.
     images: Mutex<BTreeSet<String>>,
+    /// Nodes stopped (absent = running).
+    stopped: Mutex<BTreeSet<String>>,
+    ephemeral: Mutex<BTreeSet<String>>,
+    /// `stop <names>` / `start <names>` per call, in order.
+    lifecycle: Mutex<Vec<String>>,
 }
 
 impl FakeProvider {
@@ -134,6 +139,27 @@ impl FakeProvider {
             .filter(|c| c.node == node)
             .map(|c| c.argv)
             .collect()
+    }
+
+    /// Commands starting with `prefix` print `stdout` (and succeed).
+    pub fn answer(self, prefix: &[&str], stdout: &str) -> Self {
+        self.respond(prefix, stdout);
+        self
+    }
+
+    /// Mark a node stopped.
+    pub fn stop(&self, node: &str) {
+        self.stopped.lock().unwrap().insert(node.into());
+    }
+
+    /// Mark a node as created with `--ephemeral`.
+    pub fn make_ephemeral(&self, node: &str) {
+        self.ephemeral.lock().unwrap().insert(node.into());
+    }
+
+    /// Every stop/start call: `stop a b`, `start c`.
+    pub fn lifecycle(&self) -> Vec<String> {
+        self.lifecycle.lock().unwrap().clone()
     }
 
     pub fn deleted(&self) -> Vec<String> {
@@ -224,7 +250,11 @@ impl Provider for FakeProvider {
 
     /// Adds each node (Kubernetes v1.36.1) with its config entry's role,
     /// remembering the run's ID; a name given to `take_name` fails.
-    async fn provision_nodes(&self, request: &NodeProvisioning<'_>) -> anyhow::Result<()> {
+    async fn provision_nodes(
+        &self,
+        request: &NodeProvisioning<'_>,
+        _log: &Logger,
+    ) -> anyhow::Result<()> {
         for (index, name) in request.new_nodes {
             if self.taken.lock().unwrap().contains(name) {
                 anyhow::bail!("container name {name:?} is already in use");
@@ -294,6 +324,34 @@ impl Provider for FakeProvider {
             .lock()
             .unwrap()
             .retain(|(_, n)| !names.contains(&n.name));
+        Ok(())
+    }
+
+    async fn node_state(&self, node: &str) -> anyhow::Result<crate::provider::NodeState> {
+        Ok(crate::provider::NodeState {
+            running: !self.stopped.lock().unwrap().contains(node),
+            ephemeral: self.ephemeral.lock().unwrap().contains(node),
+        })
+    }
+
+    async fn stop_nodes(&self, names: &[String]) -> anyhow::Result<()> {
+        self.stopped.lock().unwrap().extend(names.iter().cloned());
+        self.lifecycle
+            .lock()
+            .unwrap()
+            .push(format!("stop {}", names.join(" ")));
+        Ok(())
+    }
+
+    async fn start_nodes(&self, names: &[String]) -> anyhow::Result<()> {
+        let mut stopped = self.stopped.lock().unwrap();
+        for n in names {
+            stopped.remove(n);
+        }
+        self.lifecycle
+            .lock()
+            .unwrap()
+            .push(format!("start {}", names.join(" ")));
         Ok(())
     }
 

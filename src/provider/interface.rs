@@ -17,7 +17,7 @@ use bytes::Bytes;
 use futures_util::future::BoxFuture;
 use futures_util::stream::BoxStream;
 
-use super::{ContainerSpec, ExecOutput, HostInfo, NodeRef, RunError, RuntimeMode};
+use super::{ContainerSpec, ExecOutput, HostInfo, NodeRef, NodeState, RunError, RuntimeMode};
 use crate::config::Cluster;
 use crate::log::Logger;
 
@@ -70,6 +70,9 @@ pub struct Provisioning<'a> {
     pub node_images: &'a BTreeMap<String, String>,
     /// This create run's ID (see `cluster::ownership`).
     pub create_id: &'a str,
+    /// `--ephemeral`: Docker removes the nodes when they stop (`--rm`, no
+    /// restart policy), labelled `LABEL_EPHEMERAL`.
+    pub ephemeral: bool,
 }
 
 /// Nodes added to an existing cluster (`kind create node`, `kind resize
@@ -124,8 +127,14 @@ pub trait Provider: Send + Sync {
     /// Create and start containers for nodes added to an existing cluster,
     /// each up (systemd ready) before this returns. A name already taken
     /// fails; containers of this run that were created stay for the
-    /// caller's rollback (they carry its `create_id`).
-    async fn provision_nodes(&self, request: &NodeProvisioning<'_>) -> anyhow::Result<()>;
+    /// caller's rollback (they carry its `create_id`). New nodes get fixed
+    /// addresses as `provision` gives them, and are ephemeral when the
+    /// cluster's nodes are.
+    async fn provision_nodes(
+        &self,
+        request: &NodeProvisioning<'_>,
+        log: &Logger,
+    ) -> anyhow::Result<()>;
 
     /// Cluster names (sorted, unique) that have at least one container.
     async fn list_clusters(&self) -> anyhow::Result<Vec<String>>;
@@ -146,6 +155,15 @@ pub trait Provider: Send + Sync {
 
     /// Remove containers (and their anonymous volumes); already gone is fine.
     async fn delete_nodes(&self, names: &[String]) -> anyhow::Result<()>;
+
+    /// Whether a node runs, and whether it is ephemeral.
+    async fn node_state(&self, node: &str) -> anyhow::Result<NodeState>;
+
+    /// Stop these nodes (`docker stop`), all at once; stopped is fine.
+    async fn stop_nodes(&self, names: &[String]) -> anyhow::Result<()>;
+
+    /// Start these stopped nodes, all at once; running is fine.
+    async fn start_nodes(&self, names: &[String]) -> anyhow::Result<()>;
 
     /// (IPv4, IPv6) of a node on its single network; either may be empty.
     async fn node_addresses(&self, node: &str) -> anyhow::Result<(String, String)>;

@@ -5,6 +5,7 @@
 //! (`plan`), published ports (`ports`), the network's subnet (`network`)
 //! and proxy settings (`proxy`); `node` is what a provider hands out.
 
+pub mod addresses;
 pub mod docker;
 pub mod endpoint;
 #[cfg(test)]
@@ -23,7 +24,7 @@ pub use interface::{
     BuildError, BuildRequest, ByteStream, Change, ImageInfo, NodeProvisioning, Provider,
     Provisioning,
 };
-pub use node::{shell_join, ExecOutput, NodeRef, RunError};
+pub use node::{shell_join, ExecOutput, NodeRef, NodeState, RunError};
 pub use plan::{docker_run_args, plan_cluster, ContainerSpec, PlanContext, PortSpec};
 pub use runtime::{runtime_env_warning, select_runtime, HostInfo, RuntimeError, RuntimeMode};
 
@@ -54,6 +55,13 @@ pub const LABEL_CONFIG_NODE: &str = "dev.kind-sysbox.config-node";
 /// run creates, so its failure cleanup removes only what it created itself
 /// (never the containers of a concurrent create of the same name).
 pub const LABEL_CREATE_ID: &str = "dev.kind-sysbox.create-id";
+
+/// On a network kind-sysbox created: its IPv4 subnet is configured (not
+/// left to Docker's IPAM), so nodes can be given fixed IPv4 addresses.
+pub const LABEL_NETWORK_FIXED_ADDRESSES: &str = "dev.kind-sysbox.fixed-addresses";
+/// On every node of a cluster created with `--ephemeral` (`--rm`, no
+/// restart policy: no stop/start, no surviving a Docker restart).
+pub const LABEL_EPHEMERAL: &str = "dev.kind-sysbox.ephemeral";
 
 /// Ours: on a node that runs the Sysbox derivation of the image its config
 /// (or `--image`) named, that named image; the container's own image is

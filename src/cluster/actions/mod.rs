@@ -9,7 +9,7 @@ mod install_storage;
 pub(crate) mod kubeadm_init;
 pub(crate) mod kubeadm_join;
 mod load_balancer;
-mod wait_for_ready;
+pub(crate) mod wait_for_ready;
 
 use std::time::Duration;
 

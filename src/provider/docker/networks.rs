@@ -9,7 +9,9 @@ use bollard::models::{Ipam, IpamConfig, NetworkCreateRequest};
 use bollard::query_parameters::{InspectNetworkOptions, ListNetworksOptionsBuilder};
 
 use super::{daemon_message, is_not_found, Docker};
+use crate::provider::addresses::{parse_endpoint_address, NetworkAddressing};
 use crate::provider::network::{self, NetworkEntry, OPT_MASQUERADE, OPT_MTU, ULA_ATTEMPTS};
+use crate::provider::LABEL_NETWORK_FIXED_ADDRESSES;
 
 impl Docker {
     /// Upstream's network algorithm (spec §3.3).
@@ -27,14 +29,20 @@ impl Docker {
         let mtu = self.bridge_mtu().await;
         for attempt in 0..ULA_ATTEMPTS {
             let subnet = network::ula_subnet(name, attempt);
-            match self.create_network(name, mtu, Some(&subnet)).await {
+            // Docker's own IPv4 choice, pinned as configured (fixed node
+            // addresses need it); a fresh one per attempt after an overlap.
+            let ipv4 = self.probe_ipv4_pool(name).await?;
+            match self
+                .create_network(name, mtu, Some(&subnet), ipv4.as_ref())
+                .await
+            {
                 Ok(()) => return self.remove_duplicate_networks(name).await,
                 Err(msg) if network::is_already_exists(&msg) => {
                     return self.remove_duplicate_networks(name).await
                 }
                 Err(msg) if attempt == 0 && network::is_ipv6_unavailable(&msg) => {
                     // One IPv4-only try; its result is final.
-                    return match self.create_network(name, mtu, None).await {
+                    return match self.create_network(name, mtu, None, ipv4.as_ref()).await {
                         Ok(()) => self.remove_duplicate_networks(name).await,
                         Err(msg) if network::is_already_exists(&msg) => {
                             self.remove_duplicate_networks(name).await
@@ -149,28 +157,91 @@ impl Docker {
             .unwrap_or(0)
     }
 
-    /// One `docker network create`; Err is the daemon's message.
+    /// The IPv4 (subnet, gateway) Docker's IPAM defaults would give a new
+    /// network now, read from a throwaway probe network. None when Docker
+    /// reports none (the network is then created as upstream does).
+    async fn probe_ipv4_pool(&self, name: &str) -> anyhow::Result<Option<(String, String)>> {
+        let probe = format!(
+            "{name}-ipv4-probe-{}-{:08x}",
+            std::process::id(),
+            rand::random::<u32>()
+        );
+        let request = NetworkCreateRequest {
+            name: probe.clone(),
+            driver: Some("bridge".into()),
+            ..Default::default()
+        };
+        let created = self.api.create_network(request).await.map_err(|e| {
+            anyhow!(
+                "failed to probe Docker's next IPv4 subnet: {}",
+                daemon_message(&e)
+            )
+        })?;
+        let id = created.id;
+        let inspected = self
+            .api
+            .inspect_network(&id, None::<InspectNetworkOptions>)
+            .await;
+        let _ = self.api.remove_network(&id).await;
+        let inspected = inspected.map_err(|e| {
+            anyhow!(
+                "failed to inspect probe network {probe}: {}",
+                daemon_message(&e)
+            )
+        })?;
+        Ok(inspected
+            .ipam
+            .and_then(|i| i.config)
+            .unwrap_or_default()
+            .into_iter()
+            .find_map(|c| {
+                let subnet = c.subnet.filter(|s| s.contains('.'))?;
+                Some((subnet, c.gateway.unwrap_or_default()))
+            }))
+    }
+
+    /// One `docker network create`; Err is the daemon's message. An IPv4
+    /// subnet given here is configured (Docker then accepts fixed node
+    /// addresses in it) and the network labelled so.
     async fn create_network(
         &self,
         name: &str,
         mtu: i64,
         ipv6_subnet: Option<&str>,
+        ipv4: Option<&(String, String)>,
     ) -> Result<(), String> {
         let mut options = HashMap::from([(OPT_MASQUERADE.to_string(), "true".to_string())]);
         if mtu > 0 {
             options.insert(OPT_MTU.to_string(), mtu.to_string());
+        }
+        let mut config = Vec::new();
+        if let Some((subnet, gateway)) = ipv4 {
+            config.push(IpamConfig {
+                subnet: Some(subnet.clone()),
+                gateway: (!gateway.is_empty()).then(|| gateway.clone()),
+                ..Default::default()
+            });
+        }
+        if let Some(s) = ipv6_subnet {
+            config.push(IpamConfig {
+                subnet: Some(s.to_string()),
+                ..Default::default()
+            });
         }
         let request = NetworkCreateRequest {
             name: name.to_string(),
             driver: Some("bridge".into()),
             options: Some(options),
             enable_ipv6: ipv6_subnet.map(|_| true),
-            ipam: ipv6_subnet.map(|s| Ipam {
-                config: Some(vec![IpamConfig {
-                    subnet: Some(s.to_string()),
-                    ..Default::default()
-                }]),
+            ipam: (!config.is_empty()).then(|| Ipam {
+                config: Some(config),
                 ..Default::default()
+            }),
+            labels: ipv4.map(|_| {
+                HashMap::from([(
+                    LABEL_NETWORK_FIXED_ADDRESSES.to_string(),
+                    "true".to_string(),
+                )])
             }),
             ..Default::default()
         };
@@ -194,5 +265,63 @@ impl Docker {
             .filter_map(|c| c.subnet)
             .filter(|s| !s.is_empty())
             .collect())
+    }
+
+    /// What the fixed-address plan needs from the network: its subnets,
+    /// whether its IPv4 subnet is configured (our label), and every address
+    /// held or reserved on it: gateways, running endpoints, and the
+    /// configured addresses of all its containers, stopped ones included.
+    pub async fn network_addressing(&self, name: &str) -> anyhow::Result<NetworkAddressing> {
+        let n = self
+            .api
+            .inspect_network(name, None::<InspectNetworkOptions>)
+            .await
+            .map_err(|e| anyhow!("failed to inspect network {name}: {}", daemon_message(&e)))?;
+        let mut out = NetworkAddressing {
+            ipv4_fixed: n
+                .labels
+                .as_ref()
+                .and_then(|l| l.get(LABEL_NETWORK_FIXED_ADDRESSES))
+                .is_some_and(|v| v == "true"),
+            ..Default::default()
+        };
+        for c in n.ipam.and_then(|i| i.config).unwrap_or_default() {
+            if let Some(s) = c.subnet.filter(|s| !s.is_empty()) {
+                out.subnets.push(s);
+            }
+            if let Some(g) = c.gateway.as_deref().and_then(parse_endpoint_address) {
+                out.taken.insert(g);
+            }
+        }
+        for e in n.containers.unwrap_or_default().into_values() {
+            for a in [e.ipv4_address, e.ipv6_address].into_iter().flatten() {
+                out.taken.extend(parse_endpoint_address(&a));
+            }
+        }
+        let filters = HashMap::from([("network", vec![name.to_string()])]);
+        let opts = bollard::query_parameters::ListContainersOptionsBuilder::new()
+            .all(true)
+            .filters(&filters)
+            .build();
+        let list = self.api.list_containers(Some(opts)).await.map_err(|e| {
+            anyhow!(
+                "failed to list the containers of network {name}: {}",
+                daemon_message(&e)
+            )
+        })?;
+        for c in list {
+            let endpoints = c
+                .network_settings
+                .and_then(|s| s.networks)
+                .unwrap_or_default();
+            for (_, e) in endpoints {
+                let configured = e.ipam_config.map(|i| [i.ipv4_address, i.ipv6_address]);
+                let current = [e.ip_address, e.global_ipv6_address];
+                for a in configured.into_iter().flatten().chain(current).flatten() {
+                    out.taken.extend(parse_endpoint_address(&a));
+                }
+            }
+        }
+        Ok(out)
     }
 }

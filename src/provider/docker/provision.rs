@@ -5,6 +5,8 @@
 //! control plane, alone) and every other container created, started and
 //! waited for.
 
+use std::collections::BTreeSet;
+use std::net::IpAddr;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -14,7 +16,9 @@ use super::Docker;
 use crate::cluster::ownership::{self, ClusterExists};
 use crate::config::Cluster;
 use crate::log::Logger;
-use crate::provider::{self, ContainerSpec, NodeProvisioning, PlanContext, Provisioning};
+use crate::provider::{
+    self, addresses, ContainerSpec, NodeProvisioning, PlanContext, Provisioning,
+};
 
 /// How long a node may take to show systemd's readiness line.
 const NODE_READY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -28,6 +32,7 @@ impl Docker {
             host,
             node_images,
             create_id,
+            ephemeral,
         } = *request;
         let network = match std::env::var("KIND_EXPERIMENTAL_DOCKER_NETWORK") {
             Ok(n) if !n.is_empty() => {
@@ -47,12 +52,23 @@ impl Docker {
             .await?;
         let mut specs = provider::plan_cluster(cluster, &ctx);
         ownership::mark(&mut specs, create_id);
+        if ephemeral {
+            make_ephemeral(&mut specs);
+        }
         if cluster.has_implicit_load_balancer() {
             // Upstream's `docker run` pulls the load balancer image implicitly.
             self.ensure_image(provider::LOAD_BALANCER_IMAGE, log)
                 .await?;
         }
         provider::ports::resolve(&mut specs)?;
+        let addressing = self.network_addressing(&network).await?;
+        assign_addresses(&mut specs, &addressing);
+        if !addressing.ipv4_fixed {
+            log.debug(
+                1,
+                &format!("network {network:?} has no IPv4 subnet configured by kind-sysbox (created elsewhere): nodes get dynamic IPv4 addresses, which may change when they restart"),
+            );
+        }
 
         let ready = regex::Regex::new(provider::NODE_READY_LOG_REGEX).expect("static regex");
         let Some((claim, rest)) = ownership::split_claim(cluster, specs) else {
@@ -64,10 +80,10 @@ impl Docker {
             }
             .into());
         }
-        let claimed = self.run_container(&claim, &ready, false);
+        let claimed = self.run_container(&claim, &ready, false, log);
         let others = rest
             .iter()
-            .map(|spec| self.run_container(spec, &ready, true));
+            .map(|spec| self.run_container(spec, &ready, true, log));
         try_join_all(std::iter::once(claimed).chain(others)).await?;
         log.status_end(true);
         Ok(())
@@ -77,7 +93,11 @@ impl Docker {
     /// planned as `provision` plans it (same context, same labels, the
     /// extended stored config on each), then only the new entries are kept,
     /// renamed to the names chosen for them.
-    pub async fn provision_nodes(&self, request: &NodeProvisioning<'_>) -> anyhow::Result<()> {
+    pub async fn provision_nodes(
+        &self,
+        request: &NodeProvisioning<'_>,
+        log: &Logger,
+    ) -> anyhow::Result<()> {
         let NodeProvisioning {
             cluster,
             new_nodes,
@@ -87,37 +107,49 @@ impl Docker {
             network_of,
             create_id,
         } = *request;
-        let network = self.network_of(network_of).await?;
+        let (network, ephemeral) = self.network_of(network_of).await?;
         let names: Vec<String> = new_nodes.iter().map(|(_, n)| n.clone()).collect();
         let ctx = self
             .plan_context(cluster, mode, host, node_images, &network, &names)
             .await?;
         let mut specs = select_new_nodes(cluster, provider::plan_cluster(cluster, &ctx), new_nodes);
         ownership::mark(&mut specs, create_id);
+        if ephemeral {
+            make_ephemeral(&mut specs);
+        }
         provider::ports::resolve(&mut specs)?;
+        let addressing = self.network_addressing(&network).await?;
+        assign_addresses(&mut specs, &addressing);
         let ready = regex::Regex::new(provider::NODE_READY_LOG_REGEX).expect("static regex");
         try_join_all(
             specs
                 .iter()
-                .map(|spec| self.run_container(spec, &ready, true)),
+                .map(|spec| self.run_container(spec, &ready, true, log)),
         )
         .await?;
         Ok(())
     }
 
-    /// The one network an existing node is attached to.
-    async fn network_of(&self, node: &str) -> anyhow::Result<String> {
+    /// The one network an existing node is attached to, and whether the
+    /// node is ephemeral (nodes added to its cluster must be too).
+    async fn network_of(&self, node: &str) -> anyhow::Result<(String, bool)> {
         let inspect = self
             .inspect(node)
             .await
             .map_err(|e| anyhow::anyhow!("failed to get the network of node {node}: {e}"))?;
+        let ephemeral = inspect
+            .config
+            .as_ref()
+            .and_then(|c| c.labels.as_ref())
+            .and_then(|l| l.get(provider::LABEL_EPHEMERAL))
+            .is_some_and(|v| v == "true");
         let networks: Vec<String> = inspect
             .network_settings
             .and_then(|n| n.networks)
             .map(|n| n.into_keys().collect())
             .unwrap_or_default();
         match networks.as_slice() {
-            [one] => Ok(one.clone()),
+            [one] => Ok((one.clone(), ephemeral)),
             _ => anyhow::bail!(
                 "node {node} is attached to {} networks ({}), expected exactly one",
                 networks.len(),
@@ -175,16 +207,112 @@ impl Docker {
         spec: &ContainerSpec,
         ready: &regex::Regex,
         create: bool,
+        log: &Logger,
     ) -> anyhow::Result<()> {
         if create {
             self.create_container(spec).await?;
         }
-        self.start_container(&spec.name).await?;
+        self.start_with_fixed_addresses(spec, log).await?;
         if !spec.is_load_balancer() {
             self.wait_for_log(&spec.name, ready, NODE_READY_TIMEOUT)
                 .await?;
         }
         Ok(())
+    }
+
+    /// Start a just-created container. Its fixed addresses may have been
+    /// taken meanwhile by a concurrent create on the same network (Docker
+    /// reserves an address only when the endpoint is made, at start): then
+    /// re-plan against what the network holds now, re-attach the container
+    /// with the new addresses, and try again. A network that refuses chosen
+    /// addresses (no configured subnet) gets the container with dynamic ones.
+    async fn start_with_fixed_addresses(
+        &self,
+        spec: &ContainerSpec,
+        log: &Logger,
+    ) -> anyhow::Result<()> {
+        let fixed = spec.ipv4_address.is_some() || spec.ipv6_address.is_some();
+        let mut tried: BTreeSet<IpAddr> = BTreeSet::new();
+        let mut attempt = 0;
+        loop {
+            let err = match self.start_container(&spec.name).await {
+                Ok(()) => return Ok(()),
+                Err(e) => e,
+            };
+            let msg = format!("{err:#}");
+            attempt += 1;
+            if !fixed || attempt > ADDRESS_ATTEMPTS {
+                return Err(err);
+            }
+            let (ipv4, ipv6) = if msg.contains(FIXED_ADDRESS_REFUSED) {
+                (None, None)
+            } else if msg.contains(ADDRESS_IN_USE) {
+                let current = self.endpoint_config(&spec.name, &spec.network).await?;
+                tried.extend(
+                    current
+                        .iter()
+                        .flatten()
+                        .filter_map(|a| a.parse::<IpAddr>().ok()),
+                );
+                let mut net = self.network_addressing(&spec.network).await?;
+                // Our own (unstarted) container reserves its addresses too.
+                for a in current
+                    .iter()
+                    .flatten()
+                    .filter_map(|a| a.parse::<IpAddr>().ok())
+                {
+                    net.taken.remove(&a);
+                }
+                net.taken.extend(tried.iter().copied());
+                let next = addresses::plan(&net, 1).pop().unwrap_or_default();
+                (
+                    next.ipv4.filter(|_| current[0].is_some()),
+                    next.ipv6.filter(|_| current[1].is_some()),
+                )
+            } else {
+                return Err(err);
+            };
+            log.debug(
+                1,
+                &format!(
+                    "node {}: {msg}; re-attaching it to {} with addresses {} {}",
+                    spec.name,
+                    spec.network,
+                    ipv4.as_deref().unwrap_or("(dynamic)"),
+                    ipv6.as_deref().unwrap_or("(dynamic)")
+                ),
+            );
+            self.reattach(&spec.name, &spec.network, ipv4, ipv6)
+                .await
+                .with_context(|| format!("after: {msg}"))?;
+        }
+    }
+}
+
+/// Attempts at fixed addresses per node before giving up.
+const ADDRESS_ATTEMPTS: usize = 5;
+/// Docker's refusal of a chosen address on a network without a configured subnet.
+pub const FIXED_ADDRESS_REFUSED: &str =
+    "user specified IP address is supported only when connecting to networks with user configured subnets";
+/// Docker's IPAM: the chosen address is held by another endpoint.
+pub const ADDRESS_IN_USE: &str = "Address already in use";
+
+/// `--ephemeral`: `--rm`, no restart policy, and the label saying so.
+pub fn make_ephemeral(specs: &mut [ContainerSpec]) {
+    for s in specs {
+        s.auto_remove = true;
+        s.restart_policy.clear();
+        s.labels
+            .insert(provider::LABEL_EPHEMERAL.to_string(), "true".to_string());
+    }
+}
+
+/// Give every container its planned fixed addresses (network order).
+pub fn assign_addresses(specs: &mut [ContainerSpec], net: &addresses::NetworkAddressing) {
+    let planned = addresses::plan(net, specs.len());
+    for (spec, a) in specs.iter_mut().zip(planned) {
+        spec.ipv4_address = a.ipv4;
+        spec.ipv6_address = a.ipv6;
     }
 }
 
@@ -257,6 +385,40 @@ mod tests {
             "entry 3's spec (planned as k-worker3) under its own name"
         );
         assert!(select_new_nodes(&c, vec![], &[(9, "x".into())]).is_empty());
+    }
+
+    #[test]
+    fn ephemeral_specs_auto_remove_without_restart_policy() {
+        let mut specs = vec![
+            ContainerSpec {
+                restart_policy: "on-failure:1".into(),
+                ..Default::default()
+            };
+            2
+        ];
+        make_ephemeral(&mut specs);
+        for s in &specs {
+            assert!(s.auto_remove);
+            assert_eq!(s.restart_policy, "");
+            assert_eq!(s.labels[provider::LABEL_EPHEMERAL], "true");
+        }
+    }
+
+    #[test]
+    fn addresses_are_assigned_in_spec_order() {
+        let mut specs = vec![ContainerSpec::default(); 3];
+        let net = addresses::NetworkAddressing {
+            subnets: vec!["10.9.0.0/24".into()],
+            ipv4_fixed: true,
+            taken: ["10.9.0.253".parse().unwrap()].into(),
+        };
+        assign_addresses(&mut specs, &net);
+        let got: Vec<_> = specs.iter().map(|s| s.ipv4_address.as_deref()).collect();
+        assert_eq!(
+            got,
+            [Some("10.9.0.254"), Some("10.9.0.252"), Some("10.9.0.251")]
+        );
+        assert!(specs.iter().all(|s| s.ipv6_address.is_none()));
     }
 
     #[test]

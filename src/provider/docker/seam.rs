@@ -14,7 +14,7 @@ use super::Docker;
 use crate::log::Logger;
 use crate::provider::{
     BuildError, BuildRequest, ByteStream, Change, ContainerSpec, ExecOutput, HostInfo, ImageInfo,
-    NodeProvisioning, NodeRef, Provider, Provisioning, RunError,
+    NodeProvisioning, NodeRef, NodeState, Provider, Provisioning, RunError,
 };
 
 #[async_trait]
@@ -31,8 +31,12 @@ impl Provider for Docker {
         Docker::provision(self, request, log).await
     }
 
-    async fn provision_nodes(&self, request: &NodeProvisioning<'_>) -> anyhow::Result<()> {
-        Docker::provision_nodes(self, request).await
+    async fn provision_nodes(
+        &self,
+        request: &NodeProvisioning<'_>,
+        log: &Logger,
+    ) -> anyhow::Result<()> {
+        Docker::provision_nodes(self, request, log).await
     }
 
     async fn list_clusters(&self) -> anyhow::Result<Vec<String>> {
@@ -57,6 +61,18 @@ impl Provider for Docker {
 
     async fn delete_nodes(&self, names: &[String]) -> anyhow::Result<()> {
         self.delete_containers(names).await
+    }
+
+    async fn node_state(&self, node: &str) -> anyhow::Result<NodeState> {
+        Docker::node_state(self, node).await
+    }
+
+    async fn stop_nodes(&self, names: &[String]) -> anyhow::Result<()> {
+        self.stop_containers(names).await
+    }
+
+    async fn start_nodes(&self, names: &[String]) -> anyhow::Result<()> {
+        self.start_containers(names).await
     }
 
     async fn node_addresses(&self, node: &str) -> anyhow::Result<(String, String)> {
