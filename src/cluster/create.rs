@@ -28,6 +28,10 @@ pub struct CreateOptions {
     pub retain: bool,
     pub wait: Duration,
     pub kubeconfig: Option<PathBuf>,
+    /// `--network`: the Docker network to put the cluster on (created,
+    /// as this cluster's, when absent); None: KIND_EXPERIMENTAL_DOCKER_NETWORK
+    /// or `kind`, as upstream.
+    pub network: Option<String>,
 }
 
 const SALUTATIONS: [&str; 4] = [
@@ -50,6 +54,9 @@ pub async fn create_with(
     opts: &CreateOptions,
     log: &Logger,
 ) -> anyhow::Result<()> {
+    if let Some(name) = &opts.network {
+        provider::network::validate_name(name)?;
+    }
     let host = provider.info().await?;
     provider.preflight(&host).await?;
     let env_runtime = std::env::var("KIND_EXPERIMENTAL_RUNTIME")
@@ -74,6 +81,16 @@ pub async fn create_with(
     }
     config::validate(&cluster)?;
     validate_for_runtime(&cluster, &mode)?;
+    let network = provider::network::choose(
+        opts.network.as_deref(),
+        std::env::var(provider::network::NETWORK_ENV)
+            .ok()
+            .as_deref(),
+    );
+    if network.per_cluster {
+        let existing = provider.inspect_network(&network.name).await?;
+        provider::network::check_existing(&network.name, existing.as_ref())?;
+    }
 
     log.info(&format!("Creating cluster {:?} ...", cluster.name));
     let create_id = ownership::new_create_id();
@@ -85,6 +102,7 @@ pub async fn create_with(
             host: &host,
             node_images: &node_images,
             create_id: &create_id,
+            network: &network,
         };
         provider.provision(&request, log).await?;
         let ctx = ActionContext::new(&cluster, provider, log, &mode, &host);

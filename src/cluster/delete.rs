@@ -1,5 +1,7 @@
 //! `kind delete cluster`: kubeconfig entries first, then every container of
-//! the cluster, concurrently. The network is left in place (spec §5.5).
+//! the cluster, concurrently. The network is left in place (spec §5.5),
+//! except one `create cluster --network` made for this cluster, once no
+//! container is attached to it any more.
 
 use std::path::Path;
 
@@ -7,7 +9,7 @@ use anyhow::Context as _;
 
 use crate::kubeconfig;
 use crate::log::Logger;
-use crate::provider::Provider;
+use crate::provider::{network, Provider, LABEL_CREATE_ID};
 
 /// Delete a cluster; a cluster that does not exist is a success.
 pub async fn delete(
@@ -20,7 +22,48 @@ pub async fn delete(
         .list_nodes(name)
         .await
         .context("error listing nodes")?;
-    delete_nodes(provider, name, nodes, explicit_kubeconfig, log).await
+    // Which create runs made the cluster's containers: only a network one
+    // of them made is removed. Asked only when the cluster has a network.
+    let create_ids = if provider.cluster_networks(name).await?.is_empty() {
+        Vec::new()
+    } else {
+        provider
+            .list_node_details(Some(name))
+            .await
+            .context("error listing nodes")?
+            .into_iter()
+            .filter_map(|d| d.labels.get(LABEL_CREATE_ID).cloned())
+            .collect()
+    };
+    let result = delete_nodes(provider, name, nodes, explicit_kubeconfig, log).await;
+    remove_own_networks(provider, name, &create_ids, log).await?;
+    result
+}
+
+/// Remove the networks made for `cluster` by one of `create_ids` that no
+/// container uses now (after the cluster's own containers are gone).
+async fn remove_own_networks(
+    provider: &dyn Provider,
+    cluster: &str,
+    create_ids: &[String],
+    log: &Logger,
+) -> anyhow::Result<()> {
+    if create_ids.is_empty() {
+        return Ok(());
+    }
+    let networks = provider.cluster_networks(cluster).await?;
+    for n in network::made_by(cluster, &networks, create_ids) {
+        // The engine refuses a network that gained a container meanwhile.
+        if n.containers.is_empty() && provider.remove_network(&n.id).await? {
+            log.info(&format!("Deleted network {:?}", n.name));
+        } else {
+            log.info(&format!(
+                "Kept network {:?}: other containers are attached to it",
+                n.name
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// A failed create's cleanup: as `delete`, but only the containers that
@@ -36,7 +79,9 @@ pub async fn delete_created_by(
         .list_nodes_created_by(name, create_id)
         .await
         .context("error listing nodes")?;
-    delete_nodes(provider, name, nodes, explicit_kubeconfig, log).await
+    let result = delete_nodes(provider, name, nodes, explicit_kubeconfig, log).await;
+    remove_own_networks(provider, name, &[create_id.to_string()], log).await?;
+    result
 }
 
 async fn delete_nodes(

@@ -7,6 +7,7 @@ pub mod actions;
 mod context;
 pub mod create;
 pub mod delete;
+pub mod listing;
 pub mod logs;
 pub mod nodes;
 pub mod ownership;

@@ -5,6 +5,7 @@
 //! (`plan`), published ports (`ports`), the network's subnet (`network`)
 //! and proxy settings (`proxy`); `node` is what a provider hands out.
 
+pub mod details;
 pub mod docker;
 pub mod endpoint;
 #[cfg(test)]
@@ -17,6 +18,7 @@ pub mod ports;
 pub mod proxy;
 pub mod runtime;
 
+pub use details::{NetworkAttachment, NetworkInfo, NodeDetails};
 pub use docker::logs::{write_file_on_host, CLI_REFUSED};
 pub use docker::Docker;
 pub use interface::{
@@ -58,6 +60,15 @@ pub const LABEL_CREATE_ID: &str = "dev.kind-sysbox.create-id";
 /// (or `--image`) named, that named image; the container's own image is
 /// the derivation.
 pub const LABEL_NAMED_IMAGE: &str = "dev.kind-sysbox.named-image";
+/// Ours, on every container of a cluster: the Docker network it was
+/// created on (the cluster's network).
+pub const LABEL_NETWORK: &str = "dev.kind-sysbox.network";
+/// Ours, on a network `create cluster --network` created: the cluster it
+/// was made for (with LABEL_CREATE_ID, the run), so `delete cluster` may
+/// remove it; networks without it are never removed.
+pub const LABEL_NETWORK_OWNER: &str = "dev.kind-sysbox.network-owner";
+/// Ours, read when present: the cluster's nodes go away once stopped.
+pub const LABEL_EPHEMERAL: &str = "dev.kind-sysbox.ephemeral";
 pub const ROLE_LOAD_BALANCER: &str = "external-load-balancer";
 pub const DEFAULT_NETWORK: &str = "kind";
 pub const LOAD_BALANCER_IMAGE: &str = "docker.io/envoyproxy/envoy:v1.36.2";

@@ -28,19 +28,20 @@ impl Docker {
             host,
             node_images,
             create_id,
+            network: _,
         } = *request;
-        let network = match std::env::var("KIND_EXPERIMENTAL_DOCKER_NETWORK") {
-            Ok(n) if !n.is_empty() => {
-                log.warn(
-                    "WARNING: Overriding docker network due to KIND_EXPERIMENTAL_DOCKER_NETWORK",
-                );
-                log.warn("WARNING: Here be dragons! This is not supported currently.");
-                n
-            }
-            _ => provider::DEFAULT_NETWORK.to_string(),
-        };
-
-        self.ensure_network(&network).await?;
+        for warning in &request.network.warnings {
+            log.warn(warning);
+        }
+        let network = request.network.name.clone();
+        if request.network.per_cluster {
+            // Labelled only if this call creates it: then it is this
+            // cluster's, and `delete cluster` may remove it again.
+            let owner = provider::network::owner_labels(&cluster.name, create_id);
+            self.ensure_network_labelled(&network, &owner).await?;
+        } else {
+            self.ensure_network(&network).await?;
+        }
         log.status_start(&preparing_nodes_status(cluster));
         let env = |k: &str| std::env::var(k).ok();
         let mut ctx = PlanContext {
@@ -64,6 +65,13 @@ impl Docker {
         }
         let mut specs = provider::plan_cluster(cluster, &ctx);
         ownership::mark(&mut specs, create_id);
+        if request.network.per_cluster {
+            // The cluster records the network it was put on with --network.
+            for spec in &mut specs {
+                spec.labels
+                    .insert(provider::LABEL_NETWORK.to_string(), network.clone());
+            }
+        }
         if cluster.has_implicit_load_balancer() {
             // Upstream's `docker run` pulls the load balancer image implicitly.
             self.ensure_image(provider::LOAD_BALANCER_IMAGE, log)
