@@ -133,7 +133,7 @@ const INTERNAL: &str = "use internal address instead of external";
 const NODES: &str = "comma separated list of nodes to load images into";
 
 /// Ours (kind-sysbox): `--network` of `create cluster`.
-const NETWORK: &str = "docker network for the cluster's nodes, created for this cluster if absent (and then removed by delete cluster); overrides KIND_EXPERIMENTAL_DOCKER_NETWORK";
+const NETWORK: &str = "docker network for the nodes, created for this cluster if absent (then deleted with it); overrides KIND_EXPERIMENTAL_DOCKER_NETWORK";
 
 /// Ours (kind-sysbox): `-o` of `get clusters` and `get nodes`; unset keeps
 /// upstream's one name per line.
