@@ -4,6 +4,7 @@
 //! upstream's bare names and never come here.
 
 use serde::Serialize;
+#[cfg(test)]
 use serde_json::{json, Value};
 
 use crate::cluster::listing::{ClusterSummary, NodeSummary, API_VERSION};
@@ -34,19 +35,31 @@ impl Format {
     }
 }
 
+/// A list document (`ClusterList`, `NodeList`); serialised in this field
+/// order (JSON keeps it; YAML sorts keys as go-yaml does).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListDocument<'a, T> {
+    api_version: &'static str,
+    kind: &'a str,
+    items: &'a [T],
+}
+
 /// The list document of `kind` (`ClusterList`, `NodeList`).
-pub fn document<T: Serialize>(kind: &str, items: &[T]) -> Value {
-    json!({
-        "apiVersion": API_VERSION,
-        "kind": kind,
-        "items": items,
-    })
+pub fn document<'a, T: Serialize>(kind: &'a str, items: &'a [T]) -> ListDocument<'a, T> {
+    ListDocument {
+        api_version: API_VERSION,
+        kind,
+        items,
+    }
 }
 
 /// A document as JSON (4-space indent, as kubectl) or YAML (go-yaml style).
-fn encode(format: Format, doc: &Value) -> String {
+fn encode<T: Serialize>(format: Format, doc: &T) -> String {
     match format {
-        Format::Yaml => crate::yaml::emit::marshal(doc),
+        Format::Yaml => {
+            crate::yaml::emit::marshal(&serde_json::to_value(doc).expect("a listing serialises"))
+        }
         _ => {
             let mut buf = Vec::new();
             let fmt = serde_json::ser::PrettyFormatter::with_indent(b"    ");
@@ -216,7 +229,12 @@ a-much-longer-name   1                2         <none>    x                     
 
     #[test]
     fn json_and_yaml_are_one_list_document() {
-        let json: Value = serde_json::from_str(&clusters(Format::Json, &[cluster()])).unwrap();
+        let text = clusters(Format::Json, &[cluster()]);
+        assert!(
+            text.starts_with("{\n    \"apiVersion\": \"kind-sysbox.dev/v1alpha1\",\n    \"kind\": \"ClusterList\",\n    \"items\": [\n        {\n            \"name\": \"dev\",\n"),
+            "{text}"
+        );
+        let json: Value = serde_json::from_str(&text).unwrap();
         assert_eq!(json["apiVersion"], API_VERSION);
         assert_eq!(json["kind"], "ClusterList");
         assert_eq!(json["items"][0]["controlPlanes"], 1);
