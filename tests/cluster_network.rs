@@ -136,7 +136,7 @@ fn clusters_on_their_own_networks_reach_their_nodes_only_and_take_the_network_al
 
     // Each node on its cluster's network only, which records it.
     for (node, net) in [(&a_cp, &net_a), (&a_worker, &net_a), (&b_cp, &net_b)] {
-        assert_eq!(networks_of(node), [net.clone()], "{node}");
+        assert_eq!(networks_of(node), [net.as_str()], "{node}");
         assert_eq!(label(node, "dev.kind-sysbox.network"), *net);
     }
     // Created with kind's options and labelled as the cluster's.
@@ -225,7 +225,7 @@ fn networks_the_cluster_did_not_make_or_still_in_use_survive_delete() {
     create(&x, ONE_NODE, &["--network", &user_net], &[]);
     assert_eq!(
         networks_of(&format!("{}-control-plane", x.name)),
-        [user_net.clone()]
+        [user_net.as_str()]
     );
     assert_eq!(label(&user_net, "dev.kind-sysbox.network-owner"), "");
     assert_ok(&x.kind(&["delete", "cluster", "--name", &x.name]));
@@ -244,7 +244,7 @@ fn networks_the_cluster_did_not_make_or_still_in_use_survive_delete() {
     assert!(log.contains("WARNING: Overriding docker network due to KIND_EXPERIMENTAL_DOCKER_NETWORK\nWARNING: Here be dragons! This is not supported currently.\n"), "{log}");
     assert_eq!(
         networks_of(&format!("{}-control-plane", y.name)),
-        [env_net.clone()]
+        [env_net.as_str()]
     );
     assert_ok(&y.kind(&["delete", "cluster", "--name", &y.name]));
     assert!(network_exists(&env_net));
@@ -264,7 +264,7 @@ fn networks_the_cluster_did_not_make_or_still_in_use_survive_delete() {
     assert!(!log.contains("Here be dragons"), "{log}");
     assert_eq!(
         networks_of(&format!("{}-control-plane", w.name)),
-        [user_net.clone()]
+        [user_net.as_str()]
     );
     assert_ok(&w.kind(&["delete", "cluster", "--name", &w.name]));
 

@@ -367,4 +367,53 @@ mod tests {
         c.networking.kube_proxy_mode = "iptables".into();
         assert!(validate_for_runtime(&c, &sysbox).is_ok());
     }
+
+    /// `--network` naming an existing network that is not a bridge is
+    /// refused before anything is created or even logged as started.
+    #[tokio::test]
+    async fn a_network_that_is_no_bridge_is_refused_before_anything_happens() {
+        use crate::log::Buffer;
+        use crate::provider::fake::FakeProvider;
+        use crate::provider::NetworkInfo;
+        let p = FakeProvider::default().with_network(NetworkInfo {
+            id: "n1".into(),
+            name: "mv".into(),
+            driver: "macvlan".into(),
+            ..Default::default()
+        });
+        let buffer = Buffer::default();
+        let log = Logger::new(Box::new(buffer.clone()), false, 0, false);
+        let opts = CreateOptions {
+            name: "k".into(),
+            network: Some("mv".into()),
+            ..Default::default()
+        };
+        let err = create_with(&p, Cluster::default(), &opts, &log)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("it exists with driver \"macvlan\""), "{err}");
+        assert!(
+            !buffer.contents().contains("Creating cluster"),
+            "{}",
+            buffer.contents()
+        );
+        assert!(p.calls().is_empty() && p.deleted().is_empty());
+        // A bridge of that name is fine as far as this check goes (the fake
+        // cannot provision, which is the next step).
+        let p = FakeProvider::default().with_network(NetworkInfo {
+            name: "br".into(),
+            driver: "bridge".into(),
+            ..Default::default()
+        });
+        let opts = CreateOptions {
+            network: Some("br".into()),
+            ..opts
+        };
+        let err = create_with(&p, Cluster::default(), &opts, &log)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains("driver"), "{err}");
+    }
 }

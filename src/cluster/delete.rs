@@ -138,4 +138,47 @@ mod tests {
         delete(&p, "k", Some(&kubeconfig), &log).await.unwrap();
         assert_eq!(p.deleted().len(), 2);
     }
+
+    #[tokio::test]
+    async fn removes_the_network_its_create_made_once_unused_only() {
+        use crate::provider::{NetworkInfo, NodeDetails, LABEL_CLUSTER, LABEL_NETWORK_OWNER};
+        let owned = |id: &str, cluster: &str, run: &str, containers: &[&str]| NetworkInfo {
+            id: id.into(),
+            name: format!("net-{id}"),
+            driver: "bridge".into(),
+            labels: [
+                (LABEL_NETWORK_OWNER.to_string(), cluster.to_string()),
+                (LABEL_CREATE_ID.to_string(), run.to_string()),
+            ]
+            .into(),
+            containers: containers.iter().map(|c| c.to_string()).collect(),
+        };
+        let details = NodeDetails {
+            name: "k-control-plane".into(),
+            labels: [
+                (LABEL_CLUSTER.to_string(), "k".to_string()),
+                (LABEL_CREATE_ID.to_string(), "run1".to_string()),
+            ]
+            .into(),
+            ..Default::default()
+        };
+        let p = FakeProvider::default()
+            .with_node("k", "k-control-plane", "control-plane", "v1.36.1")
+            .with_details(details, None)
+            .with_network(owned("mine", "k", "run1", &[]))
+            .with_network(owned("busy", "k", "run1", &["someone"]))
+            .with_network(owned("earlier", "k", "run0", &[]))
+            .with_network(owned("theirs", "other", "run1", &[]));
+        let dir = tempfile::tempdir().unwrap();
+        let buffer = Buffer::default();
+        let log = Logger::new(Box::new(buffer.clone()), false, 0, false);
+        delete(&p, "k", Some(&dir.path().join("config")), &log)
+            .await
+            .unwrap();
+        assert_eq!(p.removed_networks(), ["mine"]);
+        assert_eq!(
+            buffer.contents(),
+            "Deleted nodes: [\"k-control-plane\"]\nDeleted network \"net-mine\"\nKept network \"net-busy\": other containers are attached to it\n"
+        );
+    }
 }
