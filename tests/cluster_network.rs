@@ -330,3 +330,36 @@ fn bad_networks_are_refused_before_anything_is_created() {
         }
     }
 }
+
+#[test]
+fn a_failed_create_removes_the_network_it_made() {
+    common::require_fixture();
+    let net = unique("lnt-failnet");
+    let _networks = Networks(vec![net.clone()]);
+    let tc = TestCluster::new("lnt-fail");
+    // Two nodes publishing one host port: the second cannot start.
+    let config = tc.write(
+        "config.yaml",
+        "kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes:\n- role: control-plane\n  extraPortMappings:\n  - containerPort: 80\n    hostPort: 18089\n- role: worker\n  extraPortMappings:\n  - containerPort: 80\n    hostPort: 18089\n",
+    );
+    let out = tc.kind(&[
+        "create",
+        "cluster",
+        "--name",
+        &tc.name,
+        "--image",
+        FIXTURE_IMAGE,
+        "--network",
+        &net,
+        "--config",
+        config.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!("Deleted network {net:?}")),
+        "{}",
+        stderr(&out)
+    );
+    assert!(tc.containers().is_empty());
+    assert!(!network_exists(&net));
+}
