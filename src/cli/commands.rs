@@ -6,6 +6,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 
 use super::cobra::Invocation;
+use super::output::{self, Format};
 use super::tree::{self, CommandId};
 use super::{out, KIND_COMPAT_VERSION};
 use crate::cluster::{self, CreateOptions};
@@ -75,6 +76,7 @@ pub async fn dispatch(inv: &Invocation, log: &Logger) -> anyhow::Result<()> {
                 wait: Duration::from_nanos(inv.flags.duration_nanos("wait").max(0) as u64),
                 kubeconfig: non_empty(inv, "kubeconfig").map(PathBuf::from),
                 ephemeral: inv.flags.bool("ephemeral"),
+                network: non_empty(inv, "network"),
             };
             cluster::create(&opts, log)
                 .await
@@ -159,9 +161,19 @@ pub async fn dispatch(inv: &Invocation, log: &Logger) -> anyhow::Result<()> {
             )
             .await
         }
-        CommandId::GetClusters => get_clusters(log).await,
+        CommandId::GetClusters => {
+            let format = output::Format::parse(&inv.flags.string("output"))?;
+            get_clusters(format, log).await
+        }
         CommandId::GetNodes => {
-            get_nodes(&cluster_name(inv), inv.flags.bool("all-clusters"), log).await
+            let format = output::Format::parse(&inv.flags.string("output"))?;
+            get_nodes(
+                &cluster_name(inv),
+                inv.flags.bool("all-clusters"),
+                format,
+                log,
+            )
+            .await
         }
         CommandId::GetKubeconfig => {
             let provider = provider::connect(log).await?;
@@ -303,8 +315,19 @@ async fn delete_clusters(
     Ok(())
 }
 
-async fn get_clusters(log: &Logger) -> anyhow::Result<()> {
+async fn get_clusters(format: Format, log: &Logger) -> anyhow::Result<()> {
     let provider = provider::connect(log).await?;
+    if format != Format::Names {
+        let items = cluster::listing::gather_clusters(provider.as_ref())
+            .await
+            .context("failed to list clusters")?;
+        if items.is_empty() && format == Format::Wide {
+            log.info("No kind clusters found.");
+        } else {
+            out(output::clusters(format, &items));
+        }
+        return Ok(());
+    }
     let clusters = provider
         .list_clusters()
         .await
@@ -318,8 +341,25 @@ async fn get_clusters(log: &Logger) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn get_nodes(name: &str, all_clusters: bool, log: &Logger) -> anyhow::Result<()> {
+async fn get_nodes(
+    name: &str,
+    all_clusters: bool,
+    format: Format,
+    log: &Logger,
+) -> anyhow::Result<()> {
     let provider = provider::connect(log).await?;
+    if format != Format::Names {
+        let items =
+            cluster::listing::gather_nodes(provider.as_ref(), (!all_clusters).then_some(name))
+                .await
+                .context("failed to list nodes")?;
+        if items.is_empty() && format == Format::Wide {
+            no_nodes(name, all_clusters, log);
+        } else {
+            out(output::nodes(format, &items));
+        }
+        return Ok(());
+    }
     let clusters = if all_clusters {
         provider
             .list_clusters()
@@ -340,13 +380,17 @@ async fn get_nodes(name: &str, all_clusters: bool, log: &Logger) -> anyhow::Resu
         }
     }
     if !printed {
-        if all_clusters {
-            log.info("No kind nodes for any cluster.");
-        } else {
-            log.info(&format!("No kind nodes found for cluster {name:?}."));
-        }
+        no_nodes(name, all_clusters, log);
     }
     Ok(())
+}
+
+fn no_nodes(name: &str, all_clusters: bool, log: &Logger) {
+    if all_clusters {
+        log.info("No kind nodes for any cluster.");
+    } else {
+        log.info(&format!("No kind nodes found for cluster {name:?}."));
+    }
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ pub mod cobra;
 mod commands;
 pub mod completion;
 pub mod help;
+pub mod output;
 pub mod pflag;
 pub mod tree;
 

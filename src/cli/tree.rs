@@ -137,6 +137,21 @@ const KUBECONFIG: &str = "sets kubeconfig path instead of $KUBECONFIG or $HOME/.
 const INTERNAL: &str = "use internal address instead of external";
 const NODES: &str = "comma separated list of nodes to load images into";
 
+/// Ours (kind-sysbox): `--network` of `create cluster`.
+const NETWORK: &str = "docker network for the nodes, created for this cluster if absent (then deleted with it); overrides KIND_EXPERIMENTAL_DOCKER_NETWORK (kind-sysbox only)";
+
+/// Ours (kind-sysbox): `-o` of `get clusters` and `get nodes`; unset keeps
+/// upstream's one name per line.
+fn output_flag() -> FlagSpec {
+    FlagSpec::new(
+        "output",
+        Some('o'),
+        FlagKind::String,
+        "",
+        "output format: wide, json or yaml (default: names only)",
+    )
+}
+
 fn name_flag(default: &'static str, usage: &'static str) -> FlagSpec {
     FlagSpec::new("name", Some('n'), FlagKind::String, default, usage)
 }
@@ -276,6 +291,8 @@ pub fn root() -> Node {
                 "wait for control plane node to be ready (default 0s)",
             ),
             string_flag("kubeconfig", "", KUBECONFIG),
+            // Ours (kind-sysbox).
+            string_flag("network", "", NETWORK),
             // Ours (not upstream's): `--rm` nodes, see README "Cluster lifecycle".
             bool_flag(
                 "ephemeral",
@@ -354,7 +371,8 @@ pub fn root() -> Node {
             GetClusters,
             "Lists existing kind clusters by their name",
             "Lists existing kind clusters by their name",
-        ),
+        )
+        .flags(vec![output_flag()]),
         Node::leaf(
             "nodes",
             GetNodes,
@@ -368,6 +386,7 @@ pub fn root() -> Node {
                 Some('A'),
                 "If present, list all the available nodes across all cluster contexts. Current context is ignored even if specified with --name.",
             ),
+            output_flag(),
         ]),
         Node::leaf(
             "kubeconfig",

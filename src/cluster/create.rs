@@ -30,6 +30,10 @@ pub struct CreateOptions {
     pub kubeconfig: Option<PathBuf>,
     /// `--ephemeral` (ours): nodes removed by Docker when they stop.
     pub ephemeral: bool,
+    /// `--network`: the Docker network to put the cluster on (created,
+    /// as this cluster's, when absent); None: KIND_EXPERIMENTAL_DOCKER_NETWORK
+    /// or `kind`, as upstream.
+    pub network: Option<String>,
 }
 
 const SALUTATIONS: [&str; 4] = [
@@ -52,6 +56,9 @@ pub async fn create_with(
     opts: &CreateOptions,
     log: &Logger,
 ) -> anyhow::Result<()> {
+    if let Some(name) = &opts.network {
+        provider::network::validate_name(name)?;
+    }
     let host = provider.info().await?;
     provider.preflight(&host).await?;
     let env_runtime = std::env::var("KIND_EXPERIMENTAL_RUNTIME")
@@ -76,6 +83,16 @@ pub async fn create_with(
     }
     config::validate(&cluster)?;
     validate_for_runtime(&cluster, &mode)?;
+    let network = provider::network::choose(
+        opts.network.as_deref(),
+        std::env::var(provider::network::NETWORK_ENV)
+            .ok()
+            .as_deref(),
+    );
+    if network.per_cluster {
+        let existing = provider.inspect_network(&network.name).await?;
+        provider::network::check_existing(&network.name, existing.as_ref())?;
+    }
 
     log.info(&format!("Creating cluster {:?} ...", cluster.name));
     let create_id = ownership::new_create_id();
@@ -88,6 +105,7 @@ pub async fn create_with(
             node_images: &node_images,
             create_id: &create_id,
             ephemeral: opts.ephemeral,
+            network: &network,
         };
         provider.provision(&request, log).await?;
         let ctx = ActionContext::new(&cluster, provider, log, &mode, &host);
@@ -351,5 +369,54 @@ mod tests {
         assert!(validate_for_runtime(&c, &RuntimeMode::Runc).is_ok());
         c.networking.kube_proxy_mode = "iptables".into();
         assert!(validate_for_runtime(&c, &sysbox).is_ok());
+    }
+
+    /// `--network` naming an existing network that is not a bridge is
+    /// refused before anything is created or even logged as started.
+    #[tokio::test]
+    async fn a_network_that_is_no_bridge_is_refused_before_anything_happens() {
+        use crate::log::Buffer;
+        use crate::provider::fake::FakeProvider;
+        use crate::provider::NetworkInfo;
+        let p = FakeProvider::default().with_network(NetworkInfo {
+            id: "n1".into(),
+            name: "mv".into(),
+            driver: "macvlan".into(),
+            ..Default::default()
+        });
+        let buffer = Buffer::default();
+        let log = Logger::new(Box::new(buffer.clone()), false, 0, false);
+        let opts = CreateOptions {
+            name: "k".into(),
+            network: Some("mv".into()),
+            ..Default::default()
+        };
+        let err = create_with(&p, Cluster::default(), &opts, &log)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("it exists with driver \"macvlan\""), "{err}");
+        assert!(
+            !buffer.contents().contains("Creating cluster"),
+            "{}",
+            buffer.contents()
+        );
+        assert!(p.calls().is_empty() && p.deleted().is_empty());
+        // A bridge of that name is fine as far as this check goes (the fake
+        // cannot provision, which is the next step).
+        let p = FakeProvider::default().with_network(NetworkInfo {
+            name: "br".into(),
+            driver: "bridge".into(),
+            ..Default::default()
+        });
+        let opts = CreateOptions {
+            network: Some("br".into()),
+            ..opts
+        };
+        let err = create_with(&p, Cluster::default(), &opts, &log)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains("driver"), "{err}");
     }
 }

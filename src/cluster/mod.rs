@@ -11,6 +11,7 @@ pub mod create;
 pub mod delete;
 pub mod interrupt;
 pub mod lifecycle;
+pub mod listing;
 pub mod logs;
 pub mod node_add;
 pub mod node_delete;

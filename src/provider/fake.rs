@@ -16,7 +16,8 @@ use futures_util::stream::BoxStream;
 
 use super::{
     BuildError, BuildRequest, ByteStream, Change, ContainerSpec, ExecOutput, HostInfo, ImageInfo,
-    NodeProvisioning, NodeRef, Provider, Provisioning, RunError,
+    NetworkInfo, NodeDetails, NodeProvisioning, NodeRef, Provider, Provisioning, RunError,
+    LABEL_CLUSTER,
 };
 use crate::log::Logger;
 
@@ -52,6 +53,10 @@ pub struct FakeProvider {
     ephemeral: Mutex<BTreeSet<String>>,
     /// `stop <names>` / `start <names>` per call, in order.
     lifecycle: Mutex<Vec<String>>,
+    /// Listing facts of containers (see `with_details`), in listing order.
+    details: Mutex<Vec<NodeDetails>>,
+    networks: Mutex<Vec<NetworkInfo>>,
+    removed_networks: Mutex<Vec<String>>,
 }
 
 impl FakeProvider {
@@ -81,6 +86,27 @@ impl FakeProvider {
     pub fn with_image(self, image: &str) -> Self {
         self.images.lock().unwrap().insert(image.into());
         self
+    }
+
+    /// A container's listing facts (its cluster from LABEL_CLUSTER); its
+    /// `/kind/version` is `version` when given. Independent of `with_node`.
+    pub fn with_details(self, details: NodeDetails, version: Option<&str>) -> Self {
+        if let Some(v) = version {
+            self.set_file(&details.name, "/kind/version", &format!("{v}\n"));
+        }
+        self.details.lock().unwrap().push(details);
+        self
+    }
+
+    /// A network as the engine would report it.
+    pub fn with_network(self, network: NetworkInfo) -> Self {
+        self.networks.lock().unwrap().push(network);
+        self
+    }
+
+    /// IDs of the networks removed, in order.
+    pub fn removed_networks(&self) -> Vec<String> {
+        self.removed_networks.lock().unwrap().clone()
     }
 
     /// The config stored with `cluster`.
@@ -314,6 +340,58 @@ impl Provider for FakeProvider {
             .collect())
     }
 
+    async fn list_node_details(&self, cluster: Option<&str>) -> anyhow::Result<Vec<NodeDetails>> {
+        Ok(self
+            .details
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|d| {
+                d.labels.contains_key(LABEL_CLUSTER)
+                    && cluster.is_none_or(|c| d.labels.get(LABEL_CLUSTER).is_some_and(|l| l == c))
+            })
+            .cloned()
+            .collect())
+    }
+
+    async fn inspect_network(&self, name: &str) -> anyhow::Result<Option<NetworkInfo>> {
+        Ok(self
+            .networks
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|n| n.name == name)
+            .cloned())
+    }
+
+    async fn cluster_networks(&self, cluster: &str) -> anyhow::Result<Vec<NetworkInfo>> {
+        Ok(self
+            .networks
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|n| {
+                n.labels
+                    .get(super::LABEL_NETWORK_OWNER)
+                    .is_some_and(|c| c == cluster)
+            })
+            .cloned()
+            .collect())
+    }
+
+    async fn remove_network(&self, id: &str) -> anyhow::Result<bool> {
+        let mut networks = self.networks.lock().unwrap();
+        if networks
+            .iter()
+            .any(|n| n.id == id && !n.containers.is_empty())
+        {
+            return Ok(false);
+        }
+        networks.retain(|n| n.id != id);
+        self.removed_networks.lock().unwrap().push(id.to_string());
+        Ok(true)
+    }
+
     async fn cluster_config(&self, cluster: &str) -> anyhow::Result<Option<String>> {
         Ok(self.configs.lock().unwrap().get(cluster).cloned())
     }
@@ -468,12 +546,23 @@ impl Provider for FakeProvider {
         Err(not_faked("diff containers"))
     }
 
+    /// A node's file as the engine's archive of it (a one-entry tar).
     async fn copy_from_container(
         &self,
-        _container: &str,
-        _path: &str,
+        container: &str,
+        path: &str,
     ) -> anyhow::Result<Option<Vec<u8>>> {
-        Err(not_faked("copy from containers"))
+        let Some(content) = self.file(container, path) else {
+            return Ok(None);
+        };
+        let mut b = tar::Builder::new(Vec::new());
+        let mut header = tar::Header::new_gnu();
+        header.set_size(content.len() as u64);
+        header.set_mode(0o644);
+        header.set_cksum();
+        let base = path.rsplit('/').next().unwrap_or(path);
+        b.append_data(&mut header, base, content.as_bytes())?;
+        Ok(Some(b.into_inner()?))
     }
 
     async fn copy_into_container(

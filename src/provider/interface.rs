@@ -17,7 +17,11 @@ use bytes::Bytes;
 use futures_util::future::BoxFuture;
 use futures_util::stream::BoxStream;
 
-use super::{ContainerSpec, ExecOutput, HostInfo, NodeRef, NodeState, RunError, RuntimeMode};
+use super::network::NetworkChoice;
+use super::{
+    ContainerSpec, ExecOutput, HostInfo, NetworkInfo, NodeDetails, NodeRef, NodeState, RunError,
+    RuntimeMode,
+};
 use crate::config::Cluster;
 use crate::log::Logger;
 
@@ -70,6 +74,8 @@ pub struct Provisioning<'a> {
     pub node_images: &'a BTreeMap<String, String>,
     /// This create run's ID (see `cluster::ownership`).
     pub create_id: &'a str,
+    /// The network the containers go on (see `network::choose`).
+    pub network: &'a NetworkChoice,
     /// `--ephemeral`: Docker removes the nodes when they stop (`--rm`, no
     /// restart policy), labelled `LABEL_EPHEMERAL`.
     pub ephemeral: bool,
@@ -148,6 +154,21 @@ pub trait Provider: Send + Sync {
         cluster: &str,
         create_id: &str,
     ) -> anyhow::Result<Vec<NodeRef>>;
+
+    /// Every container of one cluster (None: of every cluster), listed
+    /// once and inspected concurrently: state, image, networks, runtime.
+    /// Listing order (newest first); one removed meanwhile is left out.
+    async fn list_node_details(&self, cluster: Option<&str>) -> anyhow::Result<Vec<NodeDetails>>;
+
+    /// The network of this name (exactly), or None.
+    async fn inspect_network(&self, name: &str) -> anyhow::Result<Option<NetworkInfo>>;
+
+    /// The networks labelled as created for `cluster` (LABEL_NETWORK_OWNER).
+    async fn cluster_networks(&self, cluster: &str) -> anyhow::Result<Vec<NetworkInfo>>;
+
+    /// Remove a network by ID: Ok(false) when the engine keeps it because
+    /// a container is attached, Ok(true) when gone (or already gone).
+    async fn remove_network(&self, id: &str) -> anyhow::Result<bool>;
 
     /// The effective config stored with the cluster (v1alpha4 YAML, see
     /// `LABEL_CLUSTER_CONFIG`); None when the cluster has none.

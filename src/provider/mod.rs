@@ -6,6 +6,7 @@
 //! and proxy settings (`proxy`); `node` is what a provider hands out.
 
 pub mod addresses;
+pub mod details;
 pub mod docker;
 pub mod endpoint;
 #[cfg(test)]
@@ -18,6 +19,7 @@ pub mod ports;
 pub mod proxy;
 pub mod runtime;
 
+pub use details::{NetworkAttachment, NetworkInfo, NodeDetails};
 pub use docker::logs::{write_file_on_host, CLI_REFUSED};
 pub use docker::Docker;
 pub use interface::{
@@ -67,6 +69,13 @@ pub const LABEL_EPHEMERAL: &str = "dev.kind-sysbox.ephemeral";
 /// (or `--image`) named, that named image; the container's own image is
 /// the derivation.
 pub const LABEL_NAMED_IMAGE: &str = "dev.kind-sysbox.named-image";
+/// Ours, on every container of a cluster created with `--network`: that
+/// network (the cluster's own).
+pub const LABEL_NETWORK: &str = "dev.kind-sysbox.network";
+/// Ours, on a network `create cluster --network` created: the cluster it
+/// was made for (with LABEL_CREATE_ID, the run), so `delete cluster` may
+/// remove it; networks without it are never removed.
+pub const LABEL_NETWORK_OWNER: &str = "dev.kind-sysbox.network-owner";
 pub const ROLE_LOAD_BALANCER: &str = "external-load-balancer";
 pub const DEFAULT_NETWORK: &str = "kind";
 pub const LOAD_BALANCER_IMAGE: &str = "docker.io/envoyproxy/envoy:v1.36.2";

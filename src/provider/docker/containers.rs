@@ -22,7 +22,8 @@ use super::{aggregate, daemon_message, is_not_found, Docker, NodeRef, RunError};
 use crate::provider::plan::{docker_run_args, join_host_port};
 use crate::provider::runtime::RuntimeError;
 use crate::provider::{
-    ContainerSpec, NodeState, LABEL_CLUSTER, LABEL_CLUSTER_CONFIG, LABEL_CREATE_ID, LABEL_EPHEMERAL,
+    ContainerSpec, NetworkAttachment, NodeDetails, NodeState, LABEL_CLUSTER, LABEL_CLUSTER_CONFIG,
+    LABEL_CREATE_ID, LABEL_EPHEMERAL,
 };
 
 /// Docker Desktop's label carrying the host endpoint of the API server.
@@ -158,6 +159,44 @@ fn single_network_addresses(
         n.ip_address.clone().unwrap_or_default(),
         n.global_ipv6_address.clone().unwrap_or_default(),
     ))
+}
+
+/// The listing facts of an inspected container.
+fn details_of(name: &str, inspect: &ContainerInspectResponse) -> NodeDetails {
+    let mut networks: Vec<NetworkAttachment> = inspect
+        .network_settings
+        .as_ref()
+        .and_then(|n| n.networks.as_ref())
+        .map(|m| {
+            m.iter()
+                .map(|(network, e)| NetworkAttachment {
+                    network: network.clone(),
+                    ipv4: e.ip_address.clone().unwrap_or_default(),
+                    ipv6: e.global_ipv6_address.clone().unwrap_or_default(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    networks.sort_by(|a, b| a.network.cmp(&b.network));
+    let host = inspect.host_config.as_ref();
+    NodeDetails {
+        name: name.to_string(),
+        labels: labels_of(inspect),
+        state: inspect
+            .state
+            .as_ref()
+            .and_then(|s| s.status)
+            .map(|s| s.to_string())
+            .unwrap_or_default(),
+        image: inspect
+            .config
+            .as_ref()
+            .and_then(|c| c.image.clone())
+            .unwrap_or_default(),
+        networks,
+        runtime: host.and_then(|h| h.runtime.clone()).unwrap_or_default(),
+        auto_remove: host.and_then(|h| h.auto_remove).unwrap_or(false),
+    }
 }
 
 fn labels_of(inspect: &ContainerInspectResponse) -> BTreeMap<String, String> {
@@ -326,6 +365,41 @@ impl Docker {
             .iter()
             .map(|(name, labels)| NodeRef::from_labels(name, labels))
             .collect())
+    }
+
+    /// Every container of `cluster` (None: of every cluster) in listing
+    /// order, each inspected (concurrently) for what the list lacks:
+    /// runtime, auto-removal, the image as named at creation.
+    pub async fn list_node_details(
+        &self,
+        cluster: Option<&str>,
+    ) -> anyhow::Result<Vec<NodeDetails>> {
+        let filter = match cluster {
+            Some(c) => format!("{LABEL_CLUSTER}={c}"),
+            None => LABEL_CLUSTER.to_string(),
+        };
+        let containers = self
+            .labelled_containers(vec![filter])
+            .await
+            .map_err(|e| anyhow!("failed to list nodes: {}", daemon_message(&e)))?;
+        let inspected =
+            futures_util::future::join_all(containers.iter().map(|(name, _)| async move {
+                match self.inspect(name).await {
+                    Ok(i) => Ok(Some(details_of(name, &i))),
+                    // Removed since the listing: not a node any more.
+                    Err(e) if is_not_found(&e) => Ok(None),
+                    Err(e) => Err(anyhow!(
+                        "failed to inspect node {name}: {}",
+                        daemon_message(&e)
+                    )),
+                }
+            }))
+            .await;
+        let mut out = Vec::new();
+        for r in inspected {
+            out.extend(r?);
+        }
+        Ok(out)
     }
 
     /// The effective config stored with the cluster (LABEL_CLUSTER_CONFIG)

@@ -1,7 +1,7 @@
 //! Docker networks: upstream's `ensure network` algorithm (spec §3.3)
 //! carried out through the API; its pure parts are in `provider::network`.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use anyhow::{anyhow, bail};
@@ -11,17 +11,32 @@ use bollard::query_parameters::{InspectNetworkOptions, ListNetworksOptionsBuilde
 use super::{daemon_message, is_not_found, Docker};
 use crate::provider::addresses::{parse_endpoint_address, NetworkAddressing};
 use crate::provider::network::{self, NetworkEntry, OPT_MASQUERADE, OPT_MTU, ULA_ATTEMPTS};
-use crate::provider::LABEL_NETWORK_FIXED_ADDRESSES;
+use crate::provider::{NetworkInfo, LABEL_NETWORK_FIXED_ADDRESSES, LABEL_NETWORK_OWNER};
 
 impl Docker {
     /// Upstream's network algorithm (spec §3.3).
     pub async fn ensure_network(&self, name: &str) -> anyhow::Result<()> {
-        self.ensure_network_steps(name)
+        self.ensure_network_labelled(name, &BTreeMap::new()).await
+    }
+
+    /// Upstream's network algorithm; a network this call creates carries
+    /// `labels` (one that exists already, or that a racing create made, is
+    /// used as it is).
+    pub async fn ensure_network_labelled(
+        &self,
+        name: &str,
+        labels: &BTreeMap<String, String>,
+    ) -> anyhow::Result<()> {
+        self.ensure_network_steps(name, labels)
             .await
             .map_err(|e| anyhow!("failed to ensure docker network: {e}"))
     }
 
-    async fn ensure_network_steps(&self, name: &str) -> anyhow::Result<()> {
+    async fn ensure_network_steps(
+        &self,
+        name: &str,
+        labels: &BTreeMap<String, String>,
+    ) -> anyhow::Result<()> {
         if !self.networks_named(name).await?.is_empty() {
             // Existing networks are never checked for IPv6/MTU.
             return self.remove_duplicate_networks(name).await;
@@ -33,7 +48,7 @@ impl Docker {
             // addresses need it); a fresh one per attempt after an overlap.
             let ipv4 = self.probe_ipv4_pool(name).await?;
             match self
-                .create_network(name, mtu, Some(&subnet), ipv4.as_ref())
+                .create_network(name, mtu, Some(&subnet), ipv4.as_ref(), labels)
                 .await
             {
                 Ok(()) => return self.remove_duplicate_networks(name).await,
@@ -42,7 +57,10 @@ impl Docker {
                 }
                 Err(msg) if attempt == 0 && network::is_ipv6_unavailable(&msg) => {
                     // One IPv4-only try; its result is final.
-                    return match self.create_network(name, mtu, None, ipv4.as_ref()).await {
+                    return match self
+                        .create_network(name, mtu, None, ipv4.as_ref(), labels)
+                        .await
+                    {
                         Ok(()) => self.remove_duplicate_networks(name).await,
                         Err(msg) if network::is_already_exists(&msg) => {
                             self.remove_duplicate_networks(name).await
@@ -209,6 +227,7 @@ impl Docker {
         mtu: i64,
         ipv6_subnet: Option<&str>,
         ipv4: Option<&(String, String)>,
+        labels: &BTreeMap<String, String>,
     ) -> Result<(), String> {
         let mut options = HashMap::from([(OPT_MASQUERADE.to_string(), "true".to_string())]);
         if mtu > 0 {
@@ -237,12 +256,16 @@ impl Docker {
                 config: Some(config),
                 ..Default::default()
             }),
-            labels: ipv4.map(|_| {
-                HashMap::from([(
-                    LABEL_NETWORK_FIXED_ADDRESSES.to_string(),
-                    "true".to_string(),
-                )])
-            }),
+            labels: {
+                let mut all: HashMap<String, String> = labels.clone().into_iter().collect();
+                if ipv4.is_some() {
+                    all.insert(
+                        LABEL_NETWORK_FIXED_ADDRESSES.to_string(),
+                        "true".to_string(),
+                    );
+                }
+                (!all.is_empty()).then_some(all)
+            },
             ..Default::default()
         };
         self.api
@@ -323,5 +346,76 @@ impl Docker {
             }
         }
         Ok(out)
+    }
+
+    /// The network named exactly `name` (not an ID or ID prefix, which
+    /// the engine would also resolve), or None.
+    pub async fn network_info(&self, name: &str) -> anyhow::Result<Option<NetworkInfo>> {
+        for id in self.networks_named(name).await? {
+            if let Some(info) = self.inspect_network_id(&id).await? {
+                return Ok(Some(info));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The networks labelled as made for `cluster`.
+    pub async fn networks_owned_by(&self, cluster: &str) -> anyhow::Result<Vec<NetworkInfo>> {
+        let filters = HashMap::from([("label", vec![format!("{LABEL_NETWORK_OWNER}={cluster}")])]);
+        let opts = ListNetworksOptionsBuilder::new().filters(&filters).build();
+        let list = self
+            .api
+            .list_networks(Some(opts))
+            .await
+            .map_err(|e| anyhow!("failed to list networks: {}", daemon_message(&e)))?;
+        let mut out = Vec::new();
+        // The list does not say which containers are attached: inspect.
+        for id in list.into_iter().filter_map(|n| n.id) {
+            if let Some(info) = self.inspect_network_id(&id).await? {
+                out.push(info);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn inspect_network_id(&self, id: &str) -> anyhow::Result<Option<NetworkInfo>> {
+        match self
+            .api
+            .inspect_network(id, None::<InspectNetworkOptions>)
+            .await
+        {
+            Ok(n) => {
+                let mut containers: Vec<String> = n
+                    .containers
+                    .unwrap_or_default()
+                    .into_values()
+                    .filter_map(|c| c.name)
+                    .collect();
+                containers.sort();
+                Ok(Some(NetworkInfo {
+                    id: n.id.unwrap_or_else(|| id.to_string()),
+                    name: n.name.unwrap_or_default(),
+                    driver: n.driver.unwrap_or_default(),
+                    labels: n.labels.unwrap_or_default().into_iter().collect(),
+                    containers,
+                }))
+            }
+            Err(e) if is_not_found(&e) => Ok(None),
+            Err(e) => bail!("failed to inspect network {id}: {}", daemon_message(&e)),
+        }
+    }
+
+    /// Remove a network: Ok(false) when the engine keeps it because a
+    /// container is attached (403, "has active endpoints").
+    pub async fn remove_network_if_unused(&self, id: &str) -> anyhow::Result<bool> {
+        match self.api.remove_network(id).await {
+            Ok(()) => Ok(true),
+            Err(e) if is_not_found(&e) => Ok(true),
+            Err(e) if daemon_message(&e).contains("active endpoints") => Ok(false),
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 403, ..
+            }) => Ok(false),
+            Err(e) => bail!("failed to remove network {id}: {}", daemon_message(&e)),
+        }
     }
 }

@@ -33,19 +33,20 @@ impl Docker {
             node_images,
             create_id,
             ephemeral,
+            network: _,
         } = *request;
-        let network = match std::env::var("KIND_EXPERIMENTAL_DOCKER_NETWORK") {
-            Ok(n) if !n.is_empty() => {
-                log.warn(
-                    "WARNING: Overriding docker network due to KIND_EXPERIMENTAL_DOCKER_NETWORK",
-                );
-                log.warn("WARNING: Here be dragons! This is not supported currently.");
-                n
-            }
-            _ => provider::DEFAULT_NETWORK.to_string(),
-        };
-
-        self.ensure_network(&network).await?;
+        for warning in &request.network.warnings {
+            log.warn(warning);
+        }
+        let network = request.network.name.clone();
+        if request.network.per_cluster {
+            // Labelled only if this call creates it: then it is this
+            // cluster's, and `delete cluster` may remove it again.
+            let owner = provider::network::owner_labels(&cluster.name, create_id);
+            self.ensure_network_labelled(&network, &owner).await?;
+        } else {
+            self.ensure_network(&network).await?;
+        }
         log.status_start(&preparing_nodes_status(cluster));
         let ctx = self
             .plan_context(cluster, mode, host, node_images, &network, &[])
@@ -54,6 +55,13 @@ impl Docker {
         ownership::mark(&mut specs, create_id);
         if ephemeral {
             make_ephemeral(&mut specs);
+        }
+        if request.network.per_cluster {
+            // The cluster records the network it was put on with --network.
+            for spec in &mut specs {
+                spec.labels
+                    .insert(provider::LABEL_NETWORK.to_string(), network.clone());
+            }
         }
         if cluster.has_implicit_load_balancer() {
             // Upstream's `docker run` pulls the load balancer image implicitly.
@@ -107,15 +115,24 @@ impl Docker {
             network_of,
             create_id,
         } = *request;
-        let (network, ephemeral) = self.network_of(network_of).await?;
+        let (network, labels) = self.network_of(network_of).await?;
         let names: Vec<String> = new_nodes.iter().map(|(_, n)| n.clone()).collect();
         let ctx = self
             .plan_context(cluster, mode, host, node_images, &network, &names)
             .await?;
         let mut specs = select_new_nodes(cluster, provider::plan_cluster(cluster, &ctx), new_nodes);
         ownership::mark(&mut specs, create_id);
-        if ephemeral {
+        if labels
+            .get(provider::LABEL_EPHEMERAL)
+            .is_some_and(|v| v == "true")
+        {
             make_ephemeral(&mut specs);
+        }
+        if let Some(own) = labels.get(provider::LABEL_NETWORK) {
+            for spec in &mut specs {
+                spec.labels
+                    .insert(provider::LABEL_NETWORK.to_string(), own.clone());
+            }
         }
         provider::ports::resolve(&mut specs)?;
         let addressing = self.network_addressing(&network).await?;
@@ -130,26 +147,29 @@ impl Docker {
         Ok(())
     }
 
-    /// The one network an existing node is attached to, and whether the
-    /// node is ephemeral (nodes added to its cluster must be too).
-    async fn network_of(&self, node: &str) -> anyhow::Result<(String, bool)> {
+    /// The one network an existing node is attached to, and the node's
+    /// labels (nodes added to its cluster inherit ephemerality and the
+    /// cluster's own network label from them).
+    async fn network_of(
+        &self,
+        node: &str,
+    ) -> anyhow::Result<(String, std::collections::HashMap<String, String>)> {
         let inspect = self
             .inspect(node)
             .await
             .map_err(|e| anyhow::anyhow!("failed to get the network of node {node}: {e}"))?;
-        let ephemeral = inspect
+        let labels = inspect
             .config
             .as_ref()
-            .and_then(|c| c.labels.as_ref())
-            .and_then(|l| l.get(provider::LABEL_EPHEMERAL))
-            .is_some_and(|v| v == "true");
+            .and_then(|c| c.labels.clone())
+            .unwrap_or_default();
         let networks: Vec<String> = inspect
             .network_settings
             .and_then(|n| n.networks)
             .map(|n| n.into_keys().collect())
             .unwrap_or_default();
         match networks.as_slice() {
-            [one] => Ok((one.clone(), ephemeral)),
+            [one] => Ok((one.clone(), labels)),
             _ => anyhow::bail!(
                 "node {node} is attached to {} networks ({}), expected exactly one",
                 networks.len(),

@@ -14,7 +14,8 @@ use super::Docker;
 use crate::log::Logger;
 use crate::provider::{
     BuildError, BuildRequest, ByteStream, Change, ContainerSpec, ExecOutput, HostInfo, ImageInfo,
-    NodeProvisioning, NodeRef, NodeState, Provider, Provisioning, RunError,
+    NetworkInfo, NodeDetails, NodeProvisioning, NodeRef, NodeState, Provider, Provisioning,
+    RunError,
 };
 
 #[async_trait]
@@ -53,6 +54,22 @@ impl Provider for Docker {
         create_id: &str,
     ) -> anyhow::Result<Vec<NodeRef>> {
         Docker::list_nodes_created_by(self, cluster, create_id).await
+    }
+
+    async fn list_node_details(&self, cluster: Option<&str>) -> anyhow::Result<Vec<NodeDetails>> {
+        Docker::list_node_details(self, cluster).await
+    }
+
+    async fn inspect_network(&self, name: &str) -> anyhow::Result<Option<NetworkInfo>> {
+        self.network_info(name).await
+    }
+
+    async fn cluster_networks(&self, cluster: &str) -> anyhow::Result<Vec<NetworkInfo>> {
+        self.networks_owned_by(cluster).await
+    }
+
+    async fn remove_network(&self, id: &str) -> anyhow::Result<bool> {
+        self.remove_network_if_unused(id).await
     }
 
     async fn cluster_config(&self, cluster: &str) -> anyhow::Result<Option<String>> {
