@@ -1,7 +1,7 @@
 //! Every invalid case of tests/fixtures/config/cases.yaml, run through
 //! `kind create cluster --config`, exits 1 with upstream's message and
-//! creates nothing. (One test in its own binary, so no other test creates
-//! containers meanwhile.)
+//! creates nothing: no container of any cluster name the cases use (other
+//! test processes may create their own clusters meanwhile).
 
 mod common;
 
@@ -14,20 +14,20 @@ struct Case {
     error: Option<String>,
 }
 
-fn all_kind_containers() -> Vec<String> {
-    let mut v: Vec<String> = docker(&[
-        "ps",
-        "-a",
-        "--filter",
-        "label=io.x-k8s.kind.cluster",
-        "--format",
-        "{{.Names}}",
-    ])
-    .lines()
-    .map(String::from)
-    .collect();
+/// Containers (any state) of the clusters these names denote.
+fn containers_of(names: &std::collections::BTreeSet<String>) -> Vec<String> {
+    let mut v: Vec<String> = names.iter().flat_map(|n| cluster_containers(n)).collect();
     v.sort();
     v
+}
+
+/// The cluster name a case's config would create (`kind` when unnamed).
+fn cluster_name_of(config: &str) -> String {
+    serde_yaml::from_str::<serde_yaml::Value>(config)
+        .ok()
+        .and_then(|v| v.get("name").and_then(|n| n.as_str()).map(String::from))
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| "kind".into())
 }
 
 #[test]
@@ -38,7 +38,9 @@ fn invalid_configs_fail_with_upstreams_message_and_create_nothing() {
     let invalid: Vec<&Case> = cases.iter().filter(|c| c.error.is_some()).collect();
     assert!(invalid.len() >= 80, "{} invalid cases", invalid.len());
 
-    let before = all_kind_containers();
+    let names: std::collections::BTreeSet<String> =
+        invalid.iter().map(|c| cluster_name_of(&c.config)).collect();
+    let before = containers_of(&names);
     let dir = tempfile::tempdir().unwrap();
     let kubeconfig = dir.path().join("kubeconfig");
     let mut failures = Vec::new();
@@ -72,7 +74,7 @@ fn invalid_configs_fail_with_upstreams_message_and_create_nothing() {
         invalid.len(),
         failures.join("\n")
     );
-    assert_eq!(all_kind_containers(), before, "no container was created");
+    assert_eq!(containers_of(&names), before, "no container was created");
     assert!(!kubeconfig.exists(), "no kubeconfig was written");
 }
 

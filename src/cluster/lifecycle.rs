@@ -208,14 +208,7 @@ mod tests {
     use crate::log::Buffer;
     use crate::provider::fake::FakeProvider;
 
-    fn node(name: &str, role: &str) -> NodeRef {
-        NodeRef {
-            name: name.into(),
-            role: role.into(),
-            runtime_mode: "sysbox".into(),
-            config_index: None,
-        }
-    }
+    use crate::provider::test_node as node;
 
     fn ha() -> Vec<NodeRef> {
         vec![

@@ -334,14 +334,7 @@ async fn run_item(
 mod tests {
     use super::*;
 
-    fn node(name: &str, role: &str) -> NodeRef {
-        NodeRef {
-            name: name.into(),
-            role: role.into(),
-            runtime_mode: "sysbox".into(),
-            config_index: None,
-        }
-    }
+    use crate::provider::test_node as node;
 
     fn files(items: &[Item]) -> Vec<String> {
         items

@@ -123,14 +123,7 @@ pub fn highest_numbered_first(cluster: &str, role: &str, nodes: &[NodeRef]) -> V
 mod tests {
     use super::*;
 
-    fn node(name: &str, role: &str) -> NodeRef {
-        NodeRef {
-            name: name.into(),
-            role: role.into(),
-            runtime_mode: "sysbox".into(),
-            config_index: None,
-        }
-    }
+    use crate::provider::test_node as node;
 
     fn cluster(roles: &[&str]) -> Cluster {
         Cluster {

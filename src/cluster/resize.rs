@@ -142,14 +142,7 @@ mod tests {
     use super::*;
     use crate::provider::NodeRef;
 
-    fn node(name: &str, role: &str) -> NodeRef {
-        NodeRef {
-            name: name.into(),
-            role: role.into(),
-            runtime_mode: "sysbox".into(),
-            config_index: None,
-        }
-    }
+    use crate::provider::test_node as node;
 
     #[test]
     fn counts_are_checked() {

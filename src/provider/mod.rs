@@ -27,6 +27,8 @@ pub use interface::{
     Provisioning,
 };
 pub use node::{shell_join, ExecOutput, NodeRef, NodeState, RunError};
+#[cfg(test)]
+pub use node::test_node;
 pub use plan::{docker_run_args, plan_cluster, ContainerSpec, PlanContext, PortSpec};
 pub use runtime::{runtime_env_warning, select_runtime, HostInfo, RuntimeError, RuntimeMode};
 

@@ -19,6 +19,17 @@ pub struct NodeRef {
     pub config_index: Option<usize>,
 }
 
+/// A Sysbox-mode node without a config index, for unit tests.
+#[cfg(test)]
+pub fn test_node(name: &str, role: &str) -> NodeRef {
+    NodeRef {
+        name: name.into(),
+        role: role.into(),
+        runtime_mode: "sysbox".into(),
+        config_index: None,
+    }
+}
+
 impl NodeRef {
     /// A container's identity from its name and labels.
     pub fn from_labels(name: &str, labels: &HashMap<String, String>) -> NodeRef {

@@ -310,14 +310,7 @@ mod tests {
         v.iter().map(|x| x.to_string()).collect()
     }
 
-    fn node(name: &str, role: &str) -> NodeRef {
-        NodeRef {
-            name: name.into(),
-            role: role.into(),
-            runtime_mode: "sysbox".into(),
-            config_index: None,
-        }
-    }
+    use crate::provider::test_node as node;
 
     #[test]
     fn dedup_keeps_first_occurrences_in_order() {
