@@ -16,6 +16,8 @@ pub mod tree;
 use std::ffi::OsString;
 use std::io::Write as _;
 
+use anyhow::Context as _;
+
 use crate::log::Logger;
 use crate::provider::RunError;
 
@@ -39,7 +41,8 @@ pub fn out(text: impl AsRef<[u8]>) {
     let _ = stdout.flush();
 }
 
-/// Run the CLI; returns the process exit code (0 or 1).
+/// Run the CLI; returns the process exit code (0 or 1). A SIGINT or
+/// SIGTERM ends the process by that signal instead, as upstream's.
 pub fn main(args: Vec<OsString>) -> i32 {
     let argv: Vec<String> = args
         .iter()
@@ -72,9 +75,22 @@ pub fn main(args: Vec<OsString>) -> i32 {
             return 1;
         }
     };
-    match runtime.block_on(commands::dispatch(&inv, &log)) {
+    let result = runtime.block_on(async {
+        // Every step of every command ends on SIGINT/SIGTERM (`interrupt`).
+        crate::interrupt::install().context("failed to install signal handlers")?;
+        if commands::rolls_back(inv.command) {
+            commands::dispatch(&inv, &log).await
+        } else {
+            crate::interrupt::interruptible(commands::dispatch(&inv, &log)).await
+        }
+    });
+    match result {
         Ok(()) => 0,
-        Err(e) => report(&e, &log),
+        // As upstream: no message, the process ends by the signal (130/143).
+        Err(e) => match crate::interrupt::interrupted_by(&e) {
+            Some(signal) => crate::interrupt::die(signal),
+            None => report(&e, &log),
+        },
     }
 }
 
