@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
+use common::private_dockerd::PrivateDockerd;
 use common::silent_socket::SilentSocket;
 use common::*;
 
@@ -109,8 +110,8 @@ fn assert_killed_by(status: ExitStatus, sig: i32, log: &Path) {
     );
 }
 
-fn networks_named_for(cluster: &str) -> Vec<String> {
-    docker(&["network", "ls", "--format", "{{.Name}}"])
+fn networks_named_for(d: &PrivateDockerd, cluster: &str) -> Vec<String> {
+    d.docker(&["network", "ls", "--format", "{{.Name}}"])
         .lines()
         .filter(|n| n.contains(cluster))
         .map(str::to_string)
@@ -130,7 +131,9 @@ enum Step {
 }
 
 struct Held {
+    // Dropped last: the daemon (its tmpfs data root) outlives the checks.
     tc: TestCluster,
+    d: PrivateDockerd,
     child: Child,
     log: PathBuf,
     kubeconfig_before: Vec<u8>,
@@ -140,6 +143,9 @@ struct Held {
 /// Start a create of a fresh cluster and return once it is held in `step`.
 fn create_held_in(prefix: &str, step: Step, retain: bool) -> Held {
     require_fixture();
+    // A private daemon: its tmpfs data root passes create's free-disk check
+    // whatever the shared disk holds.
+    let d = PrivateDockerd::for_nodes(serde_json::json!({}));
     let tc = TestCluster::new(prefix);
     let toggles = tc.dir.path().join("kind-fixture");
     for dir in ["delay", "fail"] {
@@ -188,7 +194,7 @@ fn create_held_in(prefix: &str, step: Step, retain: bool) -> Held {
     if retain {
         args.push("--retain");
     }
-    let child = spawn_kind(&args, &[], &kubeconfig, &log);
+    let child = spawn_kind(&args, &[("DOCKER_HOST", &d.host())], &kubeconfig, &log);
     wait_for_text(&log, waited, Duration::from_secs(120));
     if matches!(step, Step::Export) {
         // StorageClass is the last step before export; let create reach the lock.
@@ -198,6 +204,7 @@ fn create_held_in(prefix: &str, step: Step, retain: bool) -> Held {
     std::thread::sleep(Duration::from_millis(1500));
     Held {
         tc,
+        d,
         child,
         log,
         kubeconfig_before: UNRELATED.as_bytes().to_vec(),
@@ -207,21 +214,24 @@ fn create_held_in(prefix: &str, step: Step, retain: bool) -> Held {
 
 /// Signal a held create; it must end by the signal within a bound, leaving
 /// nothing of its cluster.
-fn interrupt_and_check_nothing_left(mut held: Held, sig: i32) {
+fn interrupt_and_check_nothing_left(held: &mut Held, sig: i32) {
     assert!(
-        !held.tc.containers().is_empty(),
+        !held.d.cluster_containers(&held.tc.name).is_empty(),
         "the nodes should exist while create is held"
     );
     signal(&held.child, sig);
     let status = wait_bounded(&mut held.child, Duration::from_secs(60), &held.log);
     assert_killed_by(status, sig, &held.log);
     assert_eq!(
-        held.tc.containers(),
+        held.d.cluster_containers(&held.tc.name),
         Vec::<String>::new(),
         "containers left; stderr:\n{}",
         std::fs::read_to_string(&held.log).unwrap_or_default()
     );
-    assert_eq!(networks_named_for(&held.tc.name), Vec::<String>::new());
+    assert_eq!(
+        networks_named_for(&held.d, &held.tc.name),
+        Vec::<String>::new()
+    );
     assert_eq!(
         std::fs::read(held.tc.kubeconfig()).unwrap(),
         held.kubeconfig_before,
@@ -231,29 +241,29 @@ fn interrupt_and_check_nothing_left(mut held: Held, sig: i32) {
 
 #[test]
 fn sigint_while_provisioning_removes_the_nodes() {
-    let held = create_held_in("sigprov", Step::Provisioning, false);
-    interrupt_and_check_nothing_left(held, libc::SIGINT);
+    let mut held = create_held_in("sigprov", Step::Provisioning, false);
+    interrupt_and_check_nothing_left(&mut held, libc::SIGINT);
 }
 
 #[test]
 fn sigint_during_kubeadm_init_removes_the_nodes() {
-    let held = create_held_in("siginit", Step::Init, false);
-    interrupt_and_check_nothing_left(held, libc::SIGINT);
+    let mut held = create_held_in("siginit", Step::Init, false);
+    interrupt_and_check_nothing_left(&mut held, libc::SIGINT);
 }
 
 #[test]
 fn sigterm_during_kubeadm_join_removes_the_nodes() {
-    let held = create_held_in("sigjoin", Step::Join, false);
-    interrupt_and_check_nothing_left(held, libc::SIGTERM);
+    let mut held = create_held_in("sigjoin", Step::Join, false);
+    interrupt_and_check_nothing_left(&mut held, libc::SIGTERM);
 }
 
 /// The defect of issue 9: once the nodes were up, Ctrl-C was swallowed
 /// while create waited on the kubeconfig lock.
 #[test]
 fn sigint_while_waiting_for_the_kubeconfig_lock_removes_the_nodes() {
-    let held = create_held_in("sigexport", Step::Export, false);
+    let mut held = create_held_in("sigexport", Step::Export, false);
     let lock = PathBuf::from(format!("{}.lock", held.tc.kubeconfig().display()));
-    interrupt_and_check_nothing_left(held, libc::SIGINT);
+    interrupt_and_check_nothing_left(&mut held, libc::SIGINT);
     // Someone else's lock is not ours to remove.
     assert!(lock.exists(), "the test's lock file must be left alone");
 }
@@ -261,11 +271,15 @@ fn sigint_while_waiting_for_the_kubeconfig_lock_removes_the_nodes() {
 #[test]
 fn sigint_with_retain_keeps_the_nodes() {
     let mut held = create_held_in("sigretain", Step::Init, true);
-    let before = held.tc.containers();
+    let before = held.d.cluster_containers(&held.tc.name);
     signal(&held.child, libc::SIGINT);
     let status = wait_bounded(&mut held.child, Duration::from_secs(30), &held.log);
     assert_killed_by(status, libc::SIGINT, &held.log);
-    assert_eq!(held.tc.containers(), before, "--retain keeps the nodes");
+    assert_eq!(
+        held.d.cluster_containers(&held.tc.name),
+        before,
+        "--retain keeps the nodes"
+    );
     assert_eq!(
         std::fs::read(held.tc.kubeconfig()).unwrap(),
         held.kubeconfig_before

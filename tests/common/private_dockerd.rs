@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 pub struct PrivateDockerd {
     child: Child,
     pub dir: tempfile::TempDir,
+    tmpfs_data: bool,
 }
 
 impl PrivateDockerd {
@@ -22,12 +23,58 @@ impl PrivateDockerd {
     /// A daemon with extra dockerd arguments (e.g. `--host tcp://…` and TLS).
     /// The namespace's loopback is brought up so TCP on 127.0.0.1 works.
     pub fn start_with(extra: &[String]) -> PrivateDockerd {
+        PrivateDockerd::start_configured("{}", extra, false)
+    }
+
+    /// A daemon that can run kind nodes: the `sysbox-runc` STAND-IN runtime
+    /// (plain runc) registered, `daemon_json` keys added (e.g.
+    /// `"userns-remap": "default"`), its data root on a private 4 GiB tmpfs
+    /// (so create's free-disk check sees that, not the shared disk), and
+    /// the fixture node image loaded from the shared daemon.
+    pub fn for_nodes(daemon_json: serde_json::Value) -> PrivateDockerd {
+        let runc = which::which("runc").expect("runc on PATH");
+        let mut cfg = serde_json::json!({"runtimes": {"sysbox-runc": {"path": runc}}});
+        if let (Some(cfg), Some(extra)) = (cfg.as_object_mut(), daemon_json.as_object()) {
+            cfg.extend(extra.clone());
+        }
+        let d = PrivateDockerd::start_configured(&cfg.to_string(), &[], true);
+        d.load_image(super::FIXTURE_IMAGE);
+        d
+    }
+
+    /// Copy `image` from the shared daemon into this one.
+    pub fn load_image(&self, image: &str) {
+        let save = Command::new("docker")
+            .args(["save", image])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let load = Command::new("docker")
+            .env("DOCKER_HOST", self.host())
+            .args(["load", "-q"])
+            .stdin(save.stdout.unwrap())
+            .output()
+            .unwrap();
+        assert!(load.status.success(), "docker load: {load:?}");
+    }
+
+    fn start_configured(config: &str, extra: &[String], tmpfs_data: bool) -> PrivateDockerd {
         let dir = tempfile::Builder::new()
             .prefix("kind-dockerd-")
             .tempdir()
             .unwrap();
         let cfg = dir.path().join("daemon.json");
-        std::fs::write(&cfg, "{}").unwrap();
+        std::fs::write(&cfg, config).unwrap();
+        if tmpfs_data {
+            let data = dir.path().join("data");
+            std::fs::create_dir(&data).unwrap();
+            let st = Command::new("mount")
+                .args(["-t", "tmpfs", "-o", "size=4g", "kind-dockerd-data"])
+                .arg(&data)
+                .status()
+                .unwrap();
+            assert!(st.success(), "mount a tmpfs data root");
+        }
         let log = std::fs::File::create(dir.path().join("dockerd.log")).unwrap();
         let root = dir.path().to_path_buf();
         let p = |s: &str| root.join(s).display().to_string();
@@ -62,7 +109,11 @@ impl PrivateDockerd {
             .stderr(log)
             .spawn()
             .expect("start a private dockerd");
-        let d = PrivateDockerd { child, dir };
+        let d = PrivateDockerd {
+            child,
+            dir,
+            tmpfs_data,
+        };
         let deadline = Instant::now() + Duration::from_secs(60);
         while !d
             .docker_output(&["info"])
@@ -98,6 +149,23 @@ impl PrivateDockerd {
             .env_remove("DOCKER_TLS_VERIFY")
             .args(args)
             .output()
+    }
+
+    /// The pid of this daemon (to kill it in a test).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The containers labelled as nodes of `cluster`.
+    pub fn cluster_containers(&self, cluster: &str) -> Vec<String> {
+        let filter = format!("label=io.x-k8s.kind.cluster={cluster}");
+        let mut names: Vec<String> = self
+            .docker(&["ps", "-a", "--filter", &filter, "--format", "{{.Names}}"])
+            .lines()
+            .map(str::to_string)
+            .collect();
+        names.sort();
+        names
     }
 
     /// The docker CLI against this daemon; stdout.
@@ -158,5 +226,11 @@ impl Drop for PrivateDockerd {
             .arg(self.child.id().to_string())
             .status();
         let _ = self.child.wait();
+        if self.tmpfs_data {
+            let _ = Command::new("umount")
+                .arg("-l")
+                .arg(self.dir.path().join("data"))
+                .status();
+        }
     }
 }
