@@ -12,6 +12,31 @@ pub struct PrivateDockerd {
     child: Child,
     pub dir: tempfile::TempDir,
     tmpfs_data: bool,
+    argv: Vec<String>,
+}
+
+/// dockerd in a new network namespace, logging (appending) to dockerd.log.
+fn spawn_dockerd(argv: &[String], root: &Path) -> Child {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(root.join("dockerd.log"))
+        .unwrap();
+    // `exec` keeps the child's pid = dockerd's, whose netns `in_netns` enters.
+    Command::new("unshare")
+        .args([
+            "--net",
+            "--",
+            "sh",
+            "-c",
+            r#"ip link set lo up && exec "$@""#,
+            "sh",
+        ])
+        .args(argv)
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("start a private dockerd")
 }
 
 impl PrivateDockerd {
@@ -75,7 +100,6 @@ impl PrivateDockerd {
                 .unwrap();
             assert!(st.success(), "mount a tmpfs data root");
         }
-        let log = std::fs::File::create(dir.path().join("dockerd.log")).unwrap();
         let root = dir.path().to_path_buf();
         let p = |s: &str| root.join(s).display().to_string();
         let mut dockerd = vec![
@@ -94,28 +118,20 @@ impl PrivateDockerd {
             cfg.display().to_string(),
         ];
         dockerd.extend(extra.iter().cloned());
-        // `exec` keeps the child's pid = dockerd's, whose netns `in_netns` enters.
-        let child = Command::new("unshare")
-            .args([
-                "--net",
-                "--",
-                "sh",
-                "-c",
-                r#"ip link set lo up && exec "$@""#,
-                "sh",
-            ])
-            .args(&dockerd)
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("start a private dockerd");
+        let child = spawn_dockerd(&dockerd, &root);
         let d = PrivateDockerd {
             child,
             dir,
             tmpfs_data,
+            argv: dockerd,
         };
+        d.wait_ready();
+        d
+    }
+
+    fn wait_ready(&self) {
         let deadline = Instant::now() + Duration::from_secs(60);
-        while !d
+        while !self
             .docker_output(&["info"])
             .map(|o| o.status.success())
             .unwrap_or(false)
@@ -123,11 +139,30 @@ impl PrivateDockerd {
             assert!(
                 Instant::now() < deadline,
                 "private dockerd did not start: {}",
-                std::fs::read_to_string(root.join("dockerd.log")).unwrap_or_default()
+                std::fs::read_to_string(self.path("dockerd.log")).unwrap_or_default()
             );
             std::thread::sleep(Duration::from_millis(200));
         }
-        d
+    }
+
+    /// SIGKILL the daemon (a crash), and wait for it to be gone.
+    pub fn kill9(&mut self) {
+        // Its managed containerd too, as when the whole daemon dies.
+        let pid = self.child.id();
+        let children =
+            std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
+        for c in children.split_whitespace() {
+            let _ = Command::new("kill").args(["-9", c]).status();
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Start the daemon again on the same socket and data root.
+    pub fn restart(&mut self) {
+        let _ = std::fs::remove_file(self.path("docker.pid"));
+        self.child = spawn_dockerd(&self.argv, self.dir.path());
+        self.wait_ready();
     }
 
     pub fn host(&self) -> String {
