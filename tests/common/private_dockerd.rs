@@ -69,7 +69,7 @@ impl PrivateDockerd {
 
     /// Copy `image` from the shared daemon into this one.
     pub fn load_image(&self, image: &str) {
-        let save = Command::new("docker")
+        let mut save = Command::new("docker")
             .args(["save", image])
             .stdout(Stdio::piped())
             .spawn()
@@ -77,9 +77,10 @@ impl PrivateDockerd {
         let load = Command::new("docker")
             .env("DOCKER_HOST", self.host())
             .args(["load", "-q"])
-            .stdin(save.stdout.unwrap())
+            .stdin(save.stdout.take().unwrap())
             .output()
             .unwrap();
+        assert!(save.wait().unwrap().success(), "docker save {image}");
         assert!(load.status.success(), "docker load: {load:?}");
     }
 
