@@ -1,5 +1,6 @@
 //! The Docker daemon dies in the middle of `kind create cluster` (issue 9's
 //! fault suite): create fails with a clear error within a bound (no hang);
+//! once the daemon is back, `kind delete cluster` removes what is left.
 //! A private dockerd (tmpfs data root) is killed, never the shared one.
 
 mod common;
@@ -11,7 +12,7 @@ use common::private_dockerd::PrivateDockerd;
 use common::*;
 
 #[test]
-fn daemon_killed_during_create_fails_clearly_without_hanging() {
+fn daemon_killed_during_create_fails_clearly_and_delete_cleans_up_after() {
     require_fixture();
     let mut d = PrivateDockerd::for_nodes(serde_json::json!({}));
     let tc = TestCluster::new("dkill");
@@ -81,7 +82,16 @@ fn daemon_killed_during_create_fails_clearly_without_hanging() {
             && last.contains("lost the connection to the Docker daemon"),
         "the error should say the daemon went away: {err}"
     );
-    // Restarting the daemon and `delete cluster` afterwards: not covered yet.
+    // Back: delete removes whatever create could not.
+    d.restart();
+    let out = tc.kind_env(
+        &["delete", "cluster", "--name", &tc.name],
+        &[("DOCKER_HOST", &d.host())],
+    );
+    assert_ok(&out);
+    assert_eq!(d.cluster_containers(&tc.name), Vec::<String>::new());
+    let contexts = kubectl(&tc.kubeconfig(), &["config", "get-contexts", "-o", "name"]);
+    assert!(!stdout(&contexts).contains(&tc.name), "no context left");
     eprintln!(
         "create ended {:?} after the kill: {last}",
         killed_at.elapsed()
