@@ -157,6 +157,19 @@ impl PrivateDockerd {
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
+        // Gone for good (not a zombie a restarted dockerd would take for a
+        // running containerd).
+        let deadline = Instant::now() + Duration::from_secs(10);
+        for c in children.split_whitespace() {
+            while Instant::now() < deadline
+                && std::fs::read_to_string(format!("/proc/{c}/stat"))
+                    .map(|st| !st.contains(") Z "))
+                    .unwrap_or(false)
+            {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+        let _ = std::fs::remove_file(self.path("exec/containerd/containerd.pid"));
     }
 
     /// Start the daemon again on the same socket and data root.
@@ -258,11 +271,27 @@ impl PrivateDockerd {
 
 impl Drop for PrivateDockerd {
     fn drop(&mut self) {
+        if self.tmpfs_data {
+            // Node containers outlive a stopped dockerd (their shims stay):
+            // remove them while the daemon still answers.
+            let ids = self.docker(&["ps", "-aq"]);
+            let ids: Vec<&str> = ids.split_whitespace().collect();
+            if !ids.is_empty() {
+                let mut args = vec!["rm", "-f", "-v"];
+                args.extend(ids);
+                let _ = self.docker_output(&args);
+            }
+        }
         let _ = Command::new("kill")
             .arg(self.child.id().to_string())
             .status();
         let _ = self.child.wait();
         if self.tmpfs_data {
+            if let Ok(entries) = std::fs::read_dir(self.path("exec/netns")) {
+                for e in entries.flatten() {
+                    let _ = Command::new("umount").arg("-l").arg(e.path()).status();
+                }
+            }
             let _ = Command::new("umount")
                 .arg("-l")
                 .arg(self.dir.path().join("data"))
