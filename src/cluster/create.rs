@@ -359,6 +359,24 @@ mod tests {
         assert_eq!(named.nodes[0].image, "given:1", "--image is used as is");
     }
 
+    /// Upstream: `--name=` sets the empty name (KIND_CLUSTER_NAME is not
+    /// consulted) and create's defaulting turns it into `kind`, while
+    /// `delete cluster --name=` targets "" (golden delete-cluster-empty-name-env).
+    #[test]
+    fn empty_name_flag_creates_kind_as_upstream() {
+        let argv: Vec<String> = ["kind", "create", "cluster", "--name="]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let inv = crate::cli::parse(&argv).unwrap();
+        let name = inv.cluster_name(Some("from-env".into()));
+        assert_eq!(name, "");
+        let mut c = config::load(None).unwrap();
+        config::apply_overrides(&mut c, &name, None);
+        config::set_defaults(&mut c);
+        assert_eq!(c.name, "kind");
+    }
+
     #[test]
     fn images_are_distinct_and_sorted() {
         let c = cluster(&["b:1", "a:2", "b:1"]);
