@@ -62,6 +62,11 @@ fn create_load_export_logs_delete_under_userns_remap() {
         &env,
     );
     assert_ok(&out);
+    let err = stderr(&out);
+    assert!(
+        !err.contains("ERROR") && !err.contains("exit status"),
+        "export logs reported failures under userns-remap: {err}"
+    );
     for node in &nodes {
         let files = std::fs::read_dir(logs.join(node))
             .map(|d| d.count())
