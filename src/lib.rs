@@ -12,6 +12,7 @@ pub mod doctor;
 pub mod gojson;
 pub mod gotext;
 pub mod images;
+pub mod interrupt;
 pub mod kubeadm;
 pub mod kubeconfig;
 pub mod log;

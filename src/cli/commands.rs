@@ -24,6 +24,17 @@ fn non_empty(inv: &Invocation, flag: &str) -> Option<String> {
     Some(inv.flags.string(flag)).filter(|s| !s.is_empty())
 }
 
+/// Commands that wrap their own steps in `interrupt::interruptible` and
+/// roll back what they made before the process dies by the signal; every
+/// other command is dropped as a whole on the first signal. A command that
+/// makes things (create node, resize, …) belongs here, with its rollback.
+pub fn rolls_back(command: CommandId) -> bool {
+    matches!(
+        command,
+        CommandId::CreateCluster | CommandId::CreateNode | CommandId::ResizeCluster
+    )
+}
+
 /// Run one parsed command. One arm per [`CommandId`]; a new command adds
 /// its node in `tree.rs` and its arm here.
 pub async fn dispatch(inv: &Invocation, log: &Logger) -> anyhow::Result<()> {

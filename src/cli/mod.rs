@@ -17,6 +17,8 @@ pub mod tree;
 use std::ffi::OsString;
 use std::io::Write as _;
 
+use anyhow::Context as _;
+
 use crate::log::Logger;
 use crate::provider::RunError;
 
@@ -40,8 +42,8 @@ pub fn out(text: impl AsRef<[u8]>) {
     let _ = stdout.flush();
 }
 
-/// Run the CLI; returns the process exit code (0, 1, or 130/143 after a
-/// signal).
+/// Run the CLI; returns the process exit code (0 or 1). A SIGINT or
+/// SIGTERM ends the process by that signal instead, as upstream's.
 pub fn main(args: Vec<OsString>) -> i32 {
     let argv: Vec<String> = args
         .iter()
@@ -74,9 +76,22 @@ pub fn main(args: Vec<OsString>) -> i32 {
             return 1;
         }
     };
-    match runtime.block_on(commands::dispatch(&inv, &log)) {
+    let result = runtime.block_on(async {
+        // Every step of every command ends on SIGINT/SIGTERM (`interrupt`).
+        crate::interrupt::install().context("failed to install signal handlers")?;
+        if commands::rolls_back(inv.command) {
+            commands::dispatch(&inv, &log).await
+        } else {
+            crate::interrupt::interruptible(commands::dispatch(&inv, &log)).await
+        }
+    });
+    match result {
         Ok(()) => 0,
-        Err(e) => report(&e, &log),
+        // As upstream: no message, the process ends by the signal (130/143).
+        Err(e) => match crate::interrupt::interrupted_by(&e) {
+            Some(signal) => crate::interrupt::die(signal),
+            None => report(&e, &log),
+        },
     }
 }
 
@@ -90,8 +105,5 @@ fn report(err: &anyhow::Error, log: &Logger) -> i32 {
     if log.verbosity() >= 1 {
         log.error(&format!("Stack Trace: {err:?}"), None);
     }
-    // Stopped by a signal (after rolling back): the shell's code for it.
-    err.chain()
-        .find_map(|e| e.downcast_ref::<crate::cluster::interrupt::Interrupted>())
-        .map_or(1, |i| i.exit_code())
+    1
 }

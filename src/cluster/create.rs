@@ -1,9 +1,10 @@
 //! `kind create cluster` (spec §4.1): load and check the config, choose the
 //! runtime, ensure the node images, have the provider provision the node
 //! containers, run the actions, export the kubeconfig. Any failure (or
-//! Ctrl-C) after provisioning starts removes every container this run
-//! created unless `--retain`; a create that loses the name to a concurrent
-//! one removes nothing (`ownership`).
+//! SIGINT/SIGTERM, up to the kubeconfig write) after provisioning starts
+//! removes every container this run created unless `--retain`; a create
+//! that loses the name to a concurrent one removes nothing (`ownership`).
+//! Signals follow `interrupt`'s rollback rule.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -15,6 +16,7 @@ use super::ownership::{self, ClusterExists};
 use super::{actions, delete, ActionContext};
 use crate::config::{self, Cluster};
 use crate::images;
+use crate::interrupt;
 use crate::kubeconfig;
 use crate::log::Logger;
 use crate::provider::{self, HostInfo, Provider, Provisioning, RuntimeMode};
@@ -44,8 +46,12 @@ const SALUTATIONS: [&str; 4] = [
 ];
 
 pub async fn create(opts: &CreateOptions, log: &Logger) -> anyhow::Result<()> {
-    let cluster = config::load(opts.config.as_deref())?;
-    let provider = provider::connect(log).await?;
+    // Nothing is made before `create_with`'s bring-up: a signal just ends it.
+    let (cluster, provider) = interrupt::interruptible(async {
+        let cluster = config::load(opts.config.as_deref())?;
+        Ok((cluster, provider::connect(log).await?))
+    })
+    .await?;
     create_with(provider.as_ref(), cluster, opts, log).await
 }
 
@@ -59,8 +65,12 @@ pub async fn create_with(
     if let Some(name) = &opts.network {
         provider::network::validate_name(name)?;
     }
-    let host = provider.info().await?;
-    provider.preflight(&host).await?;
+    let host = interrupt::interruptible(async {
+        let host = provider.info().await?;
+        provider.preflight(&host).await?;
+        Ok(host)
+    })
+    .await?;
     let env_runtime = std::env::var("KIND_EXPERIMENTAL_RUNTIME")
         .ok()
         .filter(|v| !v.is_empty());
@@ -69,7 +79,10 @@ pub async fn create_with(
 
     config::apply_overrides(&mut cluster, &opts.name, opts.image.as_deref());
     config::set_defaults_with_image(&mut cluster, default_node_image(&mode));
-    if !provider.list_nodes(&cluster.name).await?.is_empty() {
+    if !interrupt::interruptible(provider.list_nodes(&cluster.name))
+        .await?
+        .is_empty()
+    {
         return Err(ClusterExists {
             name: cluster.name.clone(),
         }
@@ -114,29 +127,45 @@ pub async fn create_with(
         }
         anyhow::Ok(())
     };
-    let outcome = tokio::select! {
-        r = bring_up => r,
-        _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
-    };
-    if let Err(err) = outcome {
+    if let Err(err) = interrupt::interruptible(bring_up).await {
         log.status_end(false);
         // Lost the name to a concurrent create: nothing of ours exists.
         if !opts.retain && err.downcast_ref::<ClusterExists>().is_none() {
+            // A failure removes the name's kubeconfig entries, as upstream;
+            // a signal touches none (this run wrote none yet), so Ctrl-C is
+            // never held up by someone else's kubeconfig lock.
+            let kubeconfig = if interrupt::interrupted_by(&err).is_some() {
+                Kubeconfig::Untouched
+            } else {
+                Kubeconfig::RemoveEntries(opts.kubeconfig.as_deref())
+            };
+            cleanup(provider, &cluster.name, &create_id, kubeconfig, log).await;
+        }
+        return Err(err);
+    }
+
+    // A failure here keeps the cluster, as upstream. Lock contention with
+    // other kind processes is waited out inside kubeconfig's lock; a signal
+    // during that wait (or while reading admin.conf) ends it with nothing
+    // written, and this run's containers are removed.
+    let exported = interrupt::interruptible(super::kubeconfig_for(provider, &cluster.name, false));
+    let exported = match exported.await {
+        Ok(text) => super::write_kubeconfig(text, opts.kubeconfig.as_deref()).await,
+        Err(e) => Err(e),
+    };
+    if let Err(err) = exported {
+        if interrupt::interrupted_by(&err).is_some() && !opts.retain {
             cleanup(
                 provider,
                 &cluster.name,
                 &create_id,
-                opts.kubeconfig.as_deref(),
+                Kubeconfig::Untouched,
                 log,
             )
             .await;
         }
         return Err(err);
     }
-
-    // A failure here keeps the cluster, as upstream. Lock contention with
-    // other kind processes is waited out inside kubeconfig's lock.
-    super::export_kubeconfig(provider, &cluster.name, false, opts.kubeconfig.as_deref()).await?;
     log.info(&format!(
         "Set kubectl context to {:?}",
         kubeconfig::key(&cluster.name)
@@ -259,20 +288,35 @@ pub(crate) async fn ensure_node_image(
     }
 }
 
+/// What a create's rollback does to the kubeconfig.
+#[derive(Clone, Copy)]
+enum Kubeconfig<'a> {
+    /// Remove the cluster's entries (from `--kubeconfig` or the defaults).
+    RemoveEntries(Option<&'a std::path::Path>),
+    /// Leave every kubeconfig file alone.
+    Untouched,
+}
+
 /// Remove what a failed create left: the containers this run created
-/// (and the cluster's kubeconfig entries, as upstream). Containers whose
+/// (and, if asked, the cluster's kubeconfig entries). Containers whose
 /// creation was in flight when we were interrupted can appear after the
-/// first listing, so list again until none is left (bounded).
+/// first listing, so list again until none is left (bounded). Not
+/// interruptible by a first signal (`interrupt`'s rollback rule).
 async fn cleanup(
     provider: &dyn Provider,
     name: &str,
     create_id: &str,
-    explicit_kubeconfig: Option<&std::path::Path>,
+    kubeconfig: Kubeconfig<'_>,
     log: &Logger,
 ) {
-    for _ in 0..3 {
-        let _ =
-            delete::delete_created_by(provider, name, create_id, explicit_kubeconfig, log).await;
+    for attempt in 0..3 {
+        let _ = match kubeconfig {
+            // Entries once; later rounds only catch late containers.
+            Kubeconfig::RemoveEntries(explicit) if attempt == 0 => {
+                delete::delete_created_by(provider, name, create_id, Some(explicit), log).await
+            }
+            _ => delete::delete_created_by(provider, name, create_id, None, log).await,
+        };
         tokio::time::sleep(Duration::from_millis(300)).await;
         match provider.list_nodes_created_by(name, create_id).await {
             Ok(nodes) if nodes.is_empty() => return,
@@ -334,6 +378,24 @@ mod tests {
         config::apply_overrides(&mut named, "", Some("given:1"));
         config::set_defaults_with_image(&mut named, images::build::DEFAULT_SYSBOX_IMAGE);
         assert_eq!(named.nodes[0].image, "given:1", "--image is used as is");
+    }
+
+    /// Upstream: `--name=` sets the empty name (KIND_CLUSTER_NAME is not
+    /// consulted) and create's defaulting turns it into `kind`, while
+    /// `delete cluster --name=` targets "" (golden delete-cluster-empty-name-env).
+    #[test]
+    fn empty_name_flag_creates_kind_as_upstream() {
+        let argv: Vec<String> = ["kind", "create", "cluster", "--name="]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let inv = crate::cli::parse(&argv).unwrap();
+        let name = inv.cluster_name(Some("from-env".into()));
+        assert_eq!(name, "");
+        let mut c = config::load(None).unwrap();
+        config::apply_overrides(&mut c, &name, None);
+        config::set_defaults(&mut c);
+        assert_eq!(c.name, "kind");
     }
 
     #[test]

@@ -35,7 +35,7 @@ pub async fn delete(
             .filter_map(|d| d.labels.get(LABEL_CREATE_ID).cloned())
             .collect()
     };
-    let result = delete_nodes(provider, name, nodes, explicit_kubeconfig, log).await;
+    let result = delete_nodes(provider, name, nodes, Some(explicit_kubeconfig), log).await;
     remove_own_networks(provider, name, &create_ids, log).await?;
     result
 }
@@ -67,19 +67,20 @@ async fn remove_own_networks(
 }
 
 /// A failed create's cleanup: as `delete`, but only the containers that
-/// create run made (see `ownership`).
+/// create run made (see `ownership`), and the kubeconfig entries only when
+/// `kubeconfig` is `Some(explicit --kubeconfig or None for the defaults)`.
 pub async fn delete_created_by(
     provider: &dyn Provider,
     name: &str,
     create_id: &str,
-    explicit_kubeconfig: Option<&Path>,
+    kubeconfig: Option<Option<&Path>>,
     log: &Logger,
 ) -> anyhow::Result<()> {
     let nodes = provider
         .list_nodes_created_by(name, create_id)
         .await
         .context("error listing nodes")?;
-    let result = delete_nodes(provider, name, nodes, explicit_kubeconfig, log).await;
+    let result = delete_nodes(provider, name, nodes, kubeconfig, log).await;
     remove_own_networks(provider, name, &[create_id.to_string()], log).await?;
     result
 }
@@ -88,15 +89,19 @@ async fn delete_nodes(
     provider: &dyn Provider,
     name: &str,
     nodes: Vec<crate::provider::NodeRef>,
-    explicit_kubeconfig: Option<&Path>,
+    kubeconfig: Option<Option<&Path>>,
     log: &Logger,
 ) -> anyhow::Result<()> {
-    // The kubeconfig lock may wait for other kind processes: off the runtime.
-    let (cluster, explicit) = (name.to_string(), explicit_kubeconfig.map(Path::to_path_buf));
-    let kubeconfig_result =
-        tokio::task::spawn_blocking(move || kubeconfig::remove(&cluster, explicit.as_deref()))
-            .await
-            .context("kubeconfig update task failed")?;
+    let kubeconfig_result = match kubeconfig {
+        None => Ok(()),
+        Some(explicit) => {
+            // The kubeconfig lock may wait for other kind processes: off the runtime.
+            let (cluster, explicit) = (name.to_string(), explicit.map(Path::to_path_buf));
+            tokio::task::spawn_blocking(move || kubeconfig::remove(&cluster, explicit.as_deref()))
+                .await
+                .context("kubeconfig update task failed")?
+        }
+    };
     if let Err(e) = &kubeconfig_result {
         log.warn(&format!("failed to update kubeconfig: {e:#}"));
     }

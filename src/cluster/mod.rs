@@ -9,7 +9,6 @@ pub mod actions;
 mod context;
 pub mod create;
 pub mod delete;
-pub mod interrupt;
 pub mod lifecycle;
 pub mod listing;
 pub mod logs;
@@ -70,6 +69,16 @@ pub async fn export_kubeconfig(
     explicit: Option<&std::path::Path>,
 ) -> anyhow::Result<()> {
     let text = kubeconfig_for(provider, cluster, internal).await?;
+    write_kubeconfig(text, explicit).await
+}
+
+/// Merge kind's kubeconfig `text` into the user's, off the async runtime.
+/// A signal while waiting for another process's lock ends the wait with
+/// `interrupt::Interrupted` and nothing written.
+pub async fn write_kubeconfig(
+    text: String,
+    explicit: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
     let explicit = explicit.map(std::path::Path::to_path_buf);
     tokio::task::spawn_blocking(move || kubeconfig::export(&text, explicit.as_deref()))
         .await

@@ -28,8 +28,9 @@ use futures_util::future::try_join_all;
 
 use super::actions::{config as config_action, kubeadm_init, kubeadm_join, Action};
 use super::node_delete::{self, Env};
-use super::{create, interrupt, nodes, ownership, record, ActionContext};
+use super::{create, nodes, ownership, record, ActionContext};
 use crate::config::{Cluster, Node, ROLE_CONTROL_PLANE, ROLE_WORKER};
+use crate::interrupt;
 use crate::kubeadm;
 use crate::log::Logger;
 use crate::provider::{NodeProvisioning, NodeRef, Provider, ROLE_LOAD_BALANCER};
@@ -159,7 +160,7 @@ pub async fn add_nodes(
     let bootstrap = nodes::bootstrap_control_plane(&all)?;
     let create_id = ownership::new_create_id();
     let outcome =
-        interrupt::unless_signalled(bring_up(provider, &env, &plan, &bootstrap, &create_id, log))
+        interrupt::interruptible(bring_up(provider, &env, &plan, &bootstrap, &create_id, log))
             .await;
     if let Err(err) = outcome {
         log.status_end(false);

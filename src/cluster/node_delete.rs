@@ -113,7 +113,7 @@ pub async fn delete_nodes(
     let all = record::nodes_of(provider, cluster).await?;
     let plan = plan(cluster, &all, names)?;
     let env = Env::load(provider, cluster, &all).await?;
-    super::interrupt::unless_signalled(async {
+    crate::interrupt::interruptible(async {
         for node in &plan.remove {
             remove_node(&env, provider, Some(&plan.runner), node, true, log).await?;
         }

@@ -13,8 +13,9 @@ use anyhow::bail;
 
 use super::node_add::{self, AddOptions, MAX_NODES_PER_ROLE};
 use super::node_delete::{self, Env};
-use super::{interrupt, nodes, record};
+use super::{nodes, record};
 use crate::config::ROLE_WORKER;
+use crate::interrupt;
 use crate::log::Logger;
 use crate::provider::Provider;
 
@@ -107,7 +108,7 @@ pub async fn resize(
             }
             let env = Env::load(provider, &opts.cluster, &all).await?;
             let mut removed = 0;
-            interrupt::unless_signalled(async {
+            interrupt::interruptible(async {
                 for node in &removal.remove {
                     node_delete::remove_node(
                         &env,
@@ -140,7 +141,6 @@ fn workers_noun(n: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::provider::NodeRef;
 
     use crate::provider::test_node as node;
 

@@ -19,9 +19,13 @@ use rand::Rng;
 pub(crate) const DEFAULT_WAIT: Duration = Duration::from_secs(10);
 
 /// Held lock; the lock file is removed on drop (also on error paths).
+/// While it is held a signal does not end the process, so neither a
+/// half-written kubeconfig nor the lock file is left behind.
 #[derive(Debug)]
 pub(crate) struct Lock {
     path: PathBuf,
+    // Dropped after `drop` removed the lock file.
+    _critical: crate::interrupt::Critical,
 }
 
 impl Drop for Lock {
@@ -37,7 +41,9 @@ pub(crate) fn lock_path(path: &Path) -> PathBuf {
 }
 
 /// Take the lock for kubeconfig `path`, creating its directory (0755) first.
-pub(crate) fn acquire(path: &Path, wait: Duration) -> anyhow::Result<Lock> {
+/// With `abort_on_signal`, a SIGINT/SIGTERM received while waiting for
+/// someone else's lock ends the wait with `Interrupted` (nothing written).
+pub(crate) fn acquire(path: &Path, wait: Duration, abort_on_signal: bool) -> anyhow::Result<Lock> {
     let lock = lock_path(path);
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         if !dir.exists() {
@@ -57,14 +63,27 @@ pub(crate) fn acquire(path: &Path, wait: Duration) -> anyhow::Result<Lock> {
     let deadline = Instant::now() + wait;
     let mut rng = rand::rng();
     loop {
+        // Critical from before the lock file can exist (waiting is not).
+        let critical = crate::interrupt::critical();
         match OpenOptions::new()
             .write(true)
             .create_new(true)
             .mode(0o000)
             .open(&lock)
         {
-            Ok(_) => return Ok(Lock { path: lock }),
+            Ok(_) => {
+                return Ok(Lock {
+                    path: lock,
+                    _critical: critical,
+                })
+            }
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists && Instant::now() < deadline => {
+                drop(critical);
+                if abort_on_signal {
+                    if let Some(signal) = crate::interrupt::received() {
+                        return Err(crate::interrupt::Interrupted { signal }.into());
+                    }
+                }
                 // Jitter so waiting processes do not retry in lockstep.
                 std::thread::sleep(Duration::from_millis(rng.random_range(10..=50)));
             }
@@ -138,9 +157,9 @@ mod tests {
     fn lock_is_exclusive_and_released_on_drop() {
         let dir = tempfile::tempdir().unwrap();
         let cfg = dir.path().join("nested/dir/config");
-        let held = acquire(&cfg, Duration::ZERO).unwrap();
+        let held = acquire(&cfg, Duration::ZERO, false).unwrap();
         assert!(dir.path().join("nested/dir/config.lock").exists());
-        let err = acquire(&cfg, Duration::from_millis(100)).unwrap_err();
+        let err = acquire(&cfg, Duration::from_millis(100), false).unwrap_err();
         assert!(
             err.to_string().starts_with(&format!(
                 "failed to lock config file: open {}.lock: file exists; the lock file exists since ",
@@ -150,7 +169,7 @@ mod tests {
         );
         drop(held);
         assert!(!dir.path().join("nested/dir/config.lock").exists());
-        drop(acquire(&cfg, Duration::ZERO).unwrap());
+        drop(acquire(&cfg, Duration::ZERO, false).unwrap());
     }
 
     #[test]
@@ -159,7 +178,7 @@ mod tests {
         let cfg = dir.path().join("config");
         std::fs::write(lock_path(&cfg), "").unwrap();
         let start = Instant::now();
-        let err = acquire(&cfg, Duration::from_millis(300)).unwrap_err();
+        let err = acquire(&cfg, Duration::from_millis(300), false).unwrap_err();
         assert!(start.elapsed() >= Duration::from_millis(300));
         assert!(
             err.to_string().ends_with(&format!(
@@ -197,12 +216,12 @@ mod tests {
     fn waits_for_a_lock_released_meanwhile() {
         let dir = tempfile::tempdir().unwrap();
         let cfg = dir.path().join("config");
-        let held = acquire(&cfg, Duration::ZERO).unwrap();
+        let held = acquire(&cfg, Duration::ZERO, false).unwrap();
         let releaser = std::thread::spawn(move || {
             std::thread::sleep(Duration::from_millis(150));
             drop(held);
         });
-        let got = acquire(&cfg, Duration::from_secs(5));
+        let got = acquire(&cfg, Duration::from_secs(5), false);
         releaser.join().unwrap();
         assert!(got.is_ok());
     }

@@ -72,7 +72,7 @@ pub fn remove(cluster: &str, explicit: Option<&Path>) -> anyhow::Result<()> {
 pub fn export_to(kind_config: &str, paths: &[PathBuf], lock_wait: Duration) -> anyhow::Result<()> {
     let kind = parse_kind(kind_config)?;
     let target = merge_target(paths);
-    let _lock = lock::acquire(&target, lock_wait)?;
+    let _lock = lock::acquire(&target, lock_wait, true)?;
     let mut existing =
         read(&target).map_err(|e| anyhow!("failed to get kubeconfig to merge: {e}"))?;
     model::merge(&mut existing, &kind)?;
@@ -134,7 +134,7 @@ fn remove_one(key: &str, path: &Path, lock_wait: Duration) -> anyhow::Result<()>
     {
         return Ok(());
     }
-    let _lock = lock::acquire(path, lock_wait)?;
+    let _lock = lock::acquire(path, lock_wait, false)?;
     let mut cfg =
         read(path).map_err(|e| anyhow!("failed to read kubeconfig to remove KIND entry: {e}"))?;
     if model::remove(&mut cfg, key) {

@@ -26,9 +26,9 @@ pub use interface::{
     BuildError, BuildRequest, ByteStream, Change, ImageInfo, NodeProvisioning, Provider,
     Provisioning,
 };
-pub use node::{shell_join, ExecOutput, NodeRef, NodeState, RunError};
 #[cfg(test)]
 pub use node::test_node;
+pub use node::{shell_join, ExecOutput, NodeRef, NodeState, RunError};
 pub use plan::{docker_run_args, plan_cluster, ContainerSpec, PlanContext, PortSpec};
 pub use runtime::{runtime_env_warning, select_runtime, HostInfo, RuntimeError, RuntimeMode};
 

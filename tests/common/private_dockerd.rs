@@ -11,8 +11,33 @@ use std::time::{Duration, Instant};
 pub struct PrivateDockerd {
     child: Child,
     pub dir: tempfile::TempDir,
+    tmpfs_data: bool,
     /// dockerd's command line, for `restart`.
     argv: Vec<String>,
+}
+
+/// dockerd in a new network namespace, logging (appending) to dockerd.log.
+fn spawn_dockerd(argv: &[String], root: &Path) -> Child {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(root.join("dockerd.log"))
+        .unwrap();
+    // `exec` keeps the child's pid = dockerd's, whose netns `in_netns` enters.
+    Command::new("unshare")
+        .args([
+            "--net",
+            "--",
+            "sh",
+            "-c",
+            r#"ip link set lo up && exec "$@""#,
+            "sh",
+        ])
+        .args(argv)
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("start a private dockerd")
 }
 
 impl PrivateDockerd {
@@ -24,18 +49,74 @@ impl PrivateDockerd {
     /// A daemon with extra dockerd arguments (e.g. `--host tcp://…` and TLS).
     /// The namespace's loopback is brought up so TCP on 127.0.0.1 works.
     pub fn start_with(extra: &[String]) -> PrivateDockerd {
-        PrivateDockerd::start_in(&std::env::temp_dir(), extra)
+        PrivateDockerd::start_configured(&std::env::temp_dir(), "{}", extra, false)
     }
 
     /// A daemon whose directories (data root included) live under `base`,
     /// e.g. a tmpfs, so its disk is not the shared host's.
     pub fn start_in(base: &Path, extra: &[String]) -> PrivateDockerd {
+        PrivateDockerd::start_configured(base, "{}", extra, false)
+    }
+
+    /// A daemon that can run kind nodes: the `sysbox-runc` STAND-IN runtime
+    /// (plain runc) registered, `daemon_json` keys added (e.g.
+    /// `"userns-remap": "default"`), its data root on a private 4 GiB tmpfs
+    /// (so create's free-disk check sees that, not the shared disk), and
+    /// the fixture node image loaded from the shared daemon.
+    pub fn for_nodes(daemon_json: serde_json::Value) -> PrivateDockerd {
+        let runc = which::which("runc").expect("runc on PATH");
+        let mut cfg = serde_json::json!({"runtimes": {"sysbox-runc": {"path": runc}}});
+        if let (Some(cfg), Some(extra)) = (cfg.as_object_mut(), daemon_json.as_object()) {
+            cfg.extend(extra.clone());
+        }
+        let d =
+            PrivateDockerd::start_configured(&std::env::temp_dir(), &cfg.to_string(), &[], true);
+        d.load_from_host(&[super::FIXTURE_IMAGE]);
+        d
+    }
+
+    /// Copy images from the shared daemon into this one (`docker save |
+    /// docker load`): nothing is pulled.
+    pub fn load_from_host(&self, images: &[&str]) {
+        let mut save = Command::new("docker")
+            .arg("save")
+            .args(images)
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("docker save");
+        let load = Command::new("docker")
+            .env("DOCKER_HOST", self.host())
+            .env_remove("DOCKER_CONTEXT")
+            .args(["load", "-q"])
+            .stdin(save.stdout.take().unwrap())
+            .output()
+            .expect("docker load");
+        assert!(save.wait().unwrap().success(), "docker save {images:?}");
+        assert!(load.status.success(), "docker load: {load:?}");
+    }
+
+    fn start_configured(
+        base: &Path,
+        config: &str,
+        extra: &[String],
+        tmpfs_data: bool,
+    ) -> PrivateDockerd {
         let dir = tempfile::Builder::new()
             .prefix("kind-dockerd-")
             .tempdir_in(base)
             .unwrap();
         let cfg = dir.path().join("daemon.json");
-        std::fs::write(&cfg, "{}").unwrap();
+        std::fs::write(&cfg, config).unwrap();
+        if tmpfs_data {
+            let data = dir.path().join("data");
+            std::fs::create_dir(&data).unwrap();
+            let st = Command::new("mount")
+                .args(["-t", "tmpfs", "-o", "size=4g", "kind-dockerd-data"])
+                .arg(&data)
+                .status()
+                .unwrap();
+            assert!(st.success(), "mount a tmpfs data root");
+        }
         let root = dir.path().to_path_buf();
         let p = |s: &str| root.join(s).display().to_string();
         let mut dockerd = vec![
@@ -54,45 +135,20 @@ impl PrivateDockerd {
             cfg.display().to_string(),
         ];
         dockerd.extend(extra.iter().cloned());
-        let child = PrivateDockerd::spawn(&dockerd, &root);
+        let child = spawn_dockerd(&dockerd, &root);
         let d = PrivateDockerd {
             child,
             dir,
+            tmpfs_data,
             argv: dockerd,
         };
         d.wait_ready();
         d
     }
 
-    /// Start dockerd in a new network namespace, its log appended to dockerd.log.
-    fn spawn(dockerd: &[String], root: &Path) -> Child {
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(root.join("dockerd.log"))
-            .unwrap();
-        // `exec` keeps the child's pid = dockerd's, whose netns `in_netns` enters.
-        Command::new("unshare")
-            .args([
-                "--net",
-                "--",
-                "sh",
-                "-c",
-                r#"ip link set lo up && exec "$@""#,
-                "sh",
-            ])
-            .args(dockerd)
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("start a private dockerd")
-    }
-
     fn wait_ready(&self) {
-        let d = self;
-        let root = self.dir.path();
         let deadline = Instant::now() + Duration::from_secs(60);
-        while !d
+        while !self
             .docker_output(&["info"])
             .map(|o| o.status.success())
             .unwrap_or(false)
@@ -100,21 +156,51 @@ impl PrivateDockerd {
             assert!(
                 Instant::now() < deadline,
                 "private dockerd did not start: {}",
-                std::fs::read_to_string(root.join("dockerd.log")).unwrap_or_default()
+                std::fs::read_to_string(self.path("dockerd.log")).unwrap_or_default()
             );
             std::thread::sleep(Duration::from_millis(200));
         }
     }
 
-    /// A daemon restart: SIGTERM (dockerd stops its containers as on a
-    /// host shutdown), wait for it to exit, start it again with the same
-    /// data root and flags (in a fresh network namespace).
-    pub fn restart(&mut self) {
-        let _ = Command::new("kill")
-            .arg(self.child.id().to_string())
-            .status();
+    /// SIGKILL the daemon (a crash), and wait for it to be gone.
+    pub fn kill9(&mut self) {
+        // Its managed containerd too, as when the whole daemon dies.
+        let pid = self.child.id();
+        let children =
+            std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
+        for c in children.split_whitespace() {
+            let _ = Command::new("kill").args(["-9", c]).status();
+        }
+        let _ = self.child.kill();
         let _ = self.child.wait();
-        self.child = PrivateDockerd::spawn(&self.argv, self.dir.path());
+        // Gone for good (not a zombie a restarted dockerd would take for a
+        // running containerd).
+        let deadline = Instant::now() + Duration::from_secs(10);
+        for c in children.split_whitespace() {
+            while Instant::now() < deadline
+                && std::fs::read_to_string(format!("/proc/{c}/stat"))
+                    .map(|st| !st.contains(") Z "))
+                    .unwrap_or(false)
+            {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+        let _ = std::fs::remove_file(self.path("exec/containerd/containerd.pid"));
+    }
+
+    /// A daemon restart on the same socket, data root and flags (in a fresh
+    /// network namespace): a running daemon gets SIGTERM first (it stops
+    /// its containers as on a host shutdown); after `kill9` it is started
+    /// again.
+    pub fn restart(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = Command::new("kill")
+                .arg(self.child.id().to_string())
+                .status();
+            let _ = self.child.wait();
+        }
+        let _ = std::fs::remove_file(self.path("docker.pid"));
+        self.child = spawn_dockerd(&self.argv, self.dir.path());
         self.wait_ready();
     }
 
@@ -139,30 +225,27 @@ impl PrivateDockerd {
             .output()
     }
 
+    /// The pid of this daemon (to kill it in a test).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The containers labelled as nodes of `cluster`.
+    pub fn cluster_containers(&self, cluster: &str) -> Vec<String> {
+        let filter = format!("label=io.x-k8s.kind.cluster={cluster}");
+        let mut names: Vec<String> = self
+            .docker(&["ps", "-a", "--filter", &filter, "--format", "{{.Names}}"])
+            .lines()
+            .map(str::to_string)
+            .collect();
+        names.sort();
+        names
+    }
+
     /// The docker CLI against this daemon; stdout.
     pub fn docker(&self, args: &[&str]) -> String {
         let out = self.docker_output(args).unwrap();
         String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    /// Copy images from the shared daemon into this one (`docker save |
-    /// docker load`): nothing is pulled.
-    pub fn load_from_host(&self, images: &[&str]) {
-        let mut save = Command::new("docker")
-            .arg("save")
-            .args(images)
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("docker save");
-        let load = Command::new("docker")
-            .env("DOCKER_HOST", self.host())
-            .env_remove("DOCKER_CONTEXT")
-            .arg("load")
-            .stdin(save.stdout.take().unwrap())
-            .output()
-            .expect("docker load");
-        assert!(save.wait().unwrap().success(), "docker save {images:?}");
-        assert!(load.status.success(), "docker load: {load:?}");
     }
 
     /// A command run inside this daemon's network namespace (for its TCP port).
@@ -213,9 +296,31 @@ impl PrivateDockerd {
 
 impl Drop for PrivateDockerd {
     fn drop(&mut self) {
+        if self.tmpfs_data {
+            // Node containers outlive a stopped dockerd (their shims stay):
+            // remove them while the daemon still answers.
+            let ids = self.docker(&["ps", "-aq"]);
+            let ids: Vec<&str> = ids.split_whitespace().collect();
+            if !ids.is_empty() {
+                let mut args = vec!["rm", "-f", "-v"];
+                args.extend(ids);
+                let _ = self.docker_output(&args);
+            }
+        }
         let _ = Command::new("kill")
             .arg(self.child.id().to_string())
             .status();
         let _ = self.child.wait();
+        if self.tmpfs_data {
+            if let Ok(entries) = std::fs::read_dir(self.path("exec/netns")) {
+                for e in entries.flatten() {
+                    let _ = Command::new("umount").arg("-l").arg(e.path()).status();
+                }
+            }
+            let _ = Command::new("umount")
+                .arg("-l")
+                .arg(self.dir.path().join("data"))
+                .status();
+        }
     }
 }
