@@ -31,6 +31,10 @@ pub struct ImageInfo {
     pub id: String,
     /// The image config's labels.
     pub labels: HashMap<String, String>,
+    /// The layers' diff IDs (`RootFS.Layers`): what a node's containerd
+    /// stores layers of a `docker save` archive under, so `kind load` can
+    /// tell which nodes already hold part of the image.
+    pub diff_ids: Vec<String>,
 }
 
 /// What a build asks of the engine besides its context.

@@ -1,8 +1,9 @@
 //! The pure half of `kind load`: argument handling, image-name normalisation,
 //! the per-node decision (skip / re-tag / load) from what crictl answers,
-//! node selection, the containerd snapshotter, and the import command line.
+//! node selection, the containerd snapshotter, the import command line, and
+//! which nodes get a partial archive (issue 8).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 
 use anyhow::{anyhow, bail};
 
@@ -239,6 +240,44 @@ pub fn import_argv(platforms: &Platforms, snapshotter: &str) -> Vec<String> {
             "-".into(),
         ])
         .collect()
+}
+
+/// `ctr` arguments listing the digests a node's content store holds.
+pub const CONTENT_LIST_ARGV: [&str; 5] = ["ctr", "--namespace=k8s.io", "content", "ls", "-q"];
+
+/// Whether a node gets a partial archive (only the layers it lacks): when it
+/// is known to hold at least one of the images' layers (`diff_ids`). A node
+/// whose content could not be listed, or that holds none of them (a first
+/// load), gets the full archive: nothing to save, and no conversion to pay.
+pub fn wants_partial(held: Option<&HashSet<String>>, diff_ids: &HashSet<String>) -> bool {
+    held.is_some_and(|held| diff_ids.iter().any(|d| held.contains(d)))
+}
+
+/// Why a node's partial import failed, for the `-v 1` line announcing the
+/// full retry: the conversion's error, else the missing blob containerd
+/// named, else the node's write error, else the import's first output line.
+pub fn partial_failure_reason(
+    conversion: Option<&str>,
+    write: Option<&str>,
+    import_output: &str,
+) -> String {
+    if let Some(c) = conversion {
+        return format!("conversion failed: {c}");
+    }
+    if let crate::images::oci::ImportFailure::MissingContent(d) =
+        crate::images::oci::classify_import_failure(import_output)
+    {
+        return format!("missing content {d}");
+    }
+    if let Some(w) = write {
+        return format!("sending it failed: {w}");
+    }
+    import_output
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("no output")
+        .to_string()
 }
 
 /// Whether a platform-only import failed because the archive holds no image
@@ -723,5 +762,50 @@ version = 2
             go_stat_error("/nonexistent/kind-load-test.tar", &real),
             "stat /nonexistent/kind-load-test.tar: no such file or directory"
         );
+    }
+
+    fn digests(v: &[&str]) -> HashSet<String> {
+        v.iter().map(|x| x.to_string()).collect()
+    }
+
+    #[test]
+    fn partial_only_for_a_node_known_to_hold_some_layer() {
+        let ids = digests(&["sha256:a", "sha256:b"]);
+        // Content unknown (ctr failed): full.
+        assert!(!wants_partial(None, &ids));
+        // A first load: the node holds none of the layers.
+        assert!(!wants_partial(Some(&digests(&["sha256:z"])), &ids));
+        assert!(!wants_partial(Some(&digests(&[])), &ids));
+        assert!(wants_partial(
+            Some(&digests(&["sha256:b", "sha256:z"])),
+            &ids
+        ));
+        // No diff IDs (an image archive file): never partial.
+        assert!(!wants_partial(Some(&digests(&["sha256:a"])), &digests(&[])));
+    }
+
+    #[test]
+    fn partial_failure_reasons() {
+        let d = format!("sha256:{}", "ab".repeat(32));
+        let out = format!(
+            "ctr: failed to extract layer {d}: failed to get reader from content store: content digest {d}: not found\n"
+        );
+        assert_eq!(
+            partial_failure_reason(None, None, &out),
+            format!("missing content {d}")
+        );
+        assert_eq!(
+            partial_failure_reason(Some("bad tar"), None, &out),
+            "conversion failed: bad tar"
+        );
+        assert_eq!(
+            partial_failure_reason(None, Some("broken pipe"), "\nctr: boom\nmore"),
+            "sending it failed: broken pipe"
+        );
+        assert_eq!(
+            partial_failure_reason(None, None, "\n  ctr: boom\nmore"),
+            "ctr: boom"
+        );
+        assert_eq!(partial_failure_reason(None, None, ""), "no output");
     }
 }

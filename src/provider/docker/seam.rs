@@ -110,6 +110,7 @@ impl Provider for Docker {
         Ok(self.inspect_image_opt(image).await?.map(|i| ImageInfo {
             id: i.id.unwrap_or_default(),
             labels: i.config.and_then(|c| c.labels).unwrap_or_default(),
+            diff_ids: i.root_fs.and_then(|r| r.layers).unwrap_or_default(),
         }))
     }
 

@@ -1,0 +1,298 @@
+//! One streaming round of `kind load`: a single pass of the source (one
+//! `docker save`, one read of an archive) into `ctr … images import -` on
+//! every node of the round at once.
+//!
+//! Full-archive nodes take the source's bytes as they come. Partial nodes
+//! (issue 8) take the OCI layout that `images::oci` writes for each of them
+//! from the same pass, so one save serves both kinds: the converter is one
+//! more sink of the fan-out and runs on a blocking thread (it is plain
+//! `std::io`), writing each partial node's archive through a 256 KiB buffer
+//! into that node's bounded channel.
+//!
+//! A slow or stuck node does not stall the others: every node has its own
+//! bounded buffer, and a node that takes nothing for the stall timeout is
+//! dropped from the fan-out (or from the converter's outputs), its import is
+//! abandoned, and it is reported by name, while the others go on.
+
+use std::collections::{HashMap, HashSet};
+use std::io::{self, Read, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::anyhow;
+use bytes::{Buf, Bytes};
+use futures_util::stream::BoxStream;
+use futures_util::StreamExt;
+use tokio::runtime::Handle;
+use tokio::sync::mpsc;
+
+use super::fanout::{self, Progress};
+use super::Source;
+use crate::images::oci::{self, ConvertError, Limits, Target, TargetReport};
+use crate::provider::{NodeRef, Provider};
+
+/// One node's part in a round.
+#[derive(Debug, Clone)]
+pub struct Item {
+    /// Index into the round's targets.
+    pub node: usize,
+    pub argv: Vec<String>,
+    /// `Some(held digests)`: send a partial archive leaving those out.
+    pub partial: Option<HashSet<String>>,
+}
+
+/// Why a node's import in a round did not succeed.
+#[derive(Debug)]
+pub enum Failure {
+    /// The node took nothing for this long; its import was abandoned.
+    Stalled(Duration),
+    /// The import ran and failed (or could not run).
+    Import(anyhow::Error),
+}
+
+/// What one node got in a round.
+#[derive(Debug)]
+pub struct NodeResult {
+    pub result: Result<(), Failure>,
+    /// The converter's report for a partial node.
+    pub report: Option<TargetReport>,
+}
+
+/// What a round did.
+#[derive(Debug)]
+pub struct Outcome {
+    /// One per item, in order.
+    pub nodes: Vec<NodeResult>,
+    pub pumped: anyhow::Result<fanout::Pumped>,
+    /// The converter's error, when it could not produce partial archives.
+    pub conversion: Option<ConvertError>,
+}
+
+/// Runs one round: `source` into every item's import at once.
+pub async fn run(
+    provider: &dyn Provider,
+    targets: &[NodeRef],
+    items: &[Item],
+    source: Source,
+    stall: Duration,
+) -> Outcome {
+    let progress: Vec<Arc<Progress>> = items.iter().map(|_| Progress::new()).collect();
+    let full: Vec<usize> = (0..items.len())
+        .filter(|&k| items[k].partial.is_none())
+        .collect();
+    let partial: Vec<usize> = (0..items.len())
+        .filter(|&k| items[k].partial.is_some())
+        .collect();
+
+    let converting = !partial.is_empty();
+    let (senders, inputs) = fanout::sinks(full.len() + usize::from(converting));
+    let mut inputs: Vec<BoxStream<'static, Bytes>> =
+        inputs.into_iter().map(|s| s.boxed()).collect();
+    let mut node_inputs: Vec<Option<BoxStream<'static, Bytes>>> =
+        items.iter().map(|_| None).collect();
+    // The converter may wait on a slow partial node for up to `stall`
+    // before dropping it; the pump waits longer on the converter, so a
+    // stuck partial node costs the other partial nodes nothing.
+    let mut stalls = vec![stall; full.len()];
+    let converter = if converting {
+        let input = inputs.pop().expect("the converter's sink");
+        stalls.push(stall * 2);
+        let handle = Handle::current();
+        let mut outs = Vec::with_capacity(partial.len());
+        let mut stalled_flags = Vec::with_capacity(partial.len());
+        for &k in &partial {
+            let (tx, rx) = mpsc::channel::<Bytes>(fanout::SINK_CAPACITY);
+            node_inputs[k] =
+                Some(fanout::watched(fanout::receiver_stream(rx), progress[k].clone()).boxed());
+            let flag = Arc::new(AtomicBool::new(false));
+            stalled_flags.push(flag.clone());
+            outs.push(Target {
+                held: items[k].partial.clone().unwrap_or_default(),
+                out: io::BufWriter::with_capacity(
+                    fanout::CHUNK_BYTES,
+                    ChannelWriter {
+                        tx: Some(tx),
+                        stall,
+                        handle: handle.clone(),
+                        stalled: flag,
+                    },
+                ),
+            });
+        }
+        let reader = StreamReader {
+            stream: input,
+            buf: Bytes::new(),
+            handle,
+        };
+        let task = tokio::task::spawn_blocking(move || {
+            // The writers (and so the nodes' inputs) end when this returns.
+            oci::partial_layouts(reader, outs, &HashMap::new(), Limits::default())
+                .map(|(conversion, _outs)| conversion)
+        });
+        Some((task, stalled_flags))
+    } else {
+        None
+    };
+    for (&k, input) in full.iter().zip(inputs) {
+        node_inputs[k] = Some(fanout::watched(input, progress[k].clone()).boxed());
+    }
+
+    // Spawned so the nodes' socket writes spread over the runtime's threads.
+    let watchdogs: Vec<_> = items
+        .iter()
+        .zip(node_inputs)
+        .zip(&progress)
+        .map(|((item, input), progress)| {
+            let exec = tokio::spawn(provider.exec_with_input_stream(
+                &targets[item.node],
+                &item.argv,
+                input.expect("every item has an input"),
+            ));
+            watch(exec, progress.clone(), stall)
+        })
+        .collect();
+    let pump = fanout::pump_with(source, senders, fanout::CHUNK_BYTES, stalls);
+    let (pumped, results) = tokio::join!(pump, futures_util::future::join_all(watchdogs));
+
+    let mut results: Vec<Result<(), Failure>> = results;
+    if let Ok(p) = &pumped {
+        // A full node dropped by the pump got a truncated archive: whatever
+        // its import said, it stalled.
+        for &sink in &p.stalled {
+            if let Some(&k) = full.get(sink) {
+                results[k] = Err(Failure::Stalled(stall));
+            }
+        }
+    }
+    let mut reports: Vec<Option<TargetReport>> = items.iter().map(|_| None).collect();
+    let mut conversion_error = None;
+    if let Some((task, flags)) = converter {
+        match task.await {
+            Ok(Ok(conversion)) => {
+                for (&k, report) in partial.iter().zip(conversion.reports) {
+                    reports[k] = Some(report);
+                }
+            }
+            Ok(Err(e)) => conversion_error = Some(e),
+            Err(join) => {
+                conversion_error = Some(ConvertError::Malformed(format!(
+                    "the conversion task failed: {join}"
+                )))
+            }
+        }
+        for (&k, flag) in partial.iter().zip(flags) {
+            if flag.load(Ordering::Relaxed) {
+                results[k] = Err(Failure::Stalled(stall));
+            }
+        }
+    }
+    Outcome {
+        nodes: results
+            .into_iter()
+            .zip(reports)
+            .map(|(result, report)| NodeResult { result, report })
+            .collect(),
+        pumped,
+        conversion: conversion_error,
+    }
+}
+
+/// Waits for a node's import; abandons it when the node has taken nothing
+/// from its input for `stall` before reading it to the end. (Once the input
+/// is read, the import may take as long as it needs to finish.)
+async fn watch(
+    mut exec: tokio::task::JoinHandle<
+        Result<crate::provider::ExecOutput, crate::provider::RunError>,
+    >,
+    progress: Arc<Progress>,
+    stall: Duration,
+) -> Result<(), Failure> {
+    let tick = (stall / 4).clamp(Duration::from_millis(50), Duration::from_secs(1));
+    loop {
+        tokio::select! {
+            done = &mut exec => {
+                return match done {
+                    Ok(Ok(_)) => Ok(()),
+                    Ok(Err(run)) => Err(Failure::Import(anyhow::Error::new(run))),
+                    Err(join) => Err(Failure::Import(anyhow!("import task failed: {join}"))),
+                };
+            }
+            _ = tokio::time::sleep(tick) => {
+                if !progress.drained() && progress.idle() >= stall {
+                    exec.abort();
+                    return Err(Failure::Stalled(stall));
+                }
+            }
+        }
+    }
+}
+
+/// The converter's input: a fan-out sink read from a blocking thread.
+struct StreamReader {
+    stream: BoxStream<'static, Bytes>,
+    buf: Bytes,
+    handle: Handle,
+}
+
+impl Read for StreamReader {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        while self.buf.is_empty() {
+            match self.handle.block_on(self.stream.next()) {
+                Some(chunk) => self.buf = chunk,
+                None => return Ok(0),
+            }
+        }
+        let n = out.len().min(self.buf.len());
+        out[..n].copy_from_slice(&self.buf[..n]);
+        self.buf.advance(n);
+        Ok(n)
+    }
+}
+
+/// A partial node's archive output: its bounded channel, written from the
+/// converter's blocking thread. A node with no room for `stall` is given up
+/// (flagged, its channel closed); a node whose import ended is a broken pipe.
+struct ChannelWriter {
+    tx: Option<mpsc::Sender<Bytes>>,
+    stall: Duration,
+    handle: Handle,
+    stalled: Arc<AtomicBool>,
+}
+
+impl Write for ChannelWriter {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        let Some(tx) = &self.tx else {
+            return Err(io::Error::new(
+                io::ErrorKind::BrokenPipe,
+                "the node's import ended",
+            ));
+        };
+        let chunk = Bytes::copy_from_slice(data);
+        match self
+            .handle
+            .block_on(tokio::time::timeout(self.stall, tx.send(chunk)))
+        {
+            Ok(Ok(())) => Ok(data.len()),
+            Ok(Err(_)) => {
+                self.tx = None;
+                Err(io::Error::new(
+                    io::ErrorKind::BrokenPipe,
+                    "the node's import ended",
+                ))
+            }
+            Err(_) => {
+                self.tx = None;
+                self.stalled.store(true, Ordering::Relaxed);
+                Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!("the node took nothing for {:?}", self.stall),
+                ))
+            }
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
