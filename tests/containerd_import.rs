@@ -451,6 +451,7 @@ fn the_loader_sends_a_node_holding_the_base_only_the_rest() {
         // grant every capability).
         runtime_mode: "sysbox".into(),
         config_index: None,
+        images_inbox: None,
     };
     let rt = tokio::runtime::Runtime::new().unwrap();
     let buf = Buffer::default();

@@ -357,6 +357,7 @@ async fn sysbox_node_lifecycle() {
         role: "control-plane".into(),
         runtime_mode: "sysbox".into(),
         config_index: Some(0),
+        images_inbox: None,
     };
     assert_eq!(nodes, vec![node.clone()]);
     assert!(!node.privileged_exec());

@@ -1,5 +1,6 @@
 //! `kind delete cluster`: kubeconfig entries first, then every container of
-//! the cluster, concurrently. The network is left in place (spec §5.5).
+//! the cluster, concurrently, then its images inbox volume. The network is
+//! left in place (spec §5.5).
 
 use std::path::Path;
 
@@ -20,7 +21,7 @@ pub async fn delete(
         .list_nodes(name)
         .await
         .context("error listing nodes")?;
-    delete_nodes(provider, name, nodes, explicit_kubeconfig, log).await
+    delete_nodes(provider, name, nodes, explicit_kubeconfig, None, log).await
 }
 
 /// A failed create's cleanup: as `delete`, but only the containers that
@@ -36,7 +37,15 @@ pub async fn delete_created_by(
         .list_nodes_created_by(name, create_id)
         .await
         .context("error listing nodes")?;
-    delete_nodes(provider, name, nodes, explicit_kubeconfig, log).await
+    delete_nodes(
+        provider,
+        name,
+        nodes,
+        explicit_kubeconfig,
+        Some(create_id),
+        log,
+    )
+    .await
 }
 
 async fn delete_nodes(
@@ -44,6 +53,7 @@ async fn delete_nodes(
     name: &str,
     nodes: Vec<crate::provider::NodeRef>,
     explicit_kubeconfig: Option<&Path>,
+    create_id: Option<&str>,
     log: &Logger,
 ) -> anyhow::Result<()> {
     // The kubeconfig lock may wait for other kind processes: off the runtime.
@@ -63,6 +73,8 @@ async fn delete_nodes(
             crate::gotext::quote_list(&names)
         ));
     }
+    // Once no node mounts it.
+    provider.remove_images_inbox(name, create_id).await?;
     kubeconfig_result
 }
 

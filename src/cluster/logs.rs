@@ -340,6 +340,7 @@ mod tests {
             role: role.into(),
             runtime_mode: "sysbox".into(),
             config_index: None,
+            images_inbox: None,
         }
     }
 

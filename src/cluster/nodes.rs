@@ -73,6 +73,7 @@ mod tests {
             role: role.into(),
             runtime_mode: "sysbox".into(),
             config_index: None,
+            images_inbox: None,
         }
     }
 

@@ -33,7 +33,7 @@ use tokio::io::AsyncReadExt;
 use crate::cluster::nodes::internal;
 use crate::images::oci;
 use crate::log::Logger;
-use crate::provider::{ByteStream, ImageInfo, NodeRef, Provider, RunError};
+use crate::provider::{inbox, ByteStream, ImageInfo, NodeRef, Provider, RunError};
 use plan::{NodeOutcome, Platforms, UnknownNodeStyle};
 
 /// A source of archive bytes; opened once per streaming round.
@@ -129,6 +129,7 @@ async fn deliver(
         ),
     );
     let source = || provider.save_images(images);
+    let inbox = inbox_path(targets);
     load_streamed(
         provider,
         targets,
@@ -136,6 +137,7 @@ async fn deliver(
         snapshotters,
         held,
         diff_ids,
+        inbox,
         log,
         source,
     )
@@ -179,6 +181,7 @@ pub async fn load_image_archives(
             snapshotters,
             held,
             &HashSet::new(),
+            inbox_path(&targets),
             log,
             move || file_stream(path.clone()),
         )
@@ -278,6 +281,16 @@ fn read_error(path: &Path, e: std::io::Error) -> anyhow::Error {
     anyhow!("failed to read image archive {}: {e}", path.display())
 }
 
+/// A fresh path for this load's archive in the images inbox, when every
+/// target mounts one and there is more than one target (for one node the
+/// file would only add a local write and read).
+fn inbox_path(targets: &[NodeRef]) -> Option<String> {
+    if targets.len() < 2 {
+        return None;
+    }
+    plan::shared_inbox(targets).map(|dir| inbox::archive_path(&dir, rand::random()))
+}
+
 /// What importing into `nodes` needs: which platforms to import (the
 /// host's, as nodes run on it), each node's snapshotter and, when `content`,
 /// the digests each node's content store holds (None where that could not
@@ -343,14 +356,30 @@ pub struct Delivered {
     pub skipped: Vec<String>,
 }
 
-/// Load one archive (from `source`, opened once per round) into `targets`
-/// (with their snapshotters and, where known, the digests their content
-/// stores hold, in the same order). The first round sends every node at
-/// once a full archive, or a partial one (see [`plan::wants_partial`]);
-/// then, from one more pass each: a node whose partial import failed gets
-/// the full archive, and a node whose platform-only import found nothing
-/// for its platform imports all platforms. Every node runs to its end; the
-/// first failure (in node order) is the error.
+/// What an item of a round is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Job {
+    /// `ctr images import` on the item's node.
+    Import,
+    /// Writing the archive into the images inbox through the item's node.
+    WriteInbox,
+}
+
+/// Load one archive (from `source`, opened once per round that reads it)
+/// into `targets` (with their snapshotters and, where known, the digests
+/// their content stores hold, in the same order).
+///
+/// The first round reads the source once for every node at once: a partial
+/// archive to each node known to hold some of the layers (see
+/// [`plan::wants_partial`]); the full archive to the others, either written
+/// once into the images inbox `inbox` (a fresh path in the volume every
+/// target mounts) and then imported from there by each node concurrently,
+/// or, without an inbox (or when writing it failed), streamed into each.
+/// Then: a node whose partial import failed gets the full archive, and a
+/// node whose platform-only import found nothing for its platform imports
+/// all platforms (from the inbox file when there is one, else from one
+/// more pass). Every node runs to its end; the first failure (in node
+/// order) is the error.
 #[allow(clippy::too_many_arguments)]
 async fn load_streamed(
     provider: &dyn Provider,
@@ -359,25 +388,47 @@ async fn load_streamed(
     snapshotters: Vec<anyhow::Result<String>>,
     held: Vec<Option<HashSet<String>>>,
     diff_ids: &HashSet<String>,
+    inbox: Option<String>,
     log: &Logger,
     source: impl Fn() -> Source,
 ) -> anyhow::Result<Vec<Delivered>> {
     let stall = stall_timeout();
     // Per target node, in order: its failure, if any.
     let mut failures: Vec<Option<anyhow::Error>> = Vec::with_capacity(targets.len());
-    let mut items: Vec<round::Item> = Vec::new();
+    let mut items: Vec<(round::Item, Job)> = Vec::new();
+    // Full-archive imports waiting for the inbox file.
+    let mut after_write: Vec<round::Item> = Vec::new();
     let mut snapshotter_of: Vec<Option<String>> = Vec::with_capacity(targets.len());
     for (i, s) in snapshotters.into_iter().enumerate() {
         match s {
             Ok(s) => {
                 let held = held.get(i).and_then(Option::as_ref);
-                items.push(round::Item {
-                    node: i,
-                    argv: plan::import_argv(platforms, &s),
-                    partial: plan::wants_partial(held, diff_ids)
-                        .then(|| held.cloned())
-                        .flatten(),
-                });
+                let argv = plan::import_argv(platforms, &s);
+                match (held, &inbox) {
+                    (Some(held), _) if plan::wants_partial(Some(held), diff_ids) => {
+                        items.push((
+                            round::Item {
+                                node: i,
+                                argv,
+                                input: round::Input::Partial(held.clone()),
+                            },
+                            Job::Import,
+                        ));
+                    }
+                    (_, Some(path)) => after_write.push(round::Item {
+                        node: i,
+                        argv: plan::reading_file(&argv, path),
+                        input: round::Input::Nothing,
+                    }),
+                    _ => items.push((
+                        round::Item {
+                            node: i,
+                            argv,
+                            input: round::Input::Full,
+                        },
+                        Job::Import,
+                    )),
+                }
                 snapshotter_of.push(Some(s));
                 failures.push(None);
             }
@@ -387,58 +438,126 @@ async fn load_streamed(
             }
         }
     }
+    // One node writes the inbox file: the first waiting for it.
+    let mut file: Option<(usize, String)> = None;
+    if let (Some(path), Some(first)) = (&inbox, after_write.first()) {
+        items.push((
+            round::Item {
+                node: first.node,
+                argv: plan::inbox_write_argv(path),
+                input: round::Input::Full,
+            },
+            Job::WriteInbox,
+        ));
+        file = Some((first.node, path.clone()));
+    }
+    let mut file_ready = false;
 
     let mut delivered = Vec::new();
+    let mut source_error = None;
     while !items.is_empty() {
         let started = std::time::Instant::now();
-        let outcome = round::run(provider, targets, &items, source(), stall).await;
-        let source_error = match outcome.pumped {
+        let round_items: Vec<round::Item> = items.iter().map(|(i, _)| i.clone()).collect();
+        let input = if round::reads_source(&round_items) {
+            source()
+        } else {
+            futures_util::stream::empty().boxed()
+        };
+        let outcome = round::run(provider, targets, &round_items, input, stall).await;
+        let pumped_bytes = match outcome.pumped {
             Ok(p) => {
-                let partial = items.iter().filter(|i| i.partial.is_some()).count();
+                let partial = round_items
+                    .iter()
+                    .filter(|i| matches!(i.input, round::Input::Partial(_)))
+                    .count();
+                let what = if items.iter().any(|(_, j)| *j == Job::WriteInbox) {
+                    "written into the images inbox and streamed to"
+                } else {
+                    "read and imported by"
+                };
                 log.debug(
                     1,
                     &format!(
-                        "{} bytes read and imported by {} node(s) ({} of them a partial archive) in {:.2?}",
+                        "{} bytes {what} {} node(s) ({} of them a partial archive) in {:.2?}",
                         p.bytes,
                         items.len(),
                         partial,
                         started.elapsed()
                     ),
                 );
-                for (item, node) in items.iter().zip(&outcome.nodes) {
-                    if node.result.is_ok() {
-                        let (bytes, skipped) = node
-                            .report
-                            .as_ref()
-                            .map_or((p.bytes, Vec::new()), |r| (r.bytes, r.skipped.clone()));
-                        if item.partial.is_some() {
+                p.bytes
+            }
+            Err(e) => {
+                source_error = Some(e);
+                0
+            }
+        };
+        let conversion = outcome.conversion.as_ref().map(|e| e.to_string());
+        let mut next: Vec<(round::Item, Job)> = Vec::new();
+        for ((item, job), node) in items.iter().zip(outcome.nodes) {
+            let i = item.node;
+            let partial = matches!(item.input, round::Input::Partial(_));
+            if *job == Job::WriteInbox {
+                match node.result {
+                    Ok(()) if source_error.is_none() => {
+                        file_ready = true;
+                        next.extend(after_write.drain(..).map(|it| (it, Job::Import)));
+                    }
+                    result => {
+                        let why = match result {
+                            Ok(()) => "reading the source failed".to_string(),
+                            Err(round::Failure::Stalled(d)) => format!("nothing taken for {d:.0?}"),
+                            Err(round::Failure::Import(e)) => format!("{e:#}"),
+                        };
+                        if source_error.is_none() {
                             log.debug(
                                 1,
                                 &format!(
-                                    "node {}: partial archive of {bytes} bytes imported ({} layer(s) it holds left out)",
-                                    targets[item.node].name,
-                                    skipped.len()
+                                    "node {}: writing the archive into the images inbox failed ({}), streaming it to each node instead",
+                                    targets[i].name,
+                                    why.lines().next().unwrap_or_default()
                                 ),
                             );
                         }
-                        delivered.push(Delivered {
-                            node: targets[item.node].name.clone(),
-                            partial: item.partial.is_some(),
-                            bytes,
-                            skipped,
-                        });
+                        next.extend(after_write.drain(..).map(|it| {
+                            let argv = stdin_argv(&it.argv, file.as_ref().map(|(_, p)| p.as_str()));
+                            (
+                                round::Item {
+                                    node: it.node,
+                                    argv,
+                                    input: round::Input::Full,
+                                },
+                                Job::Import,
+                            )
+                        }));
                     }
                 }
-                None
+                continue;
             }
-            Err(e) => Some(e),
-        };
-        let conversion = outcome.conversion.as_ref().map(|e| e.to_string());
-        let mut next = Vec::new();
-        for (item, node) in items.iter().zip(outcome.nodes) {
-            let i = item.node;
             let e = match node.result {
-                Ok(()) => continue,
+                Ok(()) => {
+                    let (bytes, skipped) = node
+                        .report
+                        .as_ref()
+                        .map_or((pumped_bytes, Vec::new()), |r| (r.bytes, r.skipped.clone()));
+                    if partial {
+                        log.debug(
+                            1,
+                            &format!(
+                                "node {}: partial archive of {bytes} bytes imported ({} layer(s) it holds left out)",
+                                targets[i].name,
+                                skipped.len()
+                            ),
+                        );
+                    }
+                    delivered.push(Delivered {
+                        node: targets[i].name.clone(),
+                        partial,
+                        bytes,
+                        skipped,
+                    });
+                    continue;
+                }
                 Err(round::Failure::Stalled(d)) => {
                     failures[i] = Some(import_failure(
                         &targets[i],
@@ -459,7 +578,20 @@ async fn load_streamed(
                 .downcast_ref::<RunError>()
                 .map(|r| r.output.clone())
                 .unwrap_or_else(|| format!("{e:#}"));
-            if item.partial.is_some() {
+            // The full archive: the inbox file when it is there, else a pass.
+            let full = |argv: &[String]| match (&file, file_ready) {
+                (Some((_, path)), true) => round::Item {
+                    node: i,
+                    argv: plan::reading_file(argv, path),
+                    input: round::Input::Nothing,
+                },
+                _ => round::Item {
+                    node: i,
+                    argv: argv.to_vec(),
+                    input: round::Input::Full,
+                },
+            };
+            if partial {
                 let write = node.report.as_ref().and_then(|r| r.error.as_deref());
                 let reason = plan::partial_failure_reason(conversion.as_deref(), write, &output);
                 log.debug(
@@ -469,34 +601,39 @@ async fn load_streamed(
                         targets[i].name
                     ),
                 );
-                next.push(round::Item {
-                    node: i,
-                    argv: item.argv.clone(),
-                    partial: None,
-                });
+                next.push((full(&item.argv), Job::Import));
                 continue;
             }
+            let as_stdin = stdin_argv(&item.argv, file.as_ref().map(|(_, p)| p.as_str()));
             let retry = snapshotter_of[i]
                 .as_deref()
                 .and_then(|s| plan::fallback_import_argv(platforms, &output, s))
-                .filter(|argv| *argv != item.argv);
+                .filter(|argv| *argv != as_stdin);
             match retry {
                 Some(argv) => {
                     log.debug(1, &format!("node {}: the archive has no image for the node's platform, importing all platforms", targets[i].name));
-                    next.push(round::Item {
-                        node: i,
-                        argv,
-                        partial: None,
-                    });
+                    next.push((full(&argv), Job::Import));
                 }
                 None => failures[i] = Some(import_failure(&targets[i], e)),
             }
         }
         // A broken source makes every import suspect, whatever it returned.
-        if let Some(e) = source_error {
-            return Err(e);
+        if source_error.is_some() {
+            break;
         }
         items = next;
+    }
+    if let Some((node, path)) = &file {
+        let argv = plan::inbox_remove_argv(path);
+        let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+        if let Err(e) = provider.exec(&targets[*node], &argv, None).await {
+            log.warn(&format!(
+                "failed to remove {path} from the images inbox: {e}"
+            ));
+        }
+    }
+    if let Some(e) = source_error {
+        return Err(e);
     }
 
     let mut failures = failures.into_iter().flatten();
@@ -508,6 +645,18 @@ async fn load_streamed(
         log.warn(&format!("{other:#}"));
     }
     Err(first)
+}
+
+/// An import command line reading stdin again (undoing
+/// [`plan::reading_file`] for `path`).
+fn stdin_argv(argv: &[String], path: Option<&str>) -> Vec<String> {
+    let mut argv = argv.to_vec();
+    if let (Some(last), Some(path)) = (argv.last_mut(), path) {
+        if last == path {
+            *last = "-".to_string();
+        }
+    }
+    argv
 }
 
 fn import_failure(node: &NodeRef, e: anyhow::Error) -> anyhow::Error {
@@ -540,7 +689,7 @@ pub(crate) async fn stream_round(
         .map(|(i, argv)| round::Item {
             node: *i,
             argv: argv.clone(),
-            partial: None,
+            input: round::Input::Full,
         })
         .collect();
     let stall = stall_timeout();

@@ -52,6 +52,7 @@ impl FakeProvider {
                 role: role.into(),
                 runtime_mode: "sysbox".into(),
                 config_index: None,
+                images_inbox: None,
             },
             version,
         )
@@ -226,6 +227,14 @@ impl Provider for FakeProvider {
             .lock()
             .unwrap()
             .retain(|(_, n)| !names.contains(&n.name));
+        Ok(())
+    }
+
+    async fn remove_images_inbox(
+        &self,
+        _cluster: &str,
+        _create_id: Option<&str>,
+    ) -> anyhow::Result<()> {
         Ok(())
     }
 

@@ -96,8 +96,8 @@ pub trait Provider: Send + Sync {
     // --- Clusters and nodes ---
 
     /// Create and start the containers of an (effective) cluster config:
-    /// the network, one container per node plus the implicit load
-    /// balancer, each node up (systemd ready) before this returns. The node
+    /// the network, the images inbox volume, one container per node plus
+    /// the implicit load balancer, each node up (systemd ready) before this returns. The node
     /// images must be present already; the load balancer's is pulled.
     ///
     /// Every container gets the run's `create_id` (see `cluster::ownership`);
@@ -125,6 +125,15 @@ pub trait Provider: Send + Sync {
 
     /// Remove containers (and their anonymous volumes); already gone is fine.
     async fn delete_nodes(&self, names: &[String]) -> anyhow::Result<()>;
+
+    /// Remove the cluster's images inbox volume (`provider::inbox`), when
+    /// it is labelled with the cluster and, given `create_id`, made by that
+    /// create run; already gone is fine. Call once its nodes are removed.
+    async fn remove_images_inbox(
+        &self,
+        cluster: &str,
+        create_id: Option<&str>,
+    ) -> anyhow::Result<()>;
 
     /// (IPv4, IPv6) of a node on its single network; either may be empty.
     async fn node_addresses(&self, node: &str) -> anyhow::Result<(String, String)>;

@@ -280,6 +280,51 @@ pub fn partial_failure_reason(
         .to_string()
 }
 
+/// The images inbox directory all `targets` mount (see `provider::inbox`),
+/// or None when any lacks it (a cluster made by an older version or by
+/// upstream kind): then every node is streamed its own copy.
+pub fn shared_inbox(targets: &[NodeRef]) -> Option<String> {
+    let first = targets.first()?.images_inbox.clone()?;
+    targets
+        .iter()
+        .all(|t| t.images_inbox.as_deref() == Some(first.as_str()))
+        .then_some(first)
+}
+
+/// An import command line reading `path` instead of stdin (`-`, last).
+pub fn reading_file(argv: &[String], path: &str) -> Vec<String> {
+    let mut argv = argv.to_vec();
+    if argv.last().is_some_and(|a| a == "-") {
+        argv.pop();
+        argv.push(path.to_string());
+    }
+    argv
+}
+
+/// The command writing stdin to `path` in the inbox: world-readable (under
+/// Sysbox every node has its own user-ID range) and renamed into place only
+/// once complete.
+pub fn inbox_write_argv(path: &str) -> Vec<String> {
+    [
+        "sh",
+        "-c",
+        r#"umask 022 && cat >"$1.part" && mv -f "$1.part" "$1""#,
+        "sh",
+        path,
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
+}
+
+/// The command removing a load's archive (and a partial write of it).
+pub fn inbox_remove_argv(path: &str) -> Vec<String> {
+    ["rm", "-f", path, &format!("{path}.part")]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+}
+
 /// Whether a platform-only import failed because the archive holds no image
 /// for the node's platform (ctr: "image might be filtered out", or the
 /// unpacker's "no match for platform"), so an all-platforms import may work.
@@ -355,6 +400,7 @@ mod tests {
             role: role.into(),
             runtime_mode: "sysbox".into(),
             config_index: None,
+            images_inbox: None,
         }
     }
 
@@ -807,5 +853,30 @@ version = 2
             "ctr: boom"
         );
         assert_eq!(partial_failure_reason(None, None, ""), "no output");
+    }
+
+    #[test]
+    fn the_inbox_is_used_only_when_every_target_mounts_it() {
+        let with = |name: &str, inbox: Option<&str>| NodeRef {
+            images_inbox: inbox.map(str::to_string),
+            ..node(name, "worker")
+        };
+        let dir = "/kind/images-inbox";
+        assert_eq!(
+            shared_inbox(&[with("a", Some(dir)), with("b", Some(dir))]).as_deref(),
+            Some(dir)
+        );
+        assert_eq!(shared_inbox(&[with("a", Some(dir)), with("b", None)]), None);
+        assert_eq!(shared_inbox(&[with("a", None)]), None);
+        assert_eq!(shared_inbox(&[]), None);
+        let argv = import_argv(&Platforms::All, "overlayfs");
+        let from_file = reading_file(&argv, "/kind/images-inbox/x.tar");
+        assert_eq!(from_file.last().unwrap(), "/kind/images-inbox/x.tar");
+        assert_eq!(from_file.len(), argv.len());
+        assert_eq!(inbox_write_argv("/i/x.tar")[4], "/i/x.tar");
+        assert_eq!(
+            inbox_remove_argv("/i/x.tar"),
+            s(&["rm", "-f", "/i/x.tar", "/i/x.tar.part"])
+        );
     }
 }

@@ -32,14 +32,29 @@ use super::Source;
 use crate::images::oci::{self, ConvertError, Limits, Target, TargetReport};
 use crate::provider::{NodeRef, Provider};
 
+/// What a node's command reads on its stdin in a round.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    /// The source's bytes as they are.
+    Full,
+    /// A partial archive leaving out these digests (the node holds them).
+    Partial(HashSet<String>),
+    /// Nothing (the command reads a file in the images inbox).
+    Nothing,
+}
+
 /// One node's part in a round.
 #[derive(Debug, Clone)]
 pub struct Item {
     /// Index into the round's targets.
     pub node: usize,
     pub argv: Vec<String>,
-    /// `Some(held digests)`: send a partial archive leaving those out.
-    pub partial: Option<HashSet<String>>,
+    pub input: Input,
+}
+
+/// Whether any item reads the source (else no source needs opening).
+pub fn reads_source(items: &[Item]) -> bool {
+    items.iter().any(|i| i.input != Input::Nothing)
 }
 
 /// Why a node's import in a round did not succeed.
@@ -79,10 +94,10 @@ pub async fn run(
 ) -> Outcome {
     let progress: Vec<Arc<Progress>> = items.iter().map(|_| Progress::new()).collect();
     let full: Vec<usize> = (0..items.len())
-        .filter(|&k| items[k].partial.is_none())
+        .filter(|&k| items[k].input == Input::Full)
         .collect();
     let partial: Vec<usize> = (0..items.len())
-        .filter(|&k| items[k].partial.is_some())
+        .filter(|&k| matches!(items[k].input, Input::Partial(_)))
         .collect();
 
     let converting = !partial.is_empty();
@@ -108,7 +123,10 @@ pub async fn run(
             let flag = Arc::new(AtomicBool::new(false));
             stalled_flags.push(flag.clone());
             outs.push(Target {
-                held: items[k].partial.clone().unwrap_or_default(),
+                held: match &items[k].input {
+                    Input::Partial(held) => held.clone(),
+                    _ => HashSet::new(),
+                },
                 out: io::BufWriter::with_capacity(
                     fanout::CHUNK_BYTES,
                     ChannelWriter {
@@ -136,6 +154,12 @@ pub async fn run(
     };
     for (&k, input) in full.iter().zip(inputs) {
         node_inputs[k] = Some(fanout::watched(input, progress[k].clone()).boxed());
+    }
+    for (k, item) in items.iter().enumerate() {
+        if item.input == Input::Nothing {
+            node_inputs[k] =
+                Some(fanout::watched(futures_util::stream::empty(), progress[k].clone()).boxed());
+        }
     }
 
     // Spawned so the nodes' socket writes spread over the runtime's threads.

@@ -1,5 +1,5 @@
 //! Provisioning a cluster's containers on Docker (upstream's
-//! `Provision`): the network, the container plan for the effective config
+//! `Provision`): the network and the images inbox volume, the container plan for the effective config
 //! (with proxy settings and published ports resolved, and the run's
 //! ownership mark), the load balancer's image, then the claim (the first
 //! control plane, alone) and every other container created, started and
@@ -40,7 +40,11 @@ impl Docker {
             _ => provider::DEFAULT_NETWORK.to_string(),
         };
 
-        self.ensure_network(&network).await?;
+        // Independent of each other: the network and the inbox volume.
+        tokio::try_join!(
+            self.ensure_network(&network),
+            self.ensure_images_inbox(&cluster.name, create_id)
+        )?;
         log.status_start(&preparing_nodes_status(cluster));
         let env = |k: &str| std::env::var(k).ok();
         let mut ctx = PlanContext {

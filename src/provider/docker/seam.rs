@@ -55,6 +55,14 @@ impl Provider for Docker {
         self.delete_containers(names).await
     }
 
+    async fn remove_images_inbox(
+        &self,
+        cluster: &str,
+        create_id: Option<&str>,
+    ) -> anyhow::Result<()> {
+        Docker::remove_images_inbox(self, cluster, create_id).await
+    }
+
     async fn node_addresses(&self, node: &str) -> anyhow::Result<(String, String)> {
         Docker::node_addresses(self, node).await
     }
