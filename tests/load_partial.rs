@@ -1,12 +1,14 @@
-//! `kind load docker-image` sending each node only the layers it lacks
-//! (issue 8), through the CLI against a real 3-node fixture cluster whose
-//! stand-in ctr keeps a content store (`ctr content ls`) and refuses an OCI
-//! layout leaving out a blob it does not hold, as containerd does:
-//! a first load is full everywhere; a reload after a top-layer change sends
-//! every node a partial archive byte-identical to what the converter makes
-//! for that node; a node whose content list lies is retried in full (said
-//! at `-v 1`); a node that stops reading is given up by name while the
-//! others complete.
+//! `kind load docker-image` moving each byte through Docker once and sending
+//! each node only the layers it lacks (issue 8), through the CLI against a
+//! real 3-node fixture cluster whose stand-in ctr keeps a content store
+//! (`ctr content ls`) and refuses an OCI layout leaving out a blob it does
+//! not hold, as containerd does: a first load writes the archive once into
+//! the images inbox and every node imports that file (byte-exact, removed
+//! afterwards); a reload after a top-layer change sends every node a partial
+//! archive byte-identical to what the converter makes for that node; a node
+//! whose content list lies is retried in full (said at `-v 1`); a node whose
+//! import hangs is given up by name while the others complete. And a cluster
+//! without the inbox (an older version's) still loads, streamed.
 
 mod common;
 mod load_common;
@@ -59,10 +61,34 @@ fn content_list(node: &str) -> String {
     ])
 }
 
-/// The last import's stdin (bytes, sha256) as the stand-in recorded it.
+/// The last import's input (bytes, sha256) as the stand-in recorded it:
+/// the file it read (the images inbox), else its stdin.
 fn last_import(node: &str) -> (u64, String) {
-    let (_, sha, _) = imports(node).pop().expect("an import");
-    (import_bytes(node), sha)
+    let call = calls(node)
+        .into_iter()
+        .rfind(|c| {
+            c["tool"] == "ctr"
+                && c["argv"]
+                    .as_array()
+                    .is_some_and(|a| a.iter().any(|x| x == "import"))
+        })
+        .expect("an import");
+    if call.get("file_sha256").is_some() {
+        (
+            call["file_bytes"].as_u64().unwrap(),
+            call["file_sha256"].as_str().unwrap().to_string(),
+        )
+    } else {
+        (
+            call["stdin_bytes"].as_u64().unwrap(),
+            call["stdin_sha256"].as_str().unwrap().to_string(),
+        )
+    }
+}
+
+/// The last import's argv.
+fn last_import_argv(node: &str) -> Vec<String> {
+    imports(node).pop().expect("an import").0
 }
 
 /// What the converter makes of `docker save image` for a node holding `held`.
@@ -200,13 +226,10 @@ fn reloads_send_only_missing_layers_fall_back_in_full_and_give_up_stuck_nodes() 
         );
     }
 
-    // 3. worker stops reading: given up by name after the stall timeout,
-    // while the other two complete. A new 16 MiB image, so that what the
-    // node does not read cannot all sit in socket and pipe buffers.
-    let big: String = (0..(16 << 20) / 64)
-        .map(|i| format!("{:063}\n", i * 104729 + std::process::id() as usize))
-        .collect();
-    let v3 = tiny_image(&mut images, &format!("{repo}:v3"), &big);
+    // 3. worker's import hangs: given up by name once it has been the only
+    // one running for the stall timeout, while the other two complete. A new
+    // image (no layer held): the inbox file path.
+    let v3 = tiny_image(&mut images, &format!("{repo}:v3"), "v3\n");
     docker(&[
         "exec",
         &w1,
@@ -222,7 +245,9 @@ fn reloads_send_only_missing_layers_fall_back_in_full_and_give_up_stuck_nodes() 
     eprintln!("load with a stuck node ({took:?}):\n{err}");
     assert!(
         err.contains(&format!("node \"{w1}\""))
-            && err.contains("took nothing of the image archive for 3s"),
+            && err.contains(
+                "import of the images inbox file was still running 3s after every other node's had ended"
+            ),
         "{err}"
     );
     assert!(took < std::time::Duration::from_secs(60), "took {took:?}");
@@ -235,4 +260,74 @@ fn reloads_send_only_missing_layers_fall_back_in_full_and_give_up_stuck_nodes() 
         );
     }
     assert_eq!(node_image_id(&w1, &v3), None);
+}
+
+/// A cluster made before the images inbox (nodes with our runtime-mode label
+/// but no inbox label or mount, as an older kind-sysbox made them): the load
+/// streams the archive into each node, byte-exact.
+#[test]
+fn a_cluster_without_the_inbox_still_loads_streamed() {
+    require_fixture();
+    let mut images = Images::default();
+    let img = tiny_image(
+        &mut images,
+        &format!("{}:v1", unique("kind-load-partial/old")),
+        "old cluster\n",
+    );
+    let cluster = unique("load-old");
+    let nodes = [
+        (format!("{cluster}-control-plane"), "control-plane"),
+        (format!("{cluster}-worker"), "worker"),
+    ];
+    struct Gone(Vec<String>);
+    impl Drop for Gone {
+        fn drop(&mut self) {
+            for n in &self.0 {
+                let _ = Command::new("docker").args(["rm", "-f", "-v", n]).output();
+            }
+        }
+    }
+    let _gone = Gone(nodes.iter().map(|(n, _)| n.clone()).collect());
+    for (name, role) in &nodes {
+        docker(&[
+            "run",
+            "-d",
+            "--name",
+            name,
+            "--hostname",
+            name,
+            "--label",
+            &format!("io.x-k8s.kind.cluster={cluster}"),
+            "--label",
+            &format!("io.x-k8s.kind.role={role}"),
+            "--label",
+            "dev.kind-sysbox.runtime-mode=sysbox",
+            "--runtime",
+            "sysbox-runc",
+            "--tmpfs",
+            "/tmp",
+            "--tmpfs",
+            "/run",
+            FIXTURE_IMAGE,
+        ]);
+    }
+    let home = tempfile::tempdir().unwrap();
+    let out = kind_cmd(
+        &["load", "docker-image", &img, "--name", &cluster, "-v", "1"],
+        &[],
+        &home.path().join("kubeconfig"),
+        None,
+    );
+    assert_ok(&out);
+    let err = stderr(&out);
+    assert!(!err.contains("images inbox"), "{err}");
+    let save = docker_save(&[&img]);
+    for (node, _) in &nodes {
+        assert_eq!(
+            last_import(node),
+            (save.len() as u64, sha256_hex(&save)),
+            "{node}: streamed, byte for byte"
+        );
+        assert_eq!(last_import_argv(node).last().unwrap(), "-", "{node}");
+    }
 }

@@ -475,16 +475,30 @@ async fn load_streamed(
                 } else {
                     "read and imported by"
                 };
-                log.debug(
-                    1,
-                    &format!(
-                        "{} bytes {what} {} node(s) ({} of them a partial archive) in {:.2?}",
-                        p.bytes,
-                        items.len(),
-                        partial,
-                        started.elapsed()
-                    ),
-                );
+                let from_file = round_items
+                    .iter()
+                    .filter(|i| i.input == round::Input::Nothing)
+                    .count();
+                if from_file == round_items.len() {
+                    log.debug(
+                        1,
+                        &format!(
+                            "the images inbox file imported by {from_file} node(s) in {:.2?}",
+                            started.elapsed()
+                        ),
+                    );
+                } else {
+                    log.debug(
+                        1,
+                        &format!(
+                            "{} bytes {what} {} node(s) ({} of them a partial archive) in {:.2?}",
+                            p.bytes,
+                            items.len() - from_file,
+                            partial,
+                            started.elapsed()
+                        ),
+                    );
+                }
                 p.bytes
             }
             Err(e) => {
@@ -506,7 +520,9 @@ async fn load_streamed(
                     result => {
                         let why = match result {
                             Ok(()) => "reading the source failed".to_string(),
-                            Err(round::Failure::Stalled(d)) => format!("nothing taken for {d:.0?}"),
+                            Err(round::Failure::Stalled(d) | round::Failure::Straggled(d)) => {
+                                format!("nothing taken for {d:.0?}")
+                            }
                             Err(round::Failure::Import(e)) => format!("{e:#}"),
                         };
                         if source_error.is_none() {
@@ -563,6 +579,16 @@ async fn load_streamed(
                         &targets[i],
                         anyhow!(
                             "the node took nothing of the image archive for {:.0?} and was given up (a stuck import?); set {STALL_ENV}=<seconds> to wait longer",
+                            d
+                        ),
+                    ));
+                    continue;
+                }
+                Err(round::Failure::Straggled(d)) => {
+                    failures[i] = Some(import_failure(
+                        &targets[i],
+                        anyhow!(
+                            "the node's import of the images inbox file was still running {:.0?} after every other node's had ended, and was given up (a stuck import?); set {STALL_ENV}=<seconds> to wait longer",
                             d
                         ),
                     ));
@@ -708,7 +734,7 @@ pub(crate) async fn stream_round(
         .map(|n| match n.result {
             Ok(()) => Ok(()),
             Err(round::Failure::Import(e)) => Err(e),
-            Err(round::Failure::Stalled(d)) => Err(anyhow!(
+            Err(round::Failure::Stalled(d) | round::Failure::Straggled(d)) => Err(anyhow!(
                 "the import took nothing for {d:.0?} and was given up; set {STALL_ENV}=<seconds> to wait longer"
             )),
         })

@@ -62,6 +62,9 @@ pub fn reads_source(items: &[Item]) -> bool {
 pub enum Failure {
     /// The node took nothing for this long; its import was abandoned.
     Stalled(Duration),
+    /// An import of the inbox file (no input to watch) still running this
+    /// long after every other node's import of it ended; abandoned.
+    Straggled(Duration),
     /// The import ran and failed (or could not run).
     Import(anyhow::Error),
 }
@@ -162,6 +165,13 @@ pub async fn run(
         }
     }
 
+    let file_readers = Arc::new(Peers {
+        origin: std::time::Instant::now(),
+        running: std::sync::atomic::AtomicUsize::new(
+            items.iter().filter(|i| i.input == Input::Nothing).count(),
+        ),
+        last_done_ms: std::sync::atomic::AtomicU64::new(0),
+    });
     // Spawned so the nodes' socket writes spread over the runtime's threads.
     let watchdogs: Vec<_> = items
         .iter()
@@ -173,7 +183,8 @@ pub async fn run(
                 &item.argv,
                 input.expect("every item has an input"),
             ));
-            watch(exec, progress.clone(), stall)
+            let peers = (item.input == Input::Nothing).then(|| file_readers.clone());
+            watch(exec, progress.clone(), stall, peers)
         })
         .collect();
     let pump = fanout::pump_with(source, senders, fanout::CHUNK_BYTES, stalls);
@@ -222,20 +233,55 @@ pub async fn run(
     }
 }
 
+/// The nodes of a round importing the inbox file: how many still run, and
+/// when the last one that ended did.
+struct Peers {
+    origin: std::time::Instant,
+    running: std::sync::atomic::AtomicUsize,
+    last_done_ms: std::sync::atomic::AtomicU64,
+}
+
+impl Peers {
+    fn done(&self) {
+        self.last_done_ms
+            .store(self.origin.elapsed().as_millis() as u64, Ordering::Relaxed);
+        self.running.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// Whether this node, still running, is the last and has been alone
+    /// for `stall` (there were others, and they all ended).
+    fn straggling(&self, stall: Duration) -> bool {
+        let last = self.last_done_ms.load(Ordering::Relaxed);
+        self.running.load(Ordering::Relaxed) == 1
+            && last > 0
+            && self
+                .origin
+                .elapsed()
+                .saturating_sub(Duration::from_millis(last))
+                >= stall
+    }
+}
+
 /// Waits for a node's import; abandons it when the node has taken nothing
-/// from its input for `stall` before reading it to the end. (Once the input
-/// is read, the import may take as long as it needs to finish.)
+/// from its input for `stall` before reading it to the end (once the input
+/// is read, the import may take as long as it needs to finish). An import
+/// of the inbox file (`peers`) has no input to watch: it is abandoned when
+/// it is the last one running, `stall` after every other node's ended.
 async fn watch(
     mut exec: tokio::task::JoinHandle<
         Result<crate::provider::ExecOutput, crate::provider::RunError>,
     >,
     progress: Arc<Progress>,
     stall: Duration,
+    peers: Option<Arc<Peers>>,
 ) -> Result<(), Failure> {
     let tick = (stall / 4).clamp(Duration::from_millis(50), Duration::from_secs(1));
     loop {
         tokio::select! {
             done = &mut exec => {
+                if let Some(peers) = &peers {
+                    peers.done();
+                }
                 return match done {
                     Ok(Ok(_)) => Ok(()),
                     Ok(Err(run)) => Err(Failure::Import(anyhow::Error::new(run))),
@@ -246,6 +292,10 @@ async fn watch(
                 if !progress.drained() && progress.idle() >= stall {
                     exec.abort();
                     return Err(Failure::Stalled(stall));
+                }
+                if peers.as_ref().is_some_and(|p| p.straggling(stall)) {
+                    exec.abort();
+                    return Err(Failure::Straggled(stall));
                 }
             }
         }
