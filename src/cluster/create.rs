@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rand::Rng as _;
 
@@ -50,6 +50,14 @@ pub async fn create_with(
     opts: &CreateOptions,
     log: &Logger,
 ) -> anyhow::Result<()> {
+    let started = Instant::now();
+    // Phase timings at -v 1 (issue 8: where a create's time goes).
+    let phase = |name: &str, since: Instant| {
+        log.debug(
+            1,
+            &format!("create phase: {name} in {:.2?}", since.elapsed()),
+        );
+    };
     let host = provider.info().await?;
     provider.preflight(&host).await?;
     let env_runtime = std::env::var("KIND_EXPERIMENTAL_RUNTIME")
@@ -75,10 +83,14 @@ pub async fn create_with(
     config::validate(&cluster)?;
     validate_for_runtime(&cluster, &mode)?;
 
+    phase("engine and config checks", started);
     log.info(&format!("Creating cluster {:?} ...", cluster.name));
     let create_id = ownership::new_create_id();
     let bring_up = async {
+        let since = Instant::now();
         let node_images = ensure_node_images(provider, &cluster, &mode, log).await?;
+        phase("node images", since);
+        let since = Instant::now();
         let request = Provisioning {
             cluster: &cluster,
             mode: &mode,
@@ -87,9 +99,12 @@ pub async fn create_with(
             create_id: &create_id,
         };
         provider.provision(&request, log).await?;
+        phase("provisioning (network, volume, containers up)", since);
         let ctx = ActionContext::new(&cluster, provider, log, &mode, &host);
         for action in actions::plan(&cluster, opts.wait) {
+            let since = Instant::now();
             action.run(&ctx).await?;
+            phase(&format!("{action:?}"), since);
         }
         anyhow::Ok(())
     };
@@ -115,7 +130,10 @@ pub async fn create_with(
 
     // A failure here keeps the cluster, as upstream. Lock contention with
     // other kind processes is waited out inside kubeconfig's lock.
+    let since = Instant::now();
     super::export_kubeconfig(provider, &cluster.name, false, opts.kubeconfig.as_deref()).await?;
+    phase("kubeconfig", since);
+    phase("total", started);
     log.info(&format!(
         "Set kubectl context to {:?}",
         kubeconfig::key(&cluster.name)

@@ -40,11 +40,16 @@ impl Docker {
             _ => provider::DEFAULT_NETWORK.to_string(),
         };
 
+        let started = std::time::Instant::now();
+        let step = |name: &str, since: std::time::Instant| {
+            log.debug(1, &format!("provision: {name} in {:.2?}", since.elapsed()));
+        };
         // Independent of each other: the network and the inbox volume.
         tokio::try_join!(
             self.ensure_network(&network),
             self.ensure_images_inbox(&cluster.name, create_id)
         )?;
+        step("network and images volume", started);
         log.status_start(&preparing_nodes_status(cluster));
         let env = |k: &str| std::env::var(k).ok();
         let mut ctx = PlanContext {
@@ -75,21 +80,29 @@ impl Docker {
         }
         provider::ports::resolve(&mut specs)?;
 
+        step("plan (and load balancer image)", started);
         let ready = regex::Regex::new(provider::NODE_READY_LOG_REGEX).expect("static regex");
         let Some((claim, rest)) = ownership::split_claim(cluster, specs) else {
             anyhow::bail!("no nodes to create");
         };
+        let since = std::time::Instant::now();
         if !self.claim_container(&claim).await? {
             return Err(ClusterExists {
                 name: cluster.name.clone(),
             }
             .into());
         }
+        step("claim (first control plane created)", since);
+        let since = std::time::Instant::now();
         let claimed = self.run_container(&claim, &ready, false);
         let others = rest
             .iter()
             .map(|spec| self.run_container(spec, &ready, true));
         try_join_all(std::iter::once(claimed).chain(others)).await?;
+        step(
+            &format!("{} container(s) created, started and ready", rest.len() + 1),
+            since,
+        );
         log.status_end(true);
         Ok(())
     }
