@@ -58,17 +58,29 @@ pub async fn create_with(
             &format!("create phase: {name} in {:.2?}", since.elapsed()),
         );
     };
-    let host = provider.info().await?;
-    provider.preflight(&host).await?;
+    config::apply_overrides(&mut cluster, &opts.name, opts.image.as_deref());
+    let name = if cluster.name.is_empty() {
+        config::DEFAULT_CLUSTER_NAME.to_string()
+    } else {
+        cluster.name.clone()
+    };
+    // Independent: the engine's facts and checks, and whether the name is
+    // taken (one round trip less); their errors are reported in this order.
+    let host_facts = async {
+        let host = provider.info().await?;
+        provider.preflight(&host).await?;
+        anyhow::Ok(host)
+    };
+    let (host, existing) = tokio::join!(host_facts, provider.list_nodes(&name));
+    let host = host?;
     let env_runtime = std::env::var("KIND_EXPERIMENTAL_RUNTIME")
         .ok()
         .filter(|v| !v.is_empty());
     let mode = provider::select_runtime(&host, env_runtime.as_deref())?;
     host_checks(&host, &mode, log)?;
 
-    config::apply_overrides(&mut cluster, &opts.name, opts.image.as_deref());
     config::set_defaults_with_image(&mut cluster, default_node_image(&mode));
-    if !provider.list_nodes(&cluster.name).await?.is_empty() {
+    if !existing?.is_empty() {
         return Err(ClusterExists {
             name: cluster.name.clone(),
         }
