@@ -264,7 +264,8 @@ fn reloads_send_only_missing_layers_fall_back_in_full_and_give_up_stuck_nodes() 
 
 /// A cluster made before the images inbox (nodes with our runtime-mode label
 /// but no inbox label or mount, as an older kind-sysbox made them): the load
-/// streams the archive into each node, byte-exact.
+/// streams the archive into each node, byte-exact; and a node that stops
+/// reading the stream is given up by name while the other completes.
 #[test]
 fn a_cluster_without_the_inbox_still_loads_streamed() {
     require_fixture();
@@ -330,4 +331,52 @@ fn a_cluster_without_the_inbox_still_loads_streamed() {
         );
         assert_eq!(last_import_argv(node).last().unwrap(), "-", "{node}");
     }
+
+    // Streamed, a node that stops reading is dropped from the pass after
+    // the stall timeout and named; the other completes. 16 MiB, so what the
+    // stuck node does not read cannot all sit in socket and pipe buffers.
+    let big: String = (0..(16 << 20) / 64)
+        .map(|i| format!("{:063}\n", i * 104729 + std::process::id() as usize))
+        .collect();
+    let img2 = tiny_image(
+        &mut images,
+        &format!("{}:v2", unique("kind-load-partial/old")),
+        &big,
+    );
+    let (stuck, other) = (&nodes[1].0, &nodes[0].0);
+    docker(&[
+        "exec",
+        stuck,
+        "sh",
+        "-c",
+        "mkdir -p /kind-fixture/delay && echo 600 >/kind-fixture/delay/ctr-import-read",
+    ]);
+    let started = std::time::Instant::now();
+    let out = kind_cmd(
+        &["load", "docker-image", &img2, "--name", &cluster, "-v", "1"],
+        &[("KIND_SYSBOX_LOAD_STALL_SECONDS", "3")],
+        &home.path().join("kubeconfig"),
+        None,
+    );
+    let took = started.elapsed();
+    let err = stderr(&out);
+    eprintln!("streamed load with a stuck node ({took:?}):\n{err}");
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&format!(
+            "ERROR: failed to load image: node \"{stuck}\": the node took nothing of the image archive for 3s and was given up"
+        )),
+        "{err}"
+    );
+    assert!(took < std::time::Duration::from_secs(60), "took {took:?}");
+    let save2 = docker_save(&[&img2]);
+    assert_eq!(
+        last_import(other),
+        (save2.len() as u64, sha256_hex(&save2)),
+        "{other}: streamed in full while {stuck} was stuck"
+    );
+    assert_eq!(
+        node_image_id(other, &img2).as_deref(),
+        Some(image_id(&img2).as_str())
+    );
 }

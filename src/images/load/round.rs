@@ -96,6 +96,13 @@ pub async fn run(
     stall: Duration,
 ) -> Outcome {
     let progress: Vec<Arc<Progress>> = items.iter().map(|_| Progress::new()).collect();
+    let pass = Arc::new(Pass {
+        origin: std::time::Instant::now(),
+        producers: std::sync::atomic::AtomicUsize::new(
+            1 + usize::from(items.iter().any(|i| matches!(i.input, Input::Partial(_)))),
+        ),
+        ended_ms: std::sync::atomic::AtomicU64::new(0),
+    });
     let full: Vec<usize> = (0..items.len())
         .filter(|&k| items[k].input == Input::Full)
         .collect();
@@ -146,10 +153,13 @@ pub async fn run(
             buf: Bytes::new(),
             handle,
         };
+        let done = pass.clone();
         let task = tokio::task::spawn_blocking(move || {
             // The writers (and so the nodes' inputs) end when this returns.
-            oci::partial_layouts(reader, outs, &HashMap::new(), Limits::default())
-                .map(|(conversion, _outs)| conversion)
+            let result = oci::partial_layouts(reader, outs, &HashMap::new(), Limits::default())
+                .map(|(conversion, _outs)| conversion);
+            done.producer_done();
+            result
         });
         Some((task, stalled_flags))
     } else {
@@ -184,10 +194,14 @@ pub async fn run(
                 input.expect("every item has an input"),
             ));
             let peers = (item.input == Input::Nothing).then(|| file_readers.clone());
-            watch(exec, progress.clone(), stall, peers)
+            watch(exec, progress.clone(), pass.clone(), stall, peers)
         })
         .collect();
-    let pump = fanout::pump_with(source, senders, fanout::CHUNK_BYTES, stalls);
+    let pump = async {
+        let pumped = fanout::pump_with(source, senders, fanout::CHUNK_BYTES, stalls).await;
+        pass.producer_done();
+        pumped
+    };
     let (pumped, results) = tokio::join!(pump, futures_util::future::join_all(watchdogs));
 
     let mut results: Vec<Result<(), Failure>> = results;
@@ -233,6 +247,40 @@ pub async fn run(
     }
 }
 
+/// The round's pass over the source (the pump and the converter). While it
+/// runs, a node's stall is judged by whoever offers it data (a send that
+/// finds no room for the stall timeout): a node offered nothing (the
+/// converter hashing a large layer no one lacks) is not stalled. Once it
+/// has ended, by the watchdog: what is left in a node's buffer must be
+/// taken within the stall timeout.
+struct Pass {
+    origin: std::time::Instant,
+    producers: std::sync::atomic::AtomicUsize,
+    /// Milliseconds since `origin` plus one when the pass ended; 0 before.
+    ended_ms: std::sync::atomic::AtomicU64,
+}
+
+impl Pass {
+    fn producer_done(&self) {
+        if self.producers.fetch_sub(1, Ordering::Relaxed) == 1 {
+            let ms = self.origin.elapsed().as_millis() as u64 + 1;
+            self.ended_ms.store(ms, Ordering::Relaxed);
+        }
+    }
+
+    /// Time since the pass ended, once it has.
+    fn since_end(&self) -> Option<Duration> {
+        match self.ended_ms.load(Ordering::Relaxed) {
+            0 => None,
+            ms => Some(
+                self.origin
+                    .elapsed()
+                    .saturating_sub(Duration::from_millis(ms - 1)),
+            ),
+        }
+    }
+}
+
 /// The nodes of a round importing the inbox file: how many still run, and
 /// when the last one that ended did.
 struct Peers {
@@ -262,16 +310,18 @@ impl Peers {
     }
 }
 
-/// Waits for a node's import; abandons it when the node has taken nothing
-/// from its input for `stall` before reading it to the end (once the input
-/// is read, the import may take as long as it needs to finish). An import
-/// of the inbox file (`peers`) has no input to watch: it is abandoned when
-/// it is the last one running, `stall` after every other node's ended.
+/// Waits for a node's import; abandons it when, after the pass (see
+/// [`Pass`]), the node has taken nothing of what is left in its buffer for
+/// `stall` (once the input is read, the import may take as long as it needs
+/// to finish). An import of the inbox file (`peers`) has no input to watch:
+/// it is abandoned when it is the last one running, `stall` after every
+/// other node's ended.
 async fn watch(
     mut exec: tokio::task::JoinHandle<
         Result<crate::provider::ExecOutput, crate::provider::RunError>,
     >,
     progress: Arc<Progress>,
+    pass: Arc<Pass>,
     stall: Duration,
     peers: Option<Arc<Peers>>,
 ) -> Result<(), Failure> {
@@ -289,7 +339,10 @@ async fn watch(
                 };
             }
             _ = tokio::time::sleep(tick) => {
-                if !progress.drained() && progress.idle() >= stall {
+                let left_untaken = pass
+                    .since_end()
+                    .is_some_and(|since| since.min(progress.idle()) >= stall);
+                if !progress.drained() && left_untaken {
                     exec.abort();
                     return Err(Failure::Stalled(stall));
                 }
