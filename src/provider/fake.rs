@@ -37,6 +37,8 @@ pub struct FakeProvider {
     failing: Mutex<Vec<Vec<String>>>,
     calls: Mutex<Vec<Call>>,
     deleted: Mutex<Vec<String>>,
+    /// remove_images_inbox calls: (cluster, create run).
+    inbox_removals: Mutex<Vec<(String, Option<String>)>>,
     /// cluster -> stored config.
     configs: Mutex<BTreeMap<String, String>>,
 }
@@ -108,6 +110,11 @@ impl FakeProvider {
             .filter(|c| c.node == node)
             .map(|c| c.argv)
             .collect()
+    }
+
+    /// The remove_images_inbox calls: (cluster, create run).
+    pub fn inbox_removals(&self) -> Vec<(String, Option<String>)> {
+        self.inbox_removals.lock().unwrap().clone()
     }
 
     pub fn deleted(&self) -> Vec<String> {
@@ -232,9 +239,13 @@ impl Provider for FakeProvider {
 
     async fn remove_images_inbox(
         &self,
-        _cluster: &str,
-        _create_id: Option<&str>,
+        cluster: &str,
+        create_id: Option<&str>,
     ) -> anyhow::Result<()> {
+        self.inbox_removals
+            .lock()
+            .unwrap()
+            .push((cluster.to_string(), create_id.map(str::to_string)));
         Ok(())
     }
 
