@@ -6,6 +6,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 
 use super::cobra::Invocation;
+use super::output::{self, Format};
 use super::tree::{self, CommandId};
 use super::{out, KIND_COMPAT_VERSION};
 use crate::cluster::{self, CreateOptions};
@@ -74,10 +75,77 @@ pub async fn dispatch(inv: &Invocation, log: &Logger) -> anyhow::Result<()> {
                 // A negative wait means no wait, as in upstream.
                 wait: Duration::from_nanos(inv.flags.duration_nanos("wait").max(0) as u64),
                 kubeconfig: non_empty(inv, "kubeconfig").map(PathBuf::from),
+                ephemeral: inv.flags.bool("ephemeral"),
+                network: non_empty(inv, "network"),
             };
             cluster::create(&opts, log)
                 .await
                 .context("failed to create cluster")
+        }
+        CommandId::CreateNode => {
+            let opts = cluster::node_add::AddOptions {
+                cluster: cluster_name(inv),
+                role: inv.flags.string("role"),
+                count: 1,
+                image: non_empty(inv, "image"),
+                retain: inv.flags.bool("retain"),
+            };
+            let provider = provider::connect(log).await?;
+            let added = cluster::node_add::add_nodes(provider.as_ref(), &opts, log)
+                .await
+                .context("failed to create node")?;
+            log.info(&format!(
+                "Added nodes: {}",
+                crate::gotext::quote_list(&added)
+            ));
+            Ok(())
+        }
+        CommandId::DeleteNode => {
+            let provider = provider::connect(log).await?;
+            cluster::node_delete::delete_nodes(
+                provider.as_ref(),
+                &cluster_name(inv),
+                &inv.args,
+                log,
+            )
+            .await
+            .context("failed to delete node")
+        }
+        CommandId::ResizeCluster => {
+            if !inv.flags.changed("workers") {
+                anyhow::bail!("--workers is required: the number of worker nodes wanted");
+            }
+            let opts = cluster::resize::ResizeOptions {
+                cluster: cluster_name(inv),
+                workers: inv.flags.int32("workers").into(),
+                image: non_empty(inv, "image"),
+                retain: inv.flags.bool("retain"),
+            };
+            let provider = provider::connect(log).await?;
+            cluster::resize::resize(provider.as_ref(), &opts, log)
+                .await
+                .context("failed to resize cluster")
+        }
+        CommandId::StopCluster => {
+            let provider = provider::connect(log).await?;
+            cluster::lifecycle::stop(provider.as_ref(), &cluster_name(inv), log)
+                .await
+                .context("failed to stop cluster")
+        }
+        CommandId::StartCluster => {
+            let wait = inv.flags.duration_nanos("wait");
+            if wait < 0 {
+                anyhow::bail!("invalid --wait: it must not be negative (0 does not wait)");
+            }
+            let provider = provider::connect(log).await?;
+            cluster::lifecycle::start(
+                provider.as_ref(),
+                &cluster_name(inv),
+                Duration::from_nanos(wait as u64),
+                log,
+            )
+            .await
+            .context("failed to start cluster")
         }
         CommandId::DeleteCluster => {
             let kubeconfig = non_empty(inv, "kubeconfig").map(PathBuf::from);
@@ -93,9 +161,19 @@ pub async fn dispatch(inv: &Invocation, log: &Logger) -> anyhow::Result<()> {
             )
             .await
         }
-        CommandId::GetClusters => get_clusters(log).await,
+        CommandId::GetClusters => {
+            let format = output::Format::parse(&inv.flags.string("output"))?;
+            get_clusters(format, log).await
+        }
         CommandId::GetNodes => {
-            get_nodes(&cluster_name(inv), inv.flags.bool("all-clusters"), log).await
+            let format = output::Format::parse(&inv.flags.string("output"))?;
+            get_nodes(
+                &cluster_name(inv),
+                inv.flags.bool("all-clusters"),
+                format,
+                log,
+            )
+            .await
         }
         CommandId::GetKubeconfig => {
             let provider = provider::connect(log).await?;
@@ -237,8 +315,19 @@ async fn delete_clusters(
     Ok(())
 }
 
-async fn get_clusters(log: &Logger) -> anyhow::Result<()> {
+async fn get_clusters(format: Format, log: &Logger) -> anyhow::Result<()> {
     let provider = provider::connect(log).await?;
+    if format != Format::Names {
+        let items = cluster::listing::gather_clusters(provider.as_ref())
+            .await
+            .context("failed to list clusters")?;
+        if items.is_empty() && format == Format::Wide {
+            log.info("No kind clusters found.");
+        } else {
+            out(output::clusters(format, &items));
+        }
+        return Ok(());
+    }
     let clusters = provider
         .list_clusters()
         .await
@@ -252,8 +341,25 @@ async fn get_clusters(log: &Logger) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn get_nodes(name: &str, all_clusters: bool, log: &Logger) -> anyhow::Result<()> {
+async fn get_nodes(
+    name: &str,
+    all_clusters: bool,
+    format: Format,
+    log: &Logger,
+) -> anyhow::Result<()> {
     let provider = provider::connect(log).await?;
+    if format != Format::Names {
+        let items =
+            cluster::listing::gather_nodes(provider.as_ref(), (!all_clusters).then_some(name))
+                .await
+                .context("failed to list nodes")?;
+        if items.is_empty() && format == Format::Wide {
+            no_nodes(name, all_clusters, log);
+        } else {
+            out(output::nodes(format, &items));
+        }
+        return Ok(());
+    }
     let clusters = if all_clusters {
         provider
             .list_clusters()
@@ -274,13 +380,17 @@ async fn get_nodes(name: &str, all_clusters: bool, log: &Logger) -> anyhow::Resu
         }
     }
     if !printed {
-        if all_clusters {
-            log.info("No kind nodes for any cluster.");
-        } else {
-            log.info(&format!("No kind nodes found for cluster {name:?}."));
-        }
+        no_nodes(name, all_clusters, log);
     }
     Ok(())
+}
+
+fn no_nodes(name: &str, all_clusters: bool, log: &Logger) {
+    if all_clusters {
+        log.info("No kind nodes for any cluster.");
+    } else {
+        log.info(&format!("No kind nodes found for cluster {name:?}."));
+    }
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ pub mod cobra;
 mod commands;
 pub mod completion;
 pub mod help;
+pub mod output;
 pub mod pflag;
 pub mod tree;
 
@@ -39,7 +40,8 @@ pub fn out(text: impl AsRef<[u8]>) {
     let _ = stdout.flush();
 }
 
-/// Run the CLI; returns the process exit code (0 or 1).
+/// Run the CLI; returns the process exit code (0, 1, or 130/143 after a
+/// signal).
 pub fn main(args: Vec<OsString>) -> i32 {
     let argv: Vec<String> = args
         .iter()
@@ -88,5 +90,8 @@ fn report(err: &anyhow::Error, log: &Logger) -> i32 {
     if log.verbosity() >= 1 {
         log.error(&format!("Stack Trace: {err:?}"), None);
     }
-    1
+    // Stopped by a signal (after rolling back): the shell's code for it.
+    err.chain()
+        .find_map(|e| e.downcast_ref::<crate::cluster::interrupt::Interrupted>())
+        .map_or(1, |i| i.exit_code())
 }

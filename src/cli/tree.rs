@@ -15,8 +15,10 @@ pub enum CommandId {
     CompletionPowerShell,
     CompletionZsh,
     CreateCluster,
+    CreateNode,
     DeleteCluster,
     DeleteClusters,
+    DeleteNode,
     Doctor,
     ExportKubeconfig,
     ExportLogs,
@@ -25,6 +27,9 @@ pub enum CommandId {
     GetNodes,
     LoadDockerImage,
     LoadImageArchive,
+    ResizeCluster,
+    StartCluster,
+    StopCluster,
     Version,
 }
 
@@ -131,6 +136,21 @@ const NAME_CONTEXT: &str = "the cluster context name";
 const KUBECONFIG: &str = "sets kubeconfig path instead of $KUBECONFIG or $HOME/.kube/config";
 const INTERNAL: &str = "use internal address instead of external";
 const NODES: &str = "comma separated list of nodes to load images into";
+
+/// Ours (kind-sysbox): `--network` of `create cluster`.
+const NETWORK: &str = "docker network for the nodes, created for this cluster if absent (then deleted with it); overrides KIND_EXPERIMENTAL_DOCKER_NETWORK (kind-sysbox only)";
+
+/// Ours (kind-sysbox): `-o` of `get clusters` and `get nodes`; unset keeps
+/// upstream's one name per line.
+fn output_flag() -> FlagSpec {
+    FlagSpec::new(
+        "output",
+        Some('o'),
+        FlagKind::String,
+        "",
+        "output format: wide, json or yaml (default: names only)",
+    )
+}
 
 fn name_flag(default: &'static str, usage: &'static str) -> FlagSpec {
     FlagSpec::new("name", Some('n'), FlagKind::String, default, usage)
@@ -239,37 +259,48 @@ pub fn root() -> Node {
         "Creates one of [cluster]",
         "Creates one of local Kubernetes cluster (cluster)",
     )
-    .children(vec![Node::leaf(
-        "cluster",
-        CreateCluster,
-        "Creates a local Kubernetes cluster",
-        "Creates a local Kubernetes cluster using Docker container 'nodes'",
-    )
-    .flags(vec![
-        name_flag(
-            "",
-            "cluster name, overrides KIND_CLUSTER_NAME, config (default kind)",
-        ),
-        string_flag("config", "", "path to a kind config file"),
-        string_flag(
-            "image",
-            "",
-            "node docker image to use for booting the cluster",
-        ),
-        bool_flag(
-            "retain",
-            None,
-            "retain nodes for debugging when cluster creation fails",
-        ),
-        FlagSpec::new(
-            "wait",
-            None,
-            FlagKind::Duration,
-            "0s",
-            "wait for control plane node to be ready (default 0s)",
-        ),
-        string_flag("kubeconfig", "", KUBECONFIG),
-    ])]);
+    .children(vec![
+        create_node(),
+        Node::leaf(
+            "cluster",
+            CreateCluster,
+            "Creates a local Kubernetes cluster",
+            "Creates a local Kubernetes cluster using Docker container 'nodes'",
+        )
+        .flags(vec![
+            name_flag(
+                "",
+                "cluster name, overrides KIND_CLUSTER_NAME, config (default kind)",
+            ),
+            string_flag("config", "", "path to a kind config file"),
+            string_flag(
+                "image",
+                "",
+                "node docker image to use for booting the cluster",
+            ),
+            bool_flag(
+                "retain",
+                None,
+                "retain nodes for debugging when cluster creation fails",
+            ),
+            FlagSpec::new(
+                "wait",
+                None,
+                FlagKind::Duration,
+                "0s",
+                "wait for control plane node to be ready (default 0s)",
+            ),
+            string_flag("kubeconfig", "", KUBECONFIG),
+            // Ours (kind-sysbox).
+            string_flag("network", "", NETWORK),
+            // Ours (not upstream's): `--rm` nodes, see README "Cluster lifecycle".
+            bool_flag(
+                "ephemeral",
+                None,
+                "nodes are removed by Docker when they stop: faster deletion, but no stop/start and no surviving a Docker restart (kind-sysbox only)",
+            ),
+        ]),
+    ]);
 
     let delete = Node::group(
         "delete",
@@ -298,6 +329,7 @@ pub fn root() -> Node {
             string_flag("kubeconfig", "", KUBECONFIG),
             bool_flag("all", Some('A'), "delete all clusters"),
         ]),
+        delete_node(),
     ]);
 
     let export = Node::group(
@@ -339,7 +371,8 @@ pub fn root() -> Node {
             GetClusters,
             "Lists existing kind clusters by their name",
             "Lists existing kind clusters by their name",
-        ),
+        )
+        .flags(vec![output_flag()]),
         Node::leaf(
             "nodes",
             GetNodes,
@@ -353,6 +386,7 @@ pub fn root() -> Node {
                 Some('A'),
                 "If present, list all the available nodes across all cluster contexts. Current context is ignored even if specified with --name.",
             ),
+            output_flag(),
         ]),
         Node::leaf(
             "kubeconfig",
@@ -411,6 +445,41 @@ Each check prints ok, warn or fail with what to do; exits 1 when any check fails
     )
     .args(ArgsRule::None);
 
+    // Ours alone (not in upstream kind): stop and start a cluster's nodes.
+    let start = Node::group(
+        "start",
+        "Starts one of [cluster] (kind-sysbox only)",
+        "Starts one of [cluster] (kind-sysbox only)",
+    )
+    .children(vec![Node::leaf(
+        "cluster",
+        StartCluster,
+        "Starts a stopped cluster",
+        START_CLUSTER_LONG,
+    )
+    .flags(vec![
+        name_flag("kind", "the cluster name"),
+        FlagSpec::new(
+            "wait",
+            None,
+            FlagKind::Duration,
+            "5m0s",
+            "wait this long at most for every node to be Ready; 0 does not wait",
+        ),
+    ])]);
+    let stop = Node::group(
+        "stop",
+        "Stops one of [cluster] (kind-sysbox only)",
+        "Stops one of [cluster] (kind-sysbox only)",
+    )
+    .children(vec![Node::leaf(
+        "cluster",
+        StopCluster,
+        "Stops a running cluster",
+        STOP_CLUSTER_LONG,
+    )
+    .flags(vec![name_flag("kind", "the cluster name")])]);
+
     let version = Node::leaf(
         "version",
         Version,
@@ -441,8 +510,107 @@ Each check prints ok, warn or fail with what to do; exits 1 when any check fails
         children: Vec::new(),
     }
     .children(vec![
-        build, completion, create, delete, doctor, export, get, help, load, version,
+        build,
+        completion,
+        create,
+        delete,
+        doctor,
+        export,
+        get,
+        help,
+        load,
+        resize(),
+        start,
+        stop,
+        version,
     ])
+}
+
+// Ours alone (not in upstream kind): nodes added to and removed from a
+// running cluster (README, "Beyond kind").
+
+fn create_node() -> Node {
+    Node::leaf(
+        "node",
+        CommandId::CreateNode,
+        "Adds a node to a running cluster (kind-sysbox only)",
+        "Adds a node to a running cluster, configured as the cluster's other nodes were
+(its stored config and runtime mode) and joined with a fresh kubeadm token.
+It gets the next free name (<cluster>-worker2, <cluster>-control-plane3, ...).
+A control-plane node needs the external load balancer (clusters created with
+two or more control planes), whose backends are updated.
+On failure or interruption the node is removed again unless --retain.",
+    )
+    .flags(vec![
+        name_flag("kind", "the cluster name"),
+        string_flag(
+            "role",
+            "worker",
+            "role of the new node: worker or control-plane",
+        ),
+        string_flag(
+            "image",
+            "",
+            "node docker image of the new node (default: the bootstrap control plane's)",
+        ),
+        bool_flag(
+            "retain",
+            None,
+            "retain the node for debugging when adding it fails",
+        ),
+    ])
+}
+
+fn delete_node() -> Node {
+    Node::leaf(
+        "node",
+        CommandId::DeleteNode,
+        "Deletes nodes from a running cluster (kind-sysbox only)",
+        "Deletes nodes from a running cluster: each is drained (at most 60s), its Node
+object is deleted, a control plane also leaves etcd (kubeadm reset), and its
+container is removed. Deleting the load balancer or the last control plane is
+refused.",
+    )
+    .use_args("<NODE> [NODE...]")
+    .args(ArgsRule::AtLeastOne("a list of node names is required"))
+    .flags(vec![name_flag("kind", "the cluster name")])
+}
+
+fn resize() -> Node {
+    Node::group(
+        "resize",
+        "Resizes one of [cluster] (kind-sysbox only)",
+        "Resizes one of [cluster] (kind-sysbox only)",
+    )
+    .children(vec![Node::leaf(
+        "cluster",
+        CommandId::ResizeCluster,
+        "Sets the number of worker nodes of a running cluster",
+        "Sets the number of worker nodes of a running cluster: workers are added as
+\"kind create node\" adds them, or removed highest-numbered first as \"kind delete
+node\" removes them. Control planes are never changed.
+On failure or interruption added workers are removed again unless --retain.",
+    )
+    .flags(vec![
+        name_flag("kind", "the cluster name"),
+        FlagSpec::new(
+            "workers",
+            None,
+            FlagKind::Int32,
+            "0",
+            "number of worker nodes wanted (required; 0 to 100)",
+        ),
+        string_flag(
+            "image",
+            "",
+            "node docker image of added workers (default: the bootstrap control plane's)",
+        ),
+        bool_flag(
+            "retain",
+            None,
+            "retain added workers for debugging when adding them fails",
+        ),
+    ])])
 }
 
 /// Ours, not upstream's: this build derives node images from a kindest/node
@@ -452,6 +620,17 @@ const BUILD_NODE_IMAGE_LONG: &str =
 optionally preloading images from the host or from image archives into its containerd.
 Building Kubernetes from source, release tarballs or CI builds is not supported:
 build with upstream kind and pass the result as --base-image.";
+
+const START_CLUSTER_LONG: &str =
+    "Starts the stopped nodes of a cluster: the load balancer, then the control
+planes, then the workers; then waits (--wait, bounded) until every node is Ready.
+Nodes keep their addresses and published ports, so the kubeconfig still works.
+Fails, changing nothing, when the cluster does not exist or already runs.";
+
+const STOP_CLUSTER_LONG: &str =
+    "Stops the nodes of a cluster: the workers, then the control planes, then the
+load balancer; `kind start cluster` brings it back. Fails, changing nothing, when
+the cluster does not exist, is stopped already, or was created with --ephemeral.";
 
 const DELETE_CLUSTER_LONG: &str = "Deletes a Kind cluster from the system.
 

@@ -28,6 +28,12 @@ pub struct CreateOptions {
     pub retain: bool,
     pub wait: Duration,
     pub kubeconfig: Option<PathBuf>,
+    /// `--ephemeral` (ours): nodes removed by Docker when they stop.
+    pub ephemeral: bool,
+    /// `--network`: the Docker network to put the cluster on (created,
+    /// as this cluster's, when absent); None: KIND_EXPERIMENTAL_DOCKER_NETWORK
+    /// or `kind`, as upstream.
+    pub network: Option<String>,
 }
 
 const SALUTATIONS: [&str; 4] = [
@@ -50,6 +56,9 @@ pub async fn create_with(
     opts: &CreateOptions,
     log: &Logger,
 ) -> anyhow::Result<()> {
+    if let Some(name) = &opts.network {
+        provider::network::validate_name(name)?;
+    }
     let started = Instant::now();
     // Phase timings at -v 1 (issue 8: where a create's time goes).
     let phase = |name: &str, since: Instant| {
@@ -94,6 +103,16 @@ pub async fn create_with(
     }
     config::validate(&cluster)?;
     validate_for_runtime(&cluster, &mode)?;
+    let network = provider::network::choose(
+        opts.network.as_deref(),
+        std::env::var(provider::network::NETWORK_ENV)
+            .ok()
+            .as_deref(),
+    );
+    if network.per_cluster {
+        let existing = provider.inspect_network(&network.name).await?;
+        provider::network::check_existing(&network.name, existing.as_ref())?;
+    }
 
     phase("engine and config checks", started);
     log.info(&format!("Creating cluster {:?} ...", cluster.name));
@@ -109,6 +128,8 @@ pub async fn create_with(
             host: &host,
             node_images: &node_images,
             create_id: &create_id,
+            ephemeral: opts.ephemeral,
+            network: &network,
         };
         provider.provision(&request, log).await?;
         phase("provisioning (network, volume, containers up)", since);
@@ -218,7 +239,7 @@ pub fn required_images(cluster: &Cluster) -> Vec<String> {
         .collect()
 }
 
-fn friendly_image(image: &str) -> &str {
+pub(crate) fn friendly_image(image: &str) -> &str {
     image.split('@').next().unwrap_or(image)
 }
 
@@ -251,7 +272,7 @@ async fn ensure_node_images(
 /// the embedded node-image/ on first use, a named one derived from it the
 /// same way unless it is a derivation already); in runc mode the image
 /// itself. Absent images are pulled with upstream's retries.
-async fn ensure_node_image(
+pub(crate) async fn ensure_node_image(
     provider: &dyn Provider,
     image: &str,
     mode: &RuntimeMode,
@@ -378,5 +399,54 @@ mod tests {
         assert!(validate_for_runtime(&c, &RuntimeMode::Runc).is_ok());
         c.networking.kube_proxy_mode = "iptables".into();
         assert!(validate_for_runtime(&c, &sysbox).is_ok());
+    }
+
+    /// `--network` naming an existing network that is not a bridge is
+    /// refused before anything is created or even logged as started.
+    #[tokio::test]
+    async fn a_network_that_is_no_bridge_is_refused_before_anything_happens() {
+        use crate::log::Buffer;
+        use crate::provider::fake::FakeProvider;
+        use crate::provider::NetworkInfo;
+        let p = FakeProvider::default().with_network(NetworkInfo {
+            id: "n1".into(),
+            name: "mv".into(),
+            driver: "macvlan".into(),
+            ..Default::default()
+        });
+        let buffer = Buffer::default();
+        let log = Logger::new(Box::new(buffer.clone()), false, 0, false);
+        let opts = CreateOptions {
+            name: "k".into(),
+            network: Some("mv".into()),
+            ..Default::default()
+        };
+        let err = create_with(&p, Cluster::default(), &opts, &log)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("it exists with driver \"macvlan\""), "{err}");
+        assert!(
+            !buffer.contents().contains("Creating cluster"),
+            "{}",
+            buffer.contents()
+        );
+        assert!(p.calls().is_empty() && p.deleted().is_empty());
+        // A bridge of that name is fine as far as this check goes (the fake
+        // cannot provision, which is the next step).
+        let p = FakeProvider::default().with_network(NetworkInfo {
+            name: "br".into(),
+            driver: "bridge".into(),
+            ..Default::default()
+        });
+        let opts = CreateOptions {
+            network: Some("br".into()),
+            ..opts
+        };
+        let err = create_with(&p, Cluster::default(), &opts, &log)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains("driver"), "{err}");
     }
 }

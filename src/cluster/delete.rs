@@ -1,6 +1,7 @@
 //! `kind delete cluster`: kubeconfig entries first, then every container of
 //! the cluster, concurrently, then its images inbox volume. The network is
-//! left in place (spec §5.5).
+//! left in place (spec §5.5), except one `create cluster --network` made
+//! for this cluster, once no container is attached to it any more.
 
 use std::path::Path;
 
@@ -8,7 +9,7 @@ use anyhow::Context as _;
 
 use crate::kubeconfig;
 use crate::log::Logger;
-use crate::provider::Provider;
+use crate::provider::{network, Provider, LABEL_CREATE_ID};
 
 /// Delete a cluster; a cluster that does not exist is a success.
 pub async fn delete(
@@ -21,7 +22,48 @@ pub async fn delete(
         .list_nodes(name)
         .await
         .context("error listing nodes")?;
-    delete_nodes(provider, name, nodes, explicit_kubeconfig, None, log).await
+    // Which create runs made the cluster's containers: only a network one
+    // of them made is removed. Asked only when the cluster has a network.
+    let create_ids = if provider.cluster_networks(name).await?.is_empty() {
+        Vec::new()
+    } else {
+        provider
+            .list_node_details(Some(name))
+            .await
+            .context("error listing nodes")?
+            .into_iter()
+            .filter_map(|d| d.labels.get(LABEL_CREATE_ID).cloned())
+            .collect()
+    };
+    let result = delete_nodes(provider, name, nodes, explicit_kubeconfig, None, log).await;
+    remove_own_networks(provider, name, &create_ids, log).await?;
+    result
+}
+
+/// Remove the networks made for `cluster` by one of `create_ids` that no
+/// container uses now (after the cluster's own containers are gone).
+async fn remove_own_networks(
+    provider: &dyn Provider,
+    cluster: &str,
+    create_ids: &[String],
+    log: &Logger,
+) -> anyhow::Result<()> {
+    if create_ids.is_empty() {
+        return Ok(());
+    }
+    let networks = provider.cluster_networks(cluster).await?;
+    for n in network::made_by(cluster, &networks, create_ids) {
+        // The engine refuses a network that gained a container meanwhile.
+        if n.containers.is_empty() && provider.remove_network(&n.id).await? {
+            log.info(&format!("Deleted network {:?}", n.name));
+        } else {
+            log.info(&format!(
+                "Kept network {:?}: other containers are attached to it",
+                n.name
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// A failed create's cleanup: as `delete`, but only the containers that
@@ -37,7 +79,7 @@ pub async fn delete_created_by(
         .list_nodes_created_by(name, create_id)
         .await
         .context("error listing nodes")?;
-    delete_nodes(
+    let result = delete_nodes(
         provider,
         name,
         nodes,
@@ -45,7 +87,9 @@ pub async fn delete_created_by(
         Some(create_id),
         log,
     )
-    .await
+    .await;
+    remove_own_networks(provider, name, &[create_id.to_string()], log).await?;
+    result
 }
 
 async fn delete_nodes(
@@ -113,6 +157,48 @@ mod tests {
             p.inbox_removals(),
             [("k".to_string(), None), ("k".to_string(), None)]
         );
-        // (A failed create's cleanup passes its run: tests/create_cluster.rs.)
+    }
+
+    #[tokio::test]
+    async fn removes_the_network_its_create_made_once_unused_only() {
+        use crate::provider::{NetworkInfo, NodeDetails, LABEL_CLUSTER, LABEL_NETWORK_OWNER};
+        let owned = |id: &str, cluster: &str, run: &str, containers: &[&str]| NetworkInfo {
+            id: id.into(),
+            name: format!("net-{id}"),
+            driver: "bridge".into(),
+            labels: [
+                (LABEL_NETWORK_OWNER.to_string(), cluster.to_string()),
+                (LABEL_CREATE_ID.to_string(), run.to_string()),
+            ]
+            .into(),
+            containers: containers.iter().map(|c| c.to_string()).collect(),
+        };
+        let details = NodeDetails {
+            name: "k-control-plane".into(),
+            labels: [
+                (LABEL_CLUSTER.to_string(), "k".to_string()),
+                (LABEL_CREATE_ID.to_string(), "run1".to_string()),
+            ]
+            .into(),
+            ..Default::default()
+        };
+        let p = FakeProvider::default()
+            .with_node("k", "k-control-plane", "control-plane", "v1.36.1")
+            .with_details(details, None)
+            .with_network(owned("mine", "k", "run1", &[]))
+            .with_network(owned("busy", "k", "run1", &["someone"]))
+            .with_network(owned("earlier", "k", "run0", &[]))
+            .with_network(owned("theirs", "other", "run1", &[]));
+        let dir = tempfile::tempdir().unwrap();
+        let buffer = Buffer::default();
+        let log = Logger::new(Box::new(buffer.clone()), false, 0, false);
+        delete(&p, "k", Some(&dir.path().join("config")), &log)
+            .await
+            .unwrap();
+        assert_eq!(p.removed_networks(), ["mine"]);
+        assert_eq!(
+            buffer.contents(),
+            "Deleted nodes: [\"k-control-plane\"]\nDeleted network \"net-mine\"\nKept network \"net-busy\": other containers are attached to it\n"
+        );
     }
 }

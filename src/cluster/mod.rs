@@ -1,16 +1,24 @@
 //! Cluster lifecycle over the provider seam: the create pipeline (node
 //! images, provisioning, then an ordered list of small actions, as upstream
 //! kind), delete, the kubeconfig of a running cluster, and `record`: what an
-//! existing cluster says about itself (its stored config, its runtime mode).
+//! existing cluster says about itself (its stored config, its runtime mode);
+//! nodes added to and removed from a running cluster (`node_add`,
+//! `node_delete`, `resize`), and signals while they run (`interrupt`).
 
 pub mod actions;
 mod context;
 pub mod create;
 pub mod delete;
+pub mod interrupt;
+pub mod lifecycle;
+pub mod listing;
 pub mod logs;
+pub mod node_add;
+pub mod node_delete;
 pub mod nodes;
 pub mod ownership;
 pub mod record;
+pub mod resize;
 
 pub use context::ActionContext;
 pub use create::{create, CreateOptions};

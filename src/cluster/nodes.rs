@@ -63,6 +63,62 @@ pub fn config_node_for<'a>(cluster: &'a Cluster, node: &NodeRef) -> anyhow::Resu
         .ok_or_else(unmatched)
 }
 
+/// The number kind's naming gives a node of `role` (spec §3.4):
+/// `<cluster>-<role>` is 1, `<cluster>-<role><n>` is n (n ≥ 2, no leading
+/// zero); None for any other name.
+pub fn name_number(cluster: &str, role: &str, name: &str) -> Option<u32> {
+    let suffix = name.strip_prefix(&format!("{cluster}-{role}"))?;
+    if suffix.is_empty() {
+        return Some(1);
+    }
+    if suffix.starts_with('0') || !suffix.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    suffix.parse().ok().filter(|n| *n >= 2)
+}
+
+/// The name kind gives the n-th node of a role.
+pub fn numbered_name(cluster: &str, role: &str, n: u32) -> String {
+    if n == 1 {
+        format!("{cluster}-{role}")
+    } else {
+        format!("{cluster}-{role}{n}")
+    }
+}
+
+/// Names for `count` new nodes of `role`: the lowest numbers whose names no
+/// container of the cluster has. Lowest rather than highest + 1, so a
+/// cluster resized down (highest numbers first) and up again gets back the
+/// names `create` gives that many nodes, and names stay dense.
+pub fn next_free_names(
+    cluster: &str,
+    role: &str,
+    existing: &[NodeRef],
+    count: usize,
+) -> Vec<String> {
+    let taken: std::collections::BTreeSet<&str> =
+        existing.iter().map(|n| n.name.as_str()).collect();
+    (1..)
+        .map(|n| numbered_name(cluster, role, n))
+        .filter(|name| !taken.contains(name.as_str()))
+        .take(count)
+        .collect()
+}
+
+/// Nodes of `role` from the highest number down (names outside kind's
+/// numbering last, by name): the order nodes are removed in.
+pub fn highest_numbered_first(cluster: &str, role: &str, nodes: &[NodeRef]) -> Vec<NodeRef> {
+    let mut v = by_role(nodes, role);
+    v.sort_by(|a, b| {
+        let (na, nb) = (
+            name_number(cluster, role, &a.name),
+            name_number(cluster, role, &b.name),
+        );
+        nb.cmp(&na).then_with(|| a.name.cmp(&b.name))
+    });
+    v
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -88,6 +144,56 @@ mod tests {
                 .collect(),
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn numbers_follow_kinds_naming() {
+        assert_eq!(name_number("k", "worker", "k-worker"), Some(1));
+        assert_eq!(name_number("k", "worker", "k-worker2"), Some(2));
+        assert_eq!(name_number("k", "worker", "k-worker10"), Some(10));
+        for odd in [
+            "k-worker1",
+            "k-worker02",
+            "k-workerx",
+            "k-control-plane",
+            "kk-worker",
+        ] {
+            assert_eq!(name_number("k", "worker", odd), None, "{odd}");
+        }
+        assert_eq!(numbered_name("k", "control-plane", 3), "k-control-plane3");
+    }
+
+    #[test]
+    fn next_free_names_fill_the_lowest_gaps() {
+        let nodes = vec![
+            node("k-control-plane", "control-plane"),
+            node("k-worker", "worker"),
+            node("k-worker3", "worker"),
+        ];
+        assert_eq!(
+            next_free_names("k", "worker", &nodes, 3),
+            ["k-worker2", "k-worker4", "k-worker5"]
+        );
+        assert_eq!(
+            next_free_names("k", "control-plane", &nodes, 1),
+            ["k-control-plane2"]
+        );
+        assert!(next_free_names("k", "worker", &nodes, 0).is_empty());
+    }
+
+    #[test]
+    fn removal_order_is_highest_number_first_not_byte_order() {
+        let nodes = vec![
+            node("k-worker", "worker"),
+            node("k-worker10", "worker"),
+            node("k-worker2", "worker"),
+            node("k-control-plane", "control-plane"),
+        ];
+        let order: Vec<_> = highest_numbered_first("k", "worker", &nodes)
+            .into_iter()
+            .map(|n| n.name)
+            .collect();
+        assert_eq!(order, ["k-worker10", "k-worker2", "k-worker"]);
     }
 
     #[test]

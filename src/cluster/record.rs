@@ -9,6 +9,26 @@ use anyhow::{anyhow, bail, Context as _};
 use crate::config::{self, Cluster};
 use crate::provider::{HostInfo, NodeRef, Provider, RuntimeError, RuntimeMode};
 
+/// No container carries the cluster's name.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown cluster {name:?}: it has no nodes (kind get clusters lists the clusters)")]
+pub struct UnknownCluster {
+    pub name: String,
+}
+
+/// The cluster's containers (the load balancer included); an unknown
+/// cluster is an error.
+pub async fn nodes_of(provider: &dyn Provider, cluster: &str) -> anyhow::Result<Vec<NodeRef>> {
+    let nodes = provider.list_nodes(cluster).await?;
+    if nodes.is_empty() {
+        return Err(UnknownCluster {
+            name: cluster.to_string(),
+        }
+        .into());
+    }
+    Ok(nodes)
+}
+
 /// The effective config stored with `cluster`; None when it has none (no
 /// such cluster, or one created by upstream kind).
 pub async fn effective_config(

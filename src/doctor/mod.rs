@@ -13,11 +13,13 @@ use crate::provider::HostInfo;
 
 pub use facts::{gather, gather_local, preflight};
 
-/// The kubelet's default hard eviction threshold `nodefs.available<10%`:
-/// below it nodes get DiskPressure and pods are evicted.
-const NODEFS_EVICTION_PERCENT: f64 = 10.0;
-/// The kubelet's `imagefs.available<15%`: images get garbage-collected.
-const IMAGEFS_EVICTION_PERCENT: f64 = 15.0;
+/// kind's kubelet configuration sets every hard eviction threshold
+/// (`nodefs.available`, `imagefs.available`, `nodefs.inodesFree`) to 0%, so a
+/// fuller disk never evicts pods; what fails is running out: a node image
+/// (about 1 GiB) and each node's writable layer must fit.
+const DISK_FAIL_BYTES: u64 = 2 << 30;
+/// Below this, a larger cluster or a few loaded images will not fit.
+const DISK_WARN_BYTES: u64 = 10 << 30;
 /// inotify limits kind's known-issues page asks for: each node runs
 /// systemd, kubelet and containerd watchers from the host's per-user pool.
 const INOTIFY_INSTANCES: u64 = 512;
@@ -410,10 +412,10 @@ fn disk_check(local: Option<&LocalFacts>) -> Check {
         gib(disk.total),
         disk.path
     );
-    if percent < NODEFS_EVICTION_PERCENT {
-        fail(NAME, format!("{summary}: below the kubelet's eviction threshold (nodefs.available<10%), so nodes would report DiskPressure and evict pods. Free space there first"))
-    } else if percent < IMAGEFS_EVICTION_PERCENT {
-        warn(NAME, format!("{summary}: below the kubelet's image threshold (imagefs.available<15%), so nodes will garbage-collect images. Free some space"))
+    if disk.available < DISK_FAIL_BYTES {
+        fail(NAME, format!("{summary}: too little for a node image and its nodes' writable layers (kind's nodes run with the kubelet's disk eviction off, so a full disk fails image pulls and writes inside nodes). Free space there first"))
+    } else if disk.available < DISK_WARN_BYTES {
+        warn(NAME, format!("{summary}: enough for a small cluster; larger clusters or loaded images may fill it"))
     } else {
         ok(NAME, summary)
     }

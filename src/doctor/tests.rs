@@ -266,12 +266,15 @@ fn cgroup_inotify_and_disk() {
             text_of(&report, "disk space"),
         )
     };
-    assert_eq!(disk(15).0, Level::Ok);
-    assert_eq!(disk(14).0, Level::Warn);
-    let (level, text) = disk(9);
+    // Percentages do not matter (kind turns disk eviction off): 5% of a
+    // large disk is plenty.
+    assert_eq!(disk(10).0, Level::Ok);
+    assert_eq!(disk(9).0, Level::Warn);
+    assert_eq!(disk(2).0, Level::Warn);
+    let (level, text) = disk(1);
     assert_eq!(level, Level::Fail);
     assert!(
-        text.contains("nodefs.available<10%") && text.contains("9.0 GiB free of 100.0 GiB"),
+        text.contains("1.0 GiB free of 100.0 GiB") && text.contains("writable layers"),
         "{text}"
     );
     let mut f = healthy();

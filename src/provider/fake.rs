@@ -16,7 +16,8 @@ use futures_util::stream::BoxStream;
 
 use super::{
     BuildError, BuildRequest, ByteStream, Change, ContainerSpec, ExecOutput, HostInfo, ImageInfo,
-    NodeRef, Provider, Provisioning, RunError,
+    NetworkInfo, NodeDetails, NodeProvisioning, NodeRef, Provider, Provisioning, RunError,
+    LABEL_CLUSTER,
 };
 use crate::log::Logger;
 
@@ -41,6 +42,23 @@ pub struct FakeProvider {
     inbox_removals: Mutex<Vec<(String, Option<String>)>>,
     /// cluster -> stored config.
     configs: Mutex<BTreeMap<String, String>>,
+    /// Canned stdout for commands starting with a prefix.
+    outputs: Mutex<Vec<(Vec<String>, String)>>,
+    /// node -> the create ID of the run that provisioned it.
+    created_by: Mutex<BTreeMap<String, String>>,
+    /// Names `provision_nodes` refuses (as if taken).
+    taken: Mutex<BTreeSet<String>>,
+    /// Images present locally.
+    images: Mutex<BTreeSet<String>>,
+    /// Nodes stopped (absent = running).
+    stopped: Mutex<BTreeSet<String>>,
+    ephemeral: Mutex<BTreeSet<String>>,
+    /// `stop <names>` / `start <names>` per call, in order.
+    lifecycle: Mutex<Vec<String>>,
+    /// Listing facts of containers (see `with_details`), in listing order.
+    details: Mutex<Vec<NodeDetails>>,
+    networks: Mutex<Vec<NetworkInfo>>,
+    removed_networks: Mutex<Vec<String>>,
 }
 
 impl FakeProvider {
@@ -65,6 +83,33 @@ impl FakeProvider {
         self.set_file(&node.name, "/kind/version", &format!("{version}\n"));
         self.nodes.lock().unwrap().push((cluster.to_string(), node));
         self
+    }
+
+    /// An image present locally.
+    pub fn with_image(self, image: &str) -> Self {
+        self.images.lock().unwrap().insert(image.into());
+        self
+    }
+
+    /// A container's listing facts (its cluster from LABEL_CLUSTER); its
+    /// `/kind/version` is `version` when given. Independent of `with_node`.
+    pub fn with_details(self, details: NodeDetails, version: Option<&str>) -> Self {
+        if let Some(v) = version {
+            self.set_file(&details.name, "/kind/version", &format!("{v}\n"));
+        }
+        self.details.lock().unwrap().push(details);
+        self
+    }
+
+    /// A network as the engine would report it.
+    pub fn with_network(self, network: NetworkInfo) -> Self {
+        self.networks.lock().unwrap().push(network);
+        self
+    }
+
+    /// IDs of the networks removed, in order.
+    pub fn removed_networks(&self) -> Vec<String> {
+        self.removed_networks.lock().unwrap().clone()
     }
 
     /// The config stored with `cluster`.
@@ -99,6 +144,19 @@ impl FakeProvider {
             .push(prefix.iter().map(|a| a.to_string()).collect());
     }
 
+    /// Commands starting with `prefix` print `stdout`.
+    pub fn respond(&self, prefix: &[&str], stdout: &str) {
+        self.outputs.lock().unwrap().push((
+            prefix.iter().map(|a| a.to_string()).collect(),
+            stdout.to_string(),
+        ));
+    }
+
+    /// `provision_nodes` fails on this name, after creating the others.
+    pub fn take_name(&self, name: &str) {
+        self.taken.lock().unwrap().insert(name.to_string());
+    }
+
     pub fn calls(&self) -> Vec<Call> {
         self.calls.lock().unwrap().clone()
     }
@@ -115,6 +173,27 @@ impl FakeProvider {
     /// The remove_images_inbox calls: (cluster, create run).
     pub fn inbox_removals(&self) -> Vec<(String, Option<String>)> {
         self.inbox_removals.lock().unwrap().clone()
+    }
+
+    /// Commands starting with `prefix` print `stdout` (and succeed).
+    pub fn answer(self, prefix: &[&str], stdout: &str) -> Self {
+        self.respond(prefix, stdout);
+        self
+    }
+
+    /// Mark a node stopped.
+    pub fn stop(&self, node: &str) {
+        self.stopped.lock().unwrap().insert(node.into());
+    }
+
+    /// Mark a node as created with `--ephemeral`.
+    pub fn make_ephemeral(&self, node: &str) {
+        self.ephemeral.lock().unwrap().insert(node.into());
+    }
+
+    /// Every stop/start call: `stop a b`, `start c`.
+    pub fn lifecycle(&self) -> Vec<String> {
+        self.lifecycle.lock().unwrap().clone()
     }
 
     pub fn deleted(&self) -> Vec<String> {
@@ -159,7 +238,16 @@ impl FakeProvider {
                 self.set_file(&node.name, path, &content);
                 String::new()
             }
-            _ => String::new(),
+            _ => self
+                .outputs
+                .lock()
+                .unwrap()
+                .iter()
+                .find(|(p, _)| {
+                    argv.starts_with(&p.iter().map(String::as_str).collect::<Vec<_>>()[..])
+                })
+                .map(|(_, out)| out.clone())
+                .unwrap_or_default(),
         };
         Ok(ExecOutput {
             stdout: stdout.into_bytes(),
@@ -194,6 +282,38 @@ impl Provider for FakeProvider {
         Err(not_faked("provision"))
     }
 
+    /// Adds each node (Kubernetes v1.36.1) with its config entry's role,
+    /// remembering the run's ID; a name given to `take_name` fails.
+    async fn provision_nodes(
+        &self,
+        request: &NodeProvisioning<'_>,
+        _log: &Logger,
+    ) -> anyhow::Result<()> {
+        for (index, name) in request.new_nodes {
+            if self.taken.lock().unwrap().contains(name) {
+                anyhow::bail!("container name {name:?} is already in use");
+            }
+            let node = NodeRef {
+                name: name.clone(),
+                role: request.cluster.nodes[*index].role.clone(),
+                runtime_mode: request.mode.label().to_string(),
+                config_index: Some(*index),
+                // As the Docker provider plans them: with the images inbox.
+                images_inbox: Some(crate::provider::inbox::INBOX_DIR.to_string()),
+            };
+            self.set_file(name, "/kind/version", "v1.36.1\n");
+            self.nodes
+                .lock()
+                .unwrap()
+                .push((request.cluster.name.clone(), node));
+            self.created_by
+                .lock()
+                .unwrap()
+                .insert(name.clone(), request.create_id.to_string());
+        }
+        Ok(())
+    }
+
     async fn list_clusters(&self) -> anyhow::Result<Vec<String>> {
         let names: BTreeSet<String> = self
             .nodes
@@ -218,10 +338,68 @@ impl Provider for FakeProvider {
 
     async fn list_nodes_created_by(
         &self,
-        _cluster: &str,
-        _create_id: &str,
+        cluster: &str,
+        create_id: &str,
     ) -> anyhow::Result<Vec<NodeRef>> {
-        Err(not_faked("record create runs"))
+        let created_by = self.created_by.lock().unwrap().clone();
+        Ok(self
+            .list_nodes(cluster)
+            .await?
+            .into_iter()
+            .filter(|n| created_by.get(&n.name).map(String::as_str) == Some(create_id))
+            .collect())
+    }
+
+    async fn list_node_details(&self, cluster: Option<&str>) -> anyhow::Result<Vec<NodeDetails>> {
+        Ok(self
+            .details
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|d| {
+                d.labels.contains_key(LABEL_CLUSTER)
+                    && cluster.is_none_or(|c| d.labels.get(LABEL_CLUSTER).is_some_and(|l| l == c))
+            })
+            .cloned()
+            .collect())
+    }
+
+    async fn inspect_network(&self, name: &str) -> anyhow::Result<Option<NetworkInfo>> {
+        Ok(self
+            .networks
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|n| n.name == name)
+            .cloned())
+    }
+
+    async fn cluster_networks(&self, cluster: &str) -> anyhow::Result<Vec<NetworkInfo>> {
+        Ok(self
+            .networks
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|n| {
+                n.labels
+                    .get(super::LABEL_NETWORK_OWNER)
+                    .is_some_and(|c| c == cluster)
+            })
+            .cloned()
+            .collect())
+    }
+
+    async fn remove_network(&self, id: &str) -> anyhow::Result<bool> {
+        let mut networks = self.networks.lock().unwrap();
+        if networks
+            .iter()
+            .any(|n| n.id == id && !n.containers.is_empty())
+        {
+            return Ok(false);
+        }
+        networks.retain(|n| n.id != id);
+        self.removed_networks.lock().unwrap().push(id.to_string());
+        Ok(true)
     }
 
     async fn cluster_config(&self, cluster: &str) -> anyhow::Result<Option<String>> {
@@ -246,6 +424,34 @@ impl Provider for FakeProvider {
             .lock()
             .unwrap()
             .push((cluster.to_string(), create_id.map(str::to_string)));
+        Ok(())
+    }
+
+    async fn node_state(&self, node: &str) -> anyhow::Result<crate::provider::NodeState> {
+        Ok(crate::provider::NodeState {
+            running: !self.stopped.lock().unwrap().contains(node),
+            ephemeral: self.ephemeral.lock().unwrap().contains(node),
+        })
+    }
+
+    async fn stop_nodes(&self, names: &[String]) -> anyhow::Result<()> {
+        self.stopped.lock().unwrap().extend(names.iter().cloned());
+        self.lifecycle
+            .lock()
+            .unwrap()
+            .push(format!("stop {}", names.join(" ")));
+        Ok(())
+    }
+
+    async fn start_nodes(&self, names: &[String]) -> anyhow::Result<()> {
+        let mut stopped = self.stopped.lock().unwrap();
+        for n in names {
+            stopped.remove(n);
+        }
+        self.lifecycle
+            .lock()
+            .unwrap()
+            .push(format!("start {}", names.join(" ")));
         Ok(())
     }
 
@@ -311,7 +517,11 @@ impl Provider for FakeProvider {
         Ok(None)
     }
 
+    /// Present: an image given to `with_image`; nothing is pulled.
     async fn ensure_image(&self, image: &str, _log: &Logger) -> anyhow::Result<String> {
+        if self.images.lock().unwrap().contains(image) {
+            return Ok(format!("sha256:{image}"));
+        }
         Err(not_faked(&format!("pull {image}")))
     }
 
@@ -358,12 +568,23 @@ impl Provider for FakeProvider {
         Err(not_faked("diff containers"))
     }
 
+    /// A node's file as the engine's archive of it (a one-entry tar).
     async fn copy_from_container(
         &self,
-        _container: &str,
-        _path: &str,
+        container: &str,
+        path: &str,
     ) -> anyhow::Result<Option<Vec<u8>>> {
-        Err(not_faked("copy from containers"))
+        let Some(content) = self.file(container, path) else {
+            return Ok(None);
+        };
+        let mut b = tar::Builder::new(Vec::new());
+        let mut header = tar::Header::new_gnu();
+        header.set_size(content.len() as u64);
+        header.set_mode(0o644);
+        header.set_cksum();
+        let base = path.rsplit('/').next().unwrap_or(path);
+        b.append_data(&mut header, base, content.as_bytes())?;
+        Ok(Some(b.into_inner()?))
     }
 
     async fn copy_into_container(

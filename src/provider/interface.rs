@@ -17,7 +17,11 @@ use bytes::Bytes;
 use futures_util::future::BoxFuture;
 use futures_util::stream::BoxStream;
 
-use super::{ContainerSpec, ExecOutput, HostInfo, NodeRef, RunError, RuntimeMode};
+use super::network::NetworkChoice;
+use super::{
+    ContainerSpec, ExecOutput, HostInfo, NetworkInfo, NodeDetails, NodeRef, NodeState, RunError,
+    RuntimeMode,
+};
 use crate::config::Cluster;
 use crate::log::Logger;
 
@@ -74,6 +78,30 @@ pub struct Provisioning<'a> {
     pub node_images: &'a BTreeMap<String, String>,
     /// This create run's ID (see `cluster::ownership`).
     pub create_id: &'a str,
+    /// The network the containers go on (see `network::choose`).
+    pub network: &'a NetworkChoice,
+    /// `--ephemeral`: Docker removes the nodes when they stop (`--rm`, no
+    /// restart policy), labelled `LABEL_EPHEMERAL`.
+    pub ephemeral: bool,
+}
+
+/// Nodes added to an existing cluster (`kind create node`, `kind resize
+/// cluster`): planned from the cluster's (extended) effective config
+/// exactly as `provision` plans a new cluster's, then only the listed
+/// entries are created, under the given names.
+#[derive(Debug, Clone, Copy)]
+pub struct NodeProvisioning<'a> {
+    /// The stored config with the new nodes' entries appended.
+    pub cluster: &'a Cluster,
+    /// (index in `cluster.nodes`, container name) of each node to create.
+    pub new_nodes: &'a [(usize, String)],
+    pub mode: &'a RuntimeMode,
+    pub host: &'a HostInfo,
+    pub node_images: &'a BTreeMap<String, String>,
+    /// An existing node of the cluster: the new ones join its network.
+    pub network_of: &'a str,
+    /// This run's ID (see `cluster::ownership`): its rollback removes only these.
+    pub create_id: &'a str,
 }
 
 /// A container engine that runs kind nodes.
@@ -106,6 +134,18 @@ pub trait Provider: Send + Sync {
     /// `cluster::ownership::ClusterExists`, with nothing created.
     async fn provision(&self, request: &Provisioning<'_>, log: &Logger) -> anyhow::Result<()>;
 
+    /// Create and start containers for nodes added to an existing cluster,
+    /// each up (systemd ready) before this returns. A name already taken
+    /// fails; containers of this run that were created stay for the
+    /// caller's rollback (they carry its `create_id`). New nodes get fixed
+    /// addresses as `provision` gives them, and are ephemeral when the
+    /// cluster's nodes are.
+    async fn provision_nodes(
+        &self,
+        request: &NodeProvisioning<'_>,
+        log: &Logger,
+    ) -> anyhow::Result<()>;
+
     /// Cluster names (sorted, unique) that have at least one container.
     async fn list_clusters(&self) -> anyhow::Result<Vec<String>>;
 
@@ -118,6 +158,21 @@ pub trait Provider: Send + Sync {
         cluster: &str,
         create_id: &str,
     ) -> anyhow::Result<Vec<NodeRef>>;
+
+    /// Every container of one cluster (None: of every cluster), listed
+    /// once and inspected concurrently: state, image, networks, runtime.
+    /// Listing order (newest first); one removed meanwhile is left out.
+    async fn list_node_details(&self, cluster: Option<&str>) -> anyhow::Result<Vec<NodeDetails>>;
+
+    /// The network of this name (exactly), or None.
+    async fn inspect_network(&self, name: &str) -> anyhow::Result<Option<NetworkInfo>>;
+
+    /// The networks labelled as created for `cluster` (LABEL_NETWORK_OWNER).
+    async fn cluster_networks(&self, cluster: &str) -> anyhow::Result<Vec<NetworkInfo>>;
+
+    /// Remove a network by ID: Ok(false) when the engine keeps it because
+    /// a container is attached, Ok(true) when gone (or already gone).
+    async fn remove_network(&self, id: &str) -> anyhow::Result<bool>;
 
     /// The effective config stored with the cluster (v1alpha4 YAML, see
     /// `LABEL_CLUSTER_CONFIG`); None when the cluster has none.
@@ -134,6 +189,15 @@ pub trait Provider: Send + Sync {
         cluster: &str,
         create_id: Option<&str>,
     ) -> anyhow::Result<()>;
+
+    /// Whether a node runs, and whether it is ephemeral.
+    async fn node_state(&self, node: &str) -> anyhow::Result<NodeState>;
+
+    /// Stop these nodes (`docker stop`), all at once; stopped is fine.
+    async fn stop_nodes(&self, names: &[String]) -> anyhow::Result<()>;
+
+    /// Start these stopped nodes, all at once; running is fine.
+    async fn start_nodes(&self, names: &[String]) -> anyhow::Result<()>;
 
     /// (IPv4, IPv6) of a node on its single network; either may be empty.
     async fn node_addresses(&self, node: &str) -> anyhow::Result<(String, String)>;

@@ -6,6 +6,8 @@
 //! and proxy settings (`proxy`), the images inbox volume (`inbox`); `node`
 //! is what a provider hands out.
 
+pub mod addresses;
+pub mod details;
 pub mod docker;
 pub mod endpoint;
 #[cfg(test)]
@@ -19,12 +21,14 @@ pub mod ports;
 pub mod proxy;
 pub mod runtime;
 
+pub use details::{NetworkAttachment, NetworkInfo, NodeDetails};
 pub use docker::logs::{write_file_on_host, CLI_REFUSED};
 pub use docker::Docker;
 pub use interface::{
-    BuildError, BuildRequest, ByteStream, Change, ImageInfo, Provider, Provisioning,
+    BuildError, BuildRequest, ByteStream, Change, ImageInfo, NodeProvisioning, Provider,
+    Provisioning,
 };
-pub use node::{shell_join, ExecOutput, NodeRef, RunError};
+pub use node::{shell_join, ExecOutput, NodeRef, NodeState, RunError};
 pub use plan::{docker_run_args, plan_cluster, ContainerSpec, PlanContext, PortSpec};
 pub use runtime::{runtime_env_warning, select_runtime, HostInfo, RuntimeError, RuntimeMode};
 
@@ -56,10 +60,24 @@ pub const LABEL_CONFIG_NODE: &str = "dev.kind-sysbox.config-node";
 /// (never the containers of a concurrent create of the same name).
 pub const LABEL_CREATE_ID: &str = "dev.kind-sysbox.create-id";
 
+/// On a network kind-sysbox created: its IPv4 subnet is configured (not
+/// left to Docker's IPAM), so nodes can be given fixed IPv4 addresses.
+pub const LABEL_NETWORK_FIXED_ADDRESSES: &str = "dev.kind-sysbox.fixed-addresses";
+/// On every node of a cluster created with `--ephemeral` (`--rm`, no
+/// restart policy: no stop/start, no surviving a Docker restart).
+pub const LABEL_EPHEMERAL: &str = "dev.kind-sysbox.ephemeral";
+
 /// Ours: on a node that runs the Sysbox derivation of the image its config
 /// (or `--image`) named, that named image; the container's own image is
 /// the derivation.
 pub const LABEL_NAMED_IMAGE: &str = "dev.kind-sysbox.named-image";
+/// Ours, on every container of a cluster created with `--network`: that
+/// network (the cluster's own).
+pub const LABEL_NETWORK: &str = "dev.kind-sysbox.network";
+/// Ours, on a network `create cluster --network` created: the cluster it
+/// was made for (with LABEL_CREATE_ID, the run), so `delete cluster` may
+/// remove it; networks without it are never removed.
+pub const LABEL_NETWORK_OWNER: &str = "dev.kind-sysbox.network-owner";
 pub const ROLE_LOAD_BALANCER: &str = "external-load-balancer";
 pub const DEFAULT_NETWORK: &str = "kind";
 pub const LOAD_BALANCER_IMAGE: &str = "docker.io/envoyproxy/envoy:v1.36.2";

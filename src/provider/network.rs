@@ -1,10 +1,130 @@
 //! The per-cluster Docker network (pure parts, spec §3.3): the IPv6 ULA
 //! subnet, the duplicate-network ordering and the classification of the
-//! daemon's network-create errors.
+//! daemon's network-create errors; and which network a cluster goes on
+//! (`--network`, `KIND_EXPERIMENTAL_DOCKER_NETWORK`, `kind`), what a
+//! `--network` name may be, and which network `delete cluster` removes.
 
+use std::collections::BTreeMap;
 use std::net::Ipv6Addr;
 
+use anyhow::bail;
 use sha1::{Digest, Sha1};
+
+use super::details::NetworkInfo;
+use super::{DEFAULT_NETWORK, LABEL_CREATE_ID, LABEL_NETWORK_OWNER};
+
+/// Upstream's variable naming the network instead of `kind`.
+pub const NETWORK_ENV: &str = "KIND_EXPERIMENTAL_DOCKER_NETWORK";
+
+/// The network a cluster's containers go on, and whether it is the
+/// cluster's own: created (if absent) labelled as made for this cluster, so
+/// `delete cluster` may remove it again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetworkChoice {
+    pub name: String,
+    /// Named with `--network`: created labelled as this cluster's when absent.
+    pub per_cluster: bool,
+    /// Lines to log (upstream's two for the variable; ours when the flag
+    /// overrides it).
+    pub warnings: Vec<String>,
+}
+
+/// `--network` wins over KIND_EXPERIMENTAL_DOCKER_NETWORK (an explicit flag
+/// beats an environment default, as `--name` beats KIND_CLUSTER_NAME),
+/// which keeps its upstream behaviour and warnings when alone; else `kind`.
+pub fn choose(flag: Option<&str>, env: Option<&str>) -> NetworkChoice {
+    let env = env.filter(|e| !e.is_empty());
+    match (flag.filter(|f| !f.is_empty()), env) {
+        (Some(flag), env) => NetworkChoice {
+            name: flag.to_string(),
+            per_cluster: true,
+            warnings: env
+                .map(|e| {
+                    format!("WARNING: Ignoring {NETWORK_ENV}={e:?}: --network {flag:?} is used")
+                })
+                .into_iter()
+                .collect(),
+        },
+        (None, Some(env)) => NetworkChoice {
+            name: env.to_string(),
+            per_cluster: false,
+            warnings: vec![
+                format!("WARNING: Overriding docker network due to {NETWORK_ENV}"),
+                "WARNING: Here be dragons! This is not supported currently.".to_string(),
+            ],
+        },
+        (None, None) => NetworkChoice {
+            name: DEFAULT_NETWORK.to_string(),
+            per_cluster: false,
+            warnings: Vec::new(),
+        },
+    }
+}
+
+/// Docker's networks that exist on every daemon and are no user-defined
+/// bridge (`default` is the CLI's alias of `bridge`).
+const PREDEFINED: [&str; 4] = ["bridge", "default", "host", "none"];
+
+/// A `--network` name, before anything is created: Docker's name rule (the
+/// one it applies to container and volume names; the daemon itself accepts
+/// any network name, but `container:x` or spaces would only fail later),
+/// and none of Docker's predefined networks.
+pub fn validate_name(name: &str) -> anyhow::Result<()> {
+    let valid = regex::Regex::new(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]+$").expect("static regex");
+    if !valid.is_match(name) {
+        bail!(
+            "invalid --network {name:?}: a network name must be at least two characters, a letter or digit followed by letters, digits, '_', '.' or '-' ([a-zA-Z0-9][a-zA-Z0-9_.-]+)"
+        );
+    }
+    if PREDEFINED.contains(&name) {
+        bail!(
+            "--network {name:?} cannot be used: kind nodes need a user-defined bridge network, where Docker's embedded DNS lets nodes reach each other by name (the predefined networks {} have none); name a new or existing bridge network instead",
+            PREDEFINED.join(", ")
+        );
+    }
+    Ok(())
+}
+
+/// A `--network` that exists already must be a bridge network.
+pub fn check_existing(name: &str, existing: Option<&NetworkInfo>) -> anyhow::Result<()> {
+    match existing {
+        Some(n) if n.driver != "bridge" => bail!(
+            "--network {name:?} cannot be used: it exists with driver {:?}, and kind nodes need a bridge network (driver \"bridge\"); name a new or existing bridge network instead",
+            n.driver
+        ),
+        _ => Ok(()),
+    }
+}
+
+/// The labels a network created for a cluster carries: the cluster, and
+/// the `create cluster` run that made it.
+pub fn owner_labels(cluster: &str, create_id: &str) -> BTreeMap<String, String> {
+    [
+        (LABEL_NETWORK_OWNER.to_string(), cluster.to_string()),
+        (LABEL_CREATE_ID.to_string(), create_id.to_string()),
+    ]
+    .into()
+}
+
+/// Of the networks labelled as made for `cluster`, those `delete` removes
+/// once no container is attached: made by one of the given create runs
+/// (the cluster's nodes' create IDs, so a network left in use by an earlier
+/// cluster of the same name is not taken for this one's).
+pub fn made_by<'a>(
+    cluster: &str,
+    networks: &'a [NetworkInfo],
+    create_ids: &[String],
+) -> Vec<&'a NetworkInfo> {
+    networks
+        .iter()
+        .filter(|n| n.labels.get(LABEL_NETWORK_OWNER).map(String::as_str) == Some(cluster))
+        .filter(|n| {
+            n.labels
+                .get(LABEL_CREATE_ID)
+                .is_some_and(|id| create_ids.contains(id))
+        })
+        .collect()
+}
 
 /// Option enabling NAT for the network (always set, as upstream).
 pub const OPT_MASQUERADE: &str = "com.docker.network.bridge.enable_ip_masquerade";
@@ -77,6 +197,91 @@ pub fn is_pool_overlap(msg: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_flag_wins_over_the_variable_which_keeps_its_warnings() {
+        let c = choose(Some("net-a"), Some("net-b"));
+        assert_eq!((c.name.as_str(), c.per_cluster), ("net-a", true));
+        assert_eq!(
+            c.warnings,
+            ["WARNING: Ignoring KIND_EXPERIMENTAL_DOCKER_NETWORK=\"net-b\": --network \"net-a\" is used"]
+        );
+        let c = choose(None, Some("net-b"));
+        assert_eq!((c.name.as_str(), c.per_cluster), ("net-b", false));
+        assert_eq!(
+            c.warnings,
+            [
+                "WARNING: Overriding docker network due to KIND_EXPERIMENTAL_DOCKER_NETWORK",
+                "WARNING: Here be dragons! This is not supported currently."
+            ]
+        );
+        for (flag, env) in [(None, None), (Some(""), Some(""))] {
+            let c = choose(flag, env);
+            assert_eq!(
+                (c.name.as_str(), c.per_cluster, c.warnings.len()),
+                ("kind", false, 0)
+            );
+        }
+        assert_eq!(choose(Some("n1"), None).warnings.len(), 0);
+    }
+
+    #[test]
+    fn network_names_follow_dockers_rule_and_refuse_predefined_networks() {
+        for ok in ["kind", "k2", "my_net.1-a", "0net"] {
+            assert!(validate_name(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "a", "-net", "_net", "a b", "a/b", "container:x", "né"] {
+            let e = validate_name(bad).unwrap_err().to_string();
+            assert!(e.starts_with(&format!("invalid --network {bad:?}")), "{e}");
+        }
+        for predefined in ["host", "none", "bridge", "default"] {
+            let e = validate_name(predefined).unwrap_err().to_string();
+            assert!(e.contains("user-defined bridge network"), "{e}");
+        }
+    }
+
+    fn net(name: &str, driver: &str, labels: &[(&str, &str)], containers: &[&str]) -> NetworkInfo {
+        NetworkInfo {
+            id: format!("id-{name}"),
+            name: name.into(),
+            driver: driver.into(),
+            labels: labels
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            containers: containers.iter().map(|c| c.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn an_existing_network_must_be_a_bridge() {
+        assert!(check_existing("n", None).is_ok());
+        assert!(check_existing("n", Some(&net("n", "bridge", &[], &[]))).is_ok());
+        let e = check_existing("n", Some(&net("n", "macvlan", &[], &[])))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("driver \"macvlan\""), "{e}");
+    }
+
+    #[test]
+    fn delete_considers_only_networks_its_runs_made() {
+        fn own(c: &'static str, id: &'static str) -> [(&'static str, &'static str); 2] {
+            [(LABEL_NETWORK_OWNER, c), (LABEL_CREATE_ID, id)]
+        }
+        let nets = vec![
+            net("mine", "bridge", &own("a", "run1"), &[]),
+            net("in-use", "bridge", &own("a", "run1"), &["x-control-plane"]),
+            net("older-run", "bridge", &own("a", "run0"), &[]),
+            net("other", "bridge", &own("b", "run1"), &[]),
+            net("users", "bridge", &[], &[]),
+        ];
+        let got: Vec<&str> = made_by("a", &nets, &["run1".to_string()])
+            .iter()
+            .map(|n| n.name.as_str())
+            .collect();
+        assert_eq!(got, ["mine", "in-use"]);
+        assert!(made_by("a", &nets, &[]).is_empty());
+    }
 
     #[test]
     fn ula_subnets_match_upstream() {

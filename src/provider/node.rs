@@ -43,6 +43,15 @@ impl NodeRef {
     }
 }
 
+/// A node container's state, as `stop`/`start cluster` need it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NodeState {
+    /// Running (or restarting).
+    pub running: bool,
+    /// Created with `--ephemeral` (`--rm`): it cannot be stopped and kept.
+    pub ephemeral: bool,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct ExecOutput {
     pub stdout: Vec<u8>,

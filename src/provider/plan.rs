@@ -79,6 +79,12 @@ pub struct ContainerSpec {
     /// (`bash -c <script>`), None for nodes (the image's own).
     pub cmd: Option<Vec<String>>,
     pub tty: bool,
+    /// Fixed addresses on `network` (see `provider::addresses`); None =
+    /// Docker picks. Set by the executor, not the plan.
+    pub ipv4_address: Option<String>,
+    pub ipv6_address: Option<String>,
+    /// `--rm`: Docker removes the container when it stops (`--ephemeral`).
+    pub auto_remove: bool,
 }
 
 impl ContainerSpec {
@@ -498,8 +504,17 @@ pub fn docker_run_args(spec: &ContainerSpec) -> Vec<String> {
         push(&mut a, &["--label", &format!("{LABEL_CLUSTER}={c}")]);
     }
     push(&mut a, &["--net", &spec.network]);
+    if let Some(ip) = &spec.ipv4_address {
+        a.push(format!("--ip={ip}"));
+    }
+    if let Some(ip) = &spec.ipv6_address {
+        a.push(format!("--ip6={ip}"));
+    }
     if !spec.restart_policy.is_empty() {
         a.push(format!("--restart={}", spec.restart_policy));
+    }
+    if spec.auto_remove {
+        a.push("--rm".into());
     }
     a.push(format!("--init={}", spec.init));
     if spec.cgroupns_private {

@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 pub struct PrivateDockerd {
     child: Child,
     pub dir: tempfile::TempDir,
+    /// dockerd's command line, for `restart`.
+    argv: Vec<String>,
 }
 
 impl PrivateDockerd {
@@ -22,13 +24,18 @@ impl PrivateDockerd {
     /// A daemon with extra dockerd arguments (e.g. `--host tcp://…` and TLS).
     /// The namespace's loopback is brought up so TCP on 127.0.0.1 works.
     pub fn start_with(extra: &[String]) -> PrivateDockerd {
+        PrivateDockerd::start_in(&std::env::temp_dir(), extra)
+    }
+
+    /// A daemon whose directories (data root included) live under `base`,
+    /// e.g. a tmpfs, so its disk is not the shared host's.
+    pub fn start_in(base: &Path, extra: &[String]) -> PrivateDockerd {
         let dir = tempfile::Builder::new()
             .prefix("kind-dockerd-")
-            .tempdir()
+            .tempdir_in(base)
             .unwrap();
         let cfg = dir.path().join("daemon.json");
         std::fs::write(&cfg, "{}").unwrap();
-        let log = std::fs::File::create(dir.path().join("dockerd.log")).unwrap();
         let root = dir.path().to_path_buf();
         let p = |s: &str| root.join(s).display().to_string();
         let mut dockerd = vec![
@@ -47,8 +54,25 @@ impl PrivateDockerd {
             cfg.display().to_string(),
         ];
         dockerd.extend(extra.iter().cloned());
+        let child = PrivateDockerd::spawn(&dockerd, &root);
+        let d = PrivateDockerd {
+            child,
+            dir,
+            argv: dockerd,
+        };
+        d.wait_ready();
+        d
+    }
+
+    /// Start dockerd in a new network namespace, its log appended to dockerd.log.
+    fn spawn(dockerd: &[String], root: &Path) -> Child {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(root.join("dockerd.log"))
+            .unwrap();
         // `exec` keeps the child's pid = dockerd's, whose netns `in_netns` enters.
-        let child = Command::new("unshare")
+        Command::new("unshare")
             .args([
                 "--net",
                 "--",
@@ -57,12 +81,16 @@ impl PrivateDockerd {
                 r#"ip link set lo up && exec "$@""#,
                 "sh",
             ])
-            .args(&dockerd)
+            .args(dockerd)
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
-            .expect("start a private dockerd");
-        let d = PrivateDockerd { child, dir };
+            .expect("start a private dockerd")
+    }
+
+    fn wait_ready(&self) {
+        let d = self;
+        let root = self.dir.path();
         let deadline = Instant::now() + Duration::from_secs(60);
         while !d
             .docker_output(&["info"])
@@ -76,7 +104,18 @@ impl PrivateDockerd {
             );
             std::thread::sleep(Duration::from_millis(200));
         }
-        d
+    }
+
+    /// A daemon restart: SIGTERM (dockerd stops its containers as on a
+    /// host shutdown), wait for it to exit, start it again with the same
+    /// data root and flags (in a fresh network namespace).
+    pub fn restart(&mut self) {
+        let _ = Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status();
+        let _ = self.child.wait();
+        self.child = PrivateDockerd::spawn(&self.argv, self.dir.path());
+        self.wait_ready();
     }
 
     pub fn host(&self) -> String {
@@ -104,6 +143,26 @@ impl PrivateDockerd {
     pub fn docker(&self, args: &[&str]) -> String {
         let out = self.docker_output(args).unwrap();
         String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Copy images from the shared daemon into this one (`docker save |
+    /// docker load`): nothing is pulled.
+    pub fn load_from_host(&self, images: &[&str]) {
+        let mut save = Command::new("docker")
+            .arg("save")
+            .args(images)
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("docker save");
+        let load = Command::new("docker")
+            .env("DOCKER_HOST", self.host())
+            .env_remove("DOCKER_CONTEXT")
+            .arg("load")
+            .stdin(save.stdout.take().unwrap())
+            .output()
+            .expect("docker load");
+        assert!(save.wait().unwrap().success(), "docker save {images:?}");
+        assert!(load.status.success(), "docker load: {load:?}");
     }
 
     /// A command run inside this daemon's network namespace (for its TCP port).

@@ -22,7 +22,7 @@ pub async fn run(ctx: &ActionContext<'_>) -> anyhow::Result<()> {
     try_join_all(
         internal
             .iter()
-            .map(|node| write_kubeadm_config(ctx, node, &endpoint)),
+            .map(|node| write_kubeadm_config(ctx, node, &endpoint, kubeadm::TOKEN)),
     )
     .await?;
 
@@ -34,10 +34,14 @@ pub async fn run(ctx: &ActionContext<'_>) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn write_kubeadm_config(
+/// Render and write one node's `/kind/kubeadm.conf`; `token` is the
+/// bootstrap token a joining node presents (kind's fixed one at create, a
+/// fresh one for nodes added later).
+pub(crate) async fn write_kubeadm_config(
     ctx: &ActionContext<'_>,
     node: &NodeRef,
     endpoint: &str,
+    token: &str,
 ) -> anyhow::Result<()> {
     let version = ctx.kubernetes_version(node).await?;
     let config_node = nodes::config_node_for(ctx.config, node)?;
@@ -53,7 +57,7 @@ async fn write_kubeadm_config(
         control_plane: config_node.role == ROLE_CONTROL_PLANE,
         node_address,
         node_name: node.name.clone(),
-        token: kubeadm::TOKEN.into(),
+        token: token.into(),
         kube_proxy_mode: ctx.config.networking.kube_proxy_mode.clone(),
         pod_subnet: ctx.config.networking.pod_subnet.clone(),
         service_subnet: ctx.config.networking.service_subnet.clone(),
@@ -119,7 +123,10 @@ pub fn node_address(cluster: &Cluster, name: &str, v4: &str, v6: &str) -> anyhow
     })
 }
 
-async fn patch_containerd(ctx: &ActionContext<'_>, node: &NodeRef) -> anyhow::Result<()> {
+pub(crate) async fn patch_containerd(
+    ctx: &ActionContext<'_>,
+    node: &NodeRef,
+) -> anyhow::Result<()> {
     const PATH: &str = "/etc/containerd/config.toml";
     let current = ctx
         .read_file(node, PATH)

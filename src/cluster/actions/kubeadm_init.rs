@@ -8,6 +8,7 @@ use futures_util::future::try_join_all;
 use crate::cluster::{nodes, ActionContext};
 use crate::config::ROLE_CONTROL_PLANE;
 use crate::kubeadm;
+use crate::provider::NodeRef;
 
 /// Files every secondary control plane needs from the bootstrap one.
 const SHARED_FILES: [&str; 9] = [
@@ -39,26 +40,7 @@ pub async fn run(ctx: &ActionContext<'_>) -> anyhow::Result<()> {
         .into_iter()
         .filter(|n| n.name != node.name)
         .collect();
-    if !secondary.is_empty() {
-        // Read once, then hand the same files to every other control plane.
-        let mut shared = Vec::with_capacity(SHARED_FILES.len());
-        for file in SHARED_FILES {
-            let content = ctx
-                .read_file(&node, file)
-                .await
-                .context("failed to copy admin kubeconfig")?;
-            shared.push((file, content));
-        }
-        try_join_all(secondary.iter().map(|other| async {
-            for (file, content) in &shared {
-                ctx.write_file(other, file, content.as_bytes())
-                    .await
-                    .context("failed to copy admin kubeconfig")?;
-            }
-            anyhow::Ok(())
-        }))
-        .await?;
-    }
+    share_bootstrap_files(ctx, &node, &secondary).await?;
 
     if nodes::internal(all).len() == 1 {
         ctx.exec_owned(&node, &kubeadm::untaint_command(&raw_version)?)
@@ -69,5 +51,35 @@ pub async fn run(ctx: &ActionContext<'_>) -> anyhow::Result<()> {
             .context("failed to remove control plane load balancer label")?;
     }
     ctx.log.status_end(true);
+    Ok(())
+}
+
+/// Copy the CA, keys and admin.conf every control plane needs from the
+/// bootstrap control plane to `others` (read once, written to each).
+pub(crate) async fn share_bootstrap_files(
+    ctx: &ActionContext<'_>,
+    bootstrap: &NodeRef,
+    others: &[NodeRef],
+) -> anyhow::Result<()> {
+    if others.is_empty() {
+        return Ok(());
+    }
+    let mut shared = Vec::with_capacity(SHARED_FILES.len());
+    for file in SHARED_FILES {
+        let content = ctx
+            .read_file(bootstrap, file)
+            .await
+            .context("failed to copy admin kubeconfig")?;
+        shared.push((file, content));
+    }
+    try_join_all(others.iter().map(|other| async {
+        for (file, content) in &shared {
+            ctx.write_file(other, file, content.as_bytes())
+                .await
+                .context("failed to copy admin kubeconfig")?;
+        }
+        anyhow::Ok(())
+    }))
+    .await?;
     Ok(())
 }

@@ -32,7 +32,8 @@ pub async fn run(ctx: &ActionContext<'_>) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn join(ctx: &ActionContext<'_>, node: &NodeRef) -> anyhow::Result<()> {
+/// `kubeadm join` with the node's written config.
+pub(crate) async fn join(ctx: &ActionContext<'_>, node: &NodeRef) -> anyhow::Result<()> {
     let (_, version) = ctx.parsed_kubernetes_version(node).await?;
     let out = ctx
         .exec_owned(node, &kubeadm::join_command(&version))

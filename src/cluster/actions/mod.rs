@@ -1,15 +1,15 @@
 //! The create pipeline after provisioning: an ordered list of small
 //! actions (spec §4.1 step 9), each starting and ending its own status.
 
-mod config;
+pub(crate) mod config;
 #[cfg(test)]
 mod fake_tests;
 mod install_cni;
 mod install_storage;
-mod kubeadm_init;
-mod kubeadm_join;
+pub(crate) mod kubeadm_init;
+pub(crate) mod kubeadm_join;
 mod load_balancer;
-mod wait_for_ready;
+pub(crate) mod wait_for_ready;
 
 use std::time::Duration;
 

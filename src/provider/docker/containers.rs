@@ -8,19 +8,23 @@ use std::time::Duration;
 use anyhow::{anyhow, bail};
 use bollard::errors::Error as BollardError;
 use bollard::models::{
-    ContainerCreateBody, ContainerInspectResponse, DeviceMapping, HostConfig,
-    HostConfigCgroupnsModeEnum, PortBinding, RestartPolicy, RestartPolicyNameEnum,
+    ContainerCreateBody, ContainerInspectResponse, DeviceMapping, EndpointIpamConfig,
+    EndpointSettings, HostConfig, HostConfigCgroupnsModeEnum, NetworkConnectRequest,
+    NetworkDisconnectRequest, NetworkingConfig, PortBinding, RestartPolicy, RestartPolicyNameEnum,
 };
 use bollard::query_parameters::{
     CreateContainerOptionsBuilder, InspectContainerOptions, ListContainersOptionsBuilder,
-    LogsOptionsBuilder, RemoveContainerOptionsBuilder,
+    LogsOptionsBuilder, RemoveContainerOptionsBuilder, StopContainerOptions,
 };
 use futures_util::StreamExt;
 
 use super::{aggregate, daemon_message, is_not_found, Docker, NodeRef, RunError};
 use crate::provider::plan::{docker_run_args, join_host_port};
 use crate::provider::runtime::RuntimeError;
-use crate::provider::{ContainerSpec, LABEL_CLUSTER, LABEL_CLUSTER_CONFIG, LABEL_CREATE_ID};
+use crate::provider::{
+    ContainerSpec, NetworkAttachment, NodeDetails, NodeState, LABEL_CLUSTER, LABEL_CLUSTER_CONFIG,
+    LABEL_CREATE_ID, LABEL_EPHEMERAL,
+};
 
 /// Docker Desktop's label carrying the host endpoint of the API server.
 const DESKTOP_API_PORT_LABEL: &str = "desktop.docker.io/ports/6443/tcp";
@@ -93,8 +97,16 @@ pub fn create_body(spec: &ContainerSpec) -> ContainerCreateBody {
         userns_mode: spec.userns_mode.clone(),
         sysctls: some_map(&spec.sysctls),
         network_mode: (!spec.network.is_empty()).then(|| spec.network.clone()),
+        auto_remove: spec.auto_remove.then_some(true),
         ..Default::default()
     };
+    let fixed = spec.ipv4_address.is_some() || spec.ipv6_address.is_some();
+    let networking_config = (fixed && !spec.network.is_empty()).then(|| NetworkingConfig {
+        endpoints_config: Some(HashMap::from([(
+            spec.network.clone(),
+            endpoint_settings(spec.ipv4_address.clone(), spec.ipv6_address.clone()),
+        )])),
+    });
     ContainerCreateBody {
         hostname: (!spec.hostname.is_empty()).then(|| spec.hostname.clone()),
         image: Some(spec.image.clone()),
@@ -105,6 +117,19 @@ pub fn create_body(spec: &ContainerSpec) -> ContainerCreateBody {
         volumes: some_vec(&spec.volumes),
         exposed_ports: (!exposed.is_empty()).then_some(exposed),
         host_config: Some(host_config),
+        networking_config,
+        ..Default::default()
+    }
+}
+
+/// An endpoint asking for fixed addresses (`--ip`, `--ip6`).
+pub fn endpoint_settings(ipv4: Option<String>, ipv6: Option<String>) -> EndpointSettings {
+    EndpointSettings {
+        ipam_config: Some(EndpointIpamConfig {
+            ipv4_address: ipv4,
+            ipv6_address: ipv6,
+            ..Default::default()
+        }),
         ..Default::default()
     }
 }
@@ -134,6 +159,44 @@ fn single_network_addresses(
         n.ip_address.clone().unwrap_or_default(),
         n.global_ipv6_address.clone().unwrap_or_default(),
     ))
+}
+
+/// The listing facts of an inspected container.
+fn details_of(name: &str, inspect: &ContainerInspectResponse) -> NodeDetails {
+    let mut networks: Vec<NetworkAttachment> = inspect
+        .network_settings
+        .as_ref()
+        .and_then(|n| n.networks.as_ref())
+        .map(|m| {
+            m.iter()
+                .map(|(network, e)| NetworkAttachment {
+                    network: network.clone(),
+                    ipv4: e.ip_address.clone().unwrap_or_default(),
+                    ipv6: e.global_ipv6_address.clone().unwrap_or_default(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    networks.sort_by(|a, b| a.network.cmp(&b.network));
+    let host = inspect.host_config.as_ref();
+    NodeDetails {
+        name: name.to_string(),
+        labels: labels_of(inspect),
+        state: inspect
+            .state
+            .as_ref()
+            .and_then(|s| s.status)
+            .map(|s| s.to_string())
+            .unwrap_or_default(),
+        image: inspect
+            .config
+            .as_ref()
+            .and_then(|c| c.image.clone())
+            .unwrap_or_default(),
+        networks,
+        runtime: host.and_then(|h| h.runtime.clone()).unwrap_or_default(),
+        auto_remove: host.and_then(|h| h.auto_remove).unwrap_or(false),
+    }
 }
 
 fn labels_of(inspect: &ContainerInspectResponse) -> BTreeMap<String, String> {
@@ -304,6 +367,41 @@ impl Docker {
             .collect())
     }
 
+    /// Every container of `cluster` (None: of every cluster) in listing
+    /// order, each inspected (concurrently) for what the list lacks:
+    /// runtime, auto-removal, the image as named at creation.
+    pub async fn list_node_details(
+        &self,
+        cluster: Option<&str>,
+    ) -> anyhow::Result<Vec<NodeDetails>> {
+        let filter = match cluster {
+            Some(c) => format!("{LABEL_CLUSTER}={c}"),
+            None => LABEL_CLUSTER.to_string(),
+        };
+        let containers = self
+            .labelled_containers(vec![filter])
+            .await
+            .map_err(|e| anyhow!("failed to list nodes: {}", daemon_message(&e)))?;
+        let inspected =
+            futures_util::future::join_all(containers.iter().map(|(name, _)| async move {
+                match self.inspect(name).await {
+                    Ok(i) => Ok(Some(details_of(name, &i))),
+                    // Removed since the listing: not a node any more.
+                    Err(e) if is_not_found(&e) => Ok(None),
+                    Err(e) => Err(anyhow!(
+                        "failed to inspect node {name}: {}",
+                        daemon_message(&e)
+                    )),
+                }
+            }))
+            .await;
+        let mut out = Vec::new();
+        for r in inspected {
+            out.extend(r?);
+        }
+        Ok(out)
+    }
+
     /// The effective config stored with the cluster (LABEL_CLUSTER_CONFIG)
     /// as its newest container carrying one has it; None when no container
     /// does (no such cluster, or one not created by us).
@@ -346,7 +444,10 @@ impl Docker {
             .collect())
     }
 
-    async fn inspect(&self, name: &str) -> Result<ContainerInspectResponse, BollardError> {
+    pub(super) async fn inspect(
+        &self,
+        name: &str,
+    ) -> Result<ContainerInspectResponse, BollardError> {
         self.api
             .inspect_container(name, None::<InspectContainerOptions>)
             .await
@@ -398,6 +499,140 @@ impl Docker {
         Ok(join_host_port(&host, port))
     }
 
+    /// The fixed addresses a container asks for on `network` ([IPv4, IPv6]).
+    pub async fn endpoint_config(
+        &self,
+        name: &str,
+        network: &str,
+    ) -> anyhow::Result<[Option<String>; 2]> {
+        let inspect = self
+            .inspect(name)
+            .await
+            .map_err(|e| anyhow!("failed to inspect container {name}: {}", daemon_message(&e)))?;
+        let ipam = inspect
+            .network_settings
+            .and_then(|n| n.networks)
+            .and_then(|mut m| m.remove(network))
+            .and_then(|e| e.ipam_config);
+        let nonempty = |v: Option<String>| v.filter(|a| !a.is_empty());
+        Ok(match ipam {
+            Some(i) => [nonempty(i.ipv4_address), nonempty(i.ipv6_address)],
+            None => [None, None],
+        })
+    }
+
+    /// Detach a (not running) container from `network` and attach it again
+    /// asking for these addresses (None = Docker picks).
+    pub async fn reattach(
+        &self,
+        name: &str,
+        network: &str,
+        ipv4: Option<String>,
+        ipv6: Option<String>,
+    ) -> anyhow::Result<()> {
+        let fail = |e: BollardError| {
+            anyhow!(
+                "failed to re-attach {name} to network {network}: {}",
+                daemon_message(&e)
+            )
+        };
+        self.api
+            .disconnect_network(
+                network,
+                NetworkDisconnectRequest {
+                    container: name.to_string(),
+                    force: Some(true),
+                },
+            )
+            .await
+            .map_err(fail)?;
+        let endpoint = (ipv4.is_some() || ipv6.is_some()).then(|| endpoint_settings(ipv4, ipv6));
+        self.api
+            .connect_network(
+                network,
+                NetworkConnectRequest {
+                    container: name.to_string(),
+                    endpoint_config: endpoint,
+                },
+            )
+            .await
+            .map_err(fail)
+    }
+
+    /// Whether the container runs, and whether it was created ephemeral.
+    pub async fn node_state(&self, name: &str) -> anyhow::Result<NodeState> {
+        let inspect = self
+            .inspect(name)
+            .await
+            .map_err(|e| anyhow!("failed to inspect node {name}: {}", daemon_message(&e)))?;
+        let state = inspect.state.clone().unwrap_or_default();
+        let ephemeral = labels_of(&inspect)
+            .get(LABEL_EPHEMERAL)
+            .is_some_and(|v| v == "true")
+            || inspect
+                .host_config
+                .as_ref()
+                .and_then(|h| h.auto_remove)
+                .unwrap_or(false);
+        Ok(NodeState {
+            running: state.running.unwrap_or(false) || state.restarting.unwrap_or(false),
+            ephemeral,
+        })
+    }
+
+    /// `docker stop` the containers, concurrently; stopped already is fine.
+    pub async fn stop_containers(&self, names: &[String]) -> anyhow::Result<()> {
+        let results = futures_util::future::join_all(names.iter().map(|name| async move {
+            match self
+                .api
+                .stop_container(name, None::<StopContainerOptions>)
+                .await
+            {
+                Ok(()) => Ok(()),
+                // 304: not running.
+                Err(BollardError::DockerResponseServerError {
+                    status_code: 304, ..
+                }) => Ok(()),
+                Err(e) => Err(format!("{name}: {}", daemon_message(&e))),
+            }
+        }))
+        .await;
+        let errors: Vec<String> = results.into_iter().filter_map(Result::err).collect();
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(anyhow!("failed to stop nodes: {}", aggregate(errors)))
+        }
+    }
+
+    /// `docker start` the containers, concurrently; running already is fine.
+    pub async fn start_containers(&self, names: &[String]) -> anyhow::Result<()> {
+        let results = futures_util::future::join_all(names.iter().map(|name| async move {
+            match self.api.start_container(name, None).await {
+                Ok(()) => Ok(()),
+                Err(BollardError::DockerResponseServerError {
+                    status_code: 304, ..
+                }) => Ok(()),
+                Err(e) => {
+                    let msg = daemon_message(&e);
+                    let hint = if msg.contains(super::provision::ADDRESS_IN_USE) {
+                        " (another container on the network now holds this node's fixed address: stop or disconnect it, then run `kind start cluster` again)"
+                    } else {
+                        ""
+                    };
+                    Err(format!("{name}: {msg}{hint}"))
+                }
+            }
+        }))
+        .await;
+        let errors: Vec<String> = results.into_iter().filter_map(Result::err).collect();
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(anyhow!("failed to start nodes: {}", aggregate(errors)))
+        }
+    }
+
     /// Force-remove containers with their anonymous volumes, concurrently;
     /// already gone is fine.
     pub async fn delete_containers(&self, names: &[String]) -> anyhow::Result<()> {
@@ -411,6 +646,8 @@ impl Docker {
                 match self.api.remove_container(name, Some(opts)).await {
                     Ok(()) => Ok(()),
                     Err(e) if is_not_found(&e) => Ok(()),
+                    // An ephemeral (`--rm`) node Docker is removing already.
+                    Err(e) if daemon_message(&e).contains("is already in progress") => Ok(()),
                     Err(e) => Err(daemon_message(&e)),
                 }
             }
@@ -561,6 +798,42 @@ mod tests {
             ),
             (None, None, None, None, None, None)
         );
+    }
+
+    #[test]
+    fn fixed_addresses_and_auto_remove_reach_the_request() {
+        let spec = ContainerSpec {
+            name: "n".into(),
+            image: "i".into(),
+            network: "kind".into(),
+            ipv4_address: Some("172.18.255.254".into()),
+            ipv6_address: Some("fc00::fffe".into()),
+            auto_remove: true,
+            ..Default::default()
+        };
+        let b = create_body(&spec);
+        let ipam = b.networking_config.unwrap().endpoints_config.unwrap()["kind"]
+            .ipam_config
+            .clone()
+            .unwrap();
+        assert_eq!(
+            (ipam.ipv4_address.as_deref(), ipam.ipv6_address.as_deref()),
+            (Some("172.18.255.254"), Some("fc00::fffe"))
+        );
+        assert_eq!(b.host_config.unwrap().auto_remove, Some(true));
+        let args = docker_run_args(&spec);
+        for want in ["--ip=172.18.255.254", "--ip6=fc00::fffe", "--rm"] {
+            assert!(args.iter().any(|a| a == want), "{want} in {args:?}");
+        }
+        // Without fixed addresses: no endpoint config at all (Docker picks).
+        let b = create_body(&ContainerSpec {
+            ipv4_address: None,
+            ipv6_address: None,
+            auto_remove: false,
+            ..spec
+        });
+        assert_eq!(b.networking_config, None);
+        assert_eq!(b.host_config.unwrap().auto_remove, None);
     }
 
     #[test]

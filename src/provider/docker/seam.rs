@@ -14,7 +14,8 @@ use super::Docker;
 use crate::log::Logger;
 use crate::provider::{
     BuildError, BuildRequest, ByteStream, Change, ContainerSpec, ExecOutput, HostInfo, ImageInfo,
-    NodeRef, Provider, Provisioning, RunError,
+    NetworkInfo, NodeDetails, NodeProvisioning, NodeRef, NodeState, Provider, Provisioning,
+    RunError,
 };
 
 #[async_trait]
@@ -29,6 +30,14 @@ impl Provider for Docker {
 
     async fn provision(&self, request: &Provisioning<'_>, log: &Logger) -> anyhow::Result<()> {
         Docker::provision(self, request, log).await
+    }
+
+    async fn provision_nodes(
+        &self,
+        request: &NodeProvisioning<'_>,
+        log: &Logger,
+    ) -> anyhow::Result<()> {
+        Docker::provision_nodes(self, request, log).await
     }
 
     async fn list_clusters(&self) -> anyhow::Result<Vec<String>> {
@@ -47,6 +56,22 @@ impl Provider for Docker {
         Docker::list_nodes_created_by(self, cluster, create_id).await
     }
 
+    async fn list_node_details(&self, cluster: Option<&str>) -> anyhow::Result<Vec<NodeDetails>> {
+        Docker::list_node_details(self, cluster).await
+    }
+
+    async fn inspect_network(&self, name: &str) -> anyhow::Result<Option<NetworkInfo>> {
+        self.network_info(name).await
+    }
+
+    async fn cluster_networks(&self, cluster: &str) -> anyhow::Result<Vec<NetworkInfo>> {
+        self.networks_owned_by(cluster).await
+    }
+
+    async fn remove_network(&self, id: &str) -> anyhow::Result<bool> {
+        self.remove_network_if_unused(id).await
+    }
+
     async fn cluster_config(&self, cluster: &str) -> anyhow::Result<Option<String>> {
         Docker::cluster_config(self, cluster).await
     }
@@ -61,6 +86,18 @@ impl Provider for Docker {
         create_id: Option<&str>,
     ) -> anyhow::Result<()> {
         Docker::remove_images_inbox(self, cluster, create_id).await
+    }
+
+    async fn node_state(&self, node: &str) -> anyhow::Result<NodeState> {
+        Docker::node_state(self, node).await
+    }
+
+    async fn stop_nodes(&self, names: &[String]) -> anyhow::Result<()> {
+        self.stop_containers(names).await
+    }
+
+    async fn start_nodes(&self, names: &[String]) -> anyhow::Result<()> {
+        self.start_containers(names).await
     }
 
     async fn node_addresses(&self, node: &str) -> anyhow::Result<(String, String)> {
