@@ -6,9 +6,11 @@
 #   create cluster   total and by phase (the CLI's "✓ <phase>" lines,
 #                    timestamped as they arrive);
 #   get clusters, get nodes;
-#   load docker-image, first load (image = 200 MiB base + 1 MiB top layer)
-#                    and reload after a small change (same base, another
-#                    1 MiB top layer);
+#   load docker-image, first load (image = 200 MiB base + 1 MiB top layer;
+#                    on 2+ nodes through the images inbox; checked
+#                    byte-exact on every node) and reload after a small
+#                    change (same base, another 1 MiB top layer: a partial
+#                    archive per node; the bytes reaching a node reported);
 #   delete cluster;
 # each against its floor measured in the same run, in alternating order:
 #   create  N containers of the node image created and started concurrently
@@ -101,7 +103,7 @@ done
 rm -rf "$work/ctx"
 
 # --- helpers -------------------------------------------------------------------
-declare -A times rss
+declare -A times rss bytes
 phase_order=() # create phases in the order the CLI reports them
 record() { times[$1]+="$2 "; } # record <key> <seconds>
 record_rss() { rss[$1]+="$2 "; }
@@ -199,15 +201,47 @@ upstream_load() { # upstream_load <key> <cluster> <image>
   record "$1" "$(secs "$t0" "$EPOCHREALTIME")"
 }
 
-# Forget both test images on every node (the stand-in's store), so the next
-# load is a first load again.
+# Forget both test images on every node (the stand-in's image store and its
+# content store, which `ctr content ls` reports), so the next load is a first
+# load again: no layer held, no partial archive.
 reset_nodes() {
   local n
   for n in $(nodes_of "$1"); do
-    docker exec "$n" ctr --namespace=k8s.io images rm "docker.io/$repo:v1" "docker.io/$repo:v2" \
-      "$(docker image inspect -f '{{.Id}}' "$repo:v1")" "$(docker image inspect -f '{{.Id}}' "$repo:v2")" >/dev/null 2>&1 &
+    (
+      docker exec "$n" ctr --namespace=k8s.io images rm "docker.io/$repo:v1" "docker.io/$repo:v2" \
+        "$(docker image inspect -f '{{.Id}}' "$repo:v1")" "$(docker image inspect -f '{{.Id}}' "$repo:v2")" >/dev/null 2>&1
+      docker exec "$n" rm -f /var/lib/kind-fixture/content
+    ) &
   done
   wait
+}
+
+# last_import <node> <field: sha256|bytes>: what the node's last `ctr images
+# import` read (the images inbox file, else stdin), from the stand-in's log.
+last_import() {
+  docker exec "$1" cat /var/log/kind-fixture/calls.log |
+    jq -r --arg f "$2" 'select(.tool == "ctr" and (.argv | index("import"))) | (.["file_" + $f] // .["stdin_" + $f])' | tail -n1
+}
+
+# check_exact <cluster> <image>: every node's last import read exactly the
+# bytes of `docker save <image>`.
+check_exact() {
+  local want n got
+  want=$(docker save "$2" | sha256sum | cut -d' ' -f1)
+  for n in $(nodes_of "$1"); do
+    got=$(last_import "$n" sha256)
+    [[ $got == "$want" ]] || die "$n: imported $got, \`docker save $2\` is $want"
+  done
+}
+
+# reload_bytes <key> <cluster>: the most bytes any node's reload import read.
+reload_bytes() {
+  local n b max=0
+  for n in $(nodes_of "$2"); do
+    b=$(last_import "$n" bytes)
+    ((b > max)) && max=$b
+  done
+  bytes[$1]+="$max "
 }
 
 # load_round <n> <cluster> <method>: first load of v1, then reload of v2.
@@ -216,7 +250,9 @@ load_round() {
   reset_nodes "$c"
   if [[ $m == ours ]]; then
     ours "$n:load-first" "$kind" load docker-image "$repo:v1" --name "$c"
+    check_exact "$c" "$repo:v1"
     ours "$n:load-reload" "$kind" load docker-image "$repo:v2" --name "$c"
+    reload_bytes "$n:load-reload" "$c"
   else
     upstream_load "$n:load-first:upstream" "$c" "$repo:v1"
     upstream_load "$n:load-reload:upstream" "$c" "$repo:v2"
@@ -255,7 +291,9 @@ peak() { tr ' ' '\n' | grep . | sort -n | tail -n1 | awk '{ if ($1 != "") printf
 
 echo "Machine: $machine."
 echo "$dockerv."
+up_bytes=$(docker save "$repo:v2" | wc -c)
 echo "Image: $(docker save "$repo:v1" | wc -c | awk '{ printf "%.0f MB", $1 / 1e6 }') \`docker save\` stream ($mib MiB base + 1 MiB top); reload = same base, another 1 MiB top."
+echo "Every first load of ours was checked byte-exact on every node (the stand-in's hash of what its import read)."
 echo "$reps repetition(s); median wall time in seconds; peak RSS of our process (max over repetitions)."
 echo
 echo "| nodes | operation | floor | upstream's method | ours | ours / floor | ours / upstream | peak RSS (MiB) |"
@@ -275,6 +313,7 @@ for n in $counts; do
   row "get nodes" "$n:get-nodes" "$n:get:floor" ""
   row "load docker-image (first)" "$n:load-first" "$n:save:floor" "$n:load-first:upstream"
   row "load docker-image (reload after 1 MiB change)" "$n:load-reload" "$n:save:floor" "$n:load-reload:upstream"
+  echo "| $n | reload: bytes reaching a node (max over nodes, median over reps), MiB | - | $(awk -v b="$up_bytes" 'BEGIN { printf "%.2f", b / 1048576 }') | $(median <<<"${bytes[$n:load-reload]:-}" | awk '{ printf "%.2f", $1 / 1048576 }') | | | |"
   row "delete cluster" "$n:delete" "$n:delete:floor" ""
 done
 echo

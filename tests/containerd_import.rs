@@ -421,3 +421,70 @@ fn other_import_failures_are_not_missing_content() {
         "{stderr}"
     );
 }
+
+/// The loader's own path — `images::load::deliver_images`: `ctr content ls`
+/// through the Docker provider's exec, the plan, one `docker save`, the
+/// partial archive, `ctr images import` — against the real containerd, as
+/// against a kind node. The fixture's containerd runs without the CRI
+/// plugin, so `containerd config dump` names no CRI snapshotter: a wrapper
+/// earlier on PATH answers that one question with kind's `overlayfs` and
+/// hands every other call to the real containerd.
+#[test]
+fn the_loader_sends_a_node_holding_the_base_only_the_rest() {
+    use kind_sysbox::images::load::deliver_images;
+    use kind_sysbox::log::{Buffer, Logger};
+    use kind_sysbox::provider::{Docker, NodeRef};
+
+    let images = Images::build();
+    let ctd = Containerd::start();
+    docker(&[
+        "exec",
+        &ctd.0,
+        "sh",
+        "-c",
+        r#"printf '%s\n' '#!/bin/sh' 'if [ "$1 $2" = "config dump" ]; then printf "version = 2\n[plugins.\"io.containerd.grpc.v1.cri\".containerd]\n  snapshotter = \"overlayfs\"\n"; exit 0; fi' 'exec /usr/bin/containerd "$@"' >/usr/local/bin/containerd && chmod +x /usr/local/bin/containerd"#,
+    ]);
+    let node = NodeRef {
+        name: ctd.0.clone(),
+        role: "worker".into(),
+        // Exec'd as a Sysbox node is (not --privileged: this host cannot
+        // grant every capability).
+        runtime_mode: "sysbox".into(),
+        config_index: None,
+        images_inbox: None,
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let buf = Buffer::default();
+    let log = Logger::new(Box::new(buf.clone()), false, 1, false);
+    let deliver = |image: String| {
+        rt.block_on(async {
+            let docker = Docker::connect().await.expect("connect to docker");
+            deliver_images(&docker, std::slice::from_ref(&node), &[image], &log).await
+        })
+        .unwrap_or_else(|e| panic!("{e:#}\n{}", buf.contents()))
+    };
+
+    let first = deliver(images.tag("v1"));
+    assert_eq!(first.len(), 1);
+    assert!(!first[0].partial, "a first load is full: {first:?}");
+    let second = deliver(images.tag("v2"));
+    assert_eq!(second.len(), 1);
+    let got = &second[0];
+    assert!(got.partial, "{got:?}\n{}", buf.contents());
+    assert_eq!(got.skipped, vec![images.base_diff_id.clone()]);
+    assert!(
+        got.bytes * 100 < first[0].bytes,
+        "reload sent {} bytes, the first load {}",
+        got.bytes,
+        first[0].bytes
+    );
+    eprintln!(
+        "first load {} bytes, reload {} bytes",
+        first[0].bytes, got.bytes
+    );
+    assert_eq!(
+        ctd.check("k8s.io", &images.name("v2")),
+        "complete (3/3) unpacked=true"
+    );
+    assert_eq!(ctd.run_marker("k8s.io", &images.name("v2")).trim(), "v2");
+}

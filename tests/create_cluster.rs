@@ -38,13 +38,22 @@ fn assert_sysbox_node(name: &str) {
         secopts.is_empty(),
         "{name}: unexpected security options {secopts:?}"
     );
-    for m in c["Mounts"].as_array().cloned().unwrap_or_default() {
-        let dest = m["Destination"].as_str().unwrap_or("");
-        assert!(
-            dest != "/var" && dest != "/lib/modules",
-            "{name}: unexpected mount {m}"
-        );
-    }
+    // Exactly one mount: the cluster's images inbox volume (no /var volume,
+    // no /lib/modules).
+    let cluster = c["Config"]["Labels"]["io.x-k8s.kind.cluster"]
+        .as_str()
+        .unwrap_or_default();
+    let mounts = c["Mounts"].as_array().cloned().unwrap_or_default();
+    assert_eq!(mounts.len(), 1, "{name}: mounts {mounts:?}");
+    let m = &mounts[0];
+    assert_eq!(m["Type"], "volume", "{name}: {m}");
+    assert_eq!(m["Name"], images_volume(cluster).as_str(), "{name}: {m}");
+    assert_eq!(m["Destination"], "/kind/images-inbox", "{name}: {m}");
+    assert_eq!(m["RW"], true, "{name}: {m}");
+    assert_eq!(
+        c["Config"]["Labels"]["dev.kind-sysbox.images-inbox"], "/kind/images-inbox",
+        "{name}"
+    );
     let tmpfs = hc["Tmpfs"].as_object().cloned().unwrap_or_default();
     assert!(
         tmpfs.contains_key("/tmp") && tmpfs.contains_key("/run"),
@@ -178,6 +187,16 @@ fn ha_cluster_inits_then_joins_control_planes_then_workers() {
     );
     assert_eq!(lb_info["HostConfig"]["Runtime"], "sysbox-runc");
     assert_eq!(lb_info["HostConfig"]["Privileged"], false);
+    // The load balancer imports no images: no inbox.
+    assert_eq!(
+        lb_info["Mounts"].as_array().map_or(0, Vec::len),
+        0,
+        "{}",
+        lb_info["Mounts"]
+    );
+    for node in ["control-plane", "control-plane3", "worker2"] {
+        assert_sysbox_node(&format!("{}-{node}", tc.name));
+    }
     let cds = docker(&["exec", &lb, "cat", "/home/envoy/cds.yaml"]);
     for cp in ["control-plane", "control-plane2", "control-plane3"] {
         assert!(cds.contains(&format!("address: {}-{cp}", tc.name)), "{cds}");
@@ -237,8 +256,13 @@ fn ha_cluster_inits_then_joins_control_planes_then_workers() {
         );
         assert_eq!(labels["dev.kind-sysbox.config-node"], index, "{node}");
     }
+    assert!(volume_exists(&images_volume(&tc.name)));
     assert_ok(&tc.kind(&["delete", "cluster", "--name", &tc.name]));
     assert!(tc.containers().is_empty());
+    assert!(
+        !volume_exists(&images_volume(&tc.name)),
+        "the images inbox volume goes with the cluster"
+    );
 }
 
 #[test]
@@ -283,11 +307,16 @@ fn failing_kubeadm_init_removes_every_container_unless_retained() {
         assert!(err.contains("\nCommand Output: "), "{err}");
         if retain {
             assert_eq!(tc.containers().len(), 2, "--retain keeps the nodes");
+            assert!(volume_exists(&images_volume(&tc.name)), "and their inbox");
         } else {
             assert!(
                 tc.containers().is_empty(),
                 "nodes left behind: {:?}",
                 tc.containers()
+            );
+            assert!(
+                !volume_exists(&images_volume(&tc.name)),
+                "the images inbox volume left behind"
             );
             let kc = std::fs::read_to_string(tc.kubeconfig()).unwrap_or_default();
             assert!(!kc.contains(&format!("kind-{}", tc.name)), "{kc}");
@@ -512,8 +541,17 @@ fn runc_mode_requests_upstreams_privileged_flags() {
             "HostConfig.{field}"
         );
     }
-    // null and [] mean the same to Docker.
-    for field in ["SecurityOpt", "Binds", "Devices"] {
+    // null and [] mean the same to Docker. Binds: ours add the images inbox.
+    let mut our_binds = sorted(&ours["HostConfig"]["Binds"]);
+    let inbox = format!("{}:/kind/images-inbox", images_volume(&tc.name));
+    assert!(our_binds.contains(&inbox), "{our_binds:?}");
+    our_binds.retain(|b| *b != inbox);
+    assert_eq!(
+        our_binds,
+        sorted(&upstream["HostConfig"]["Binds"]),
+        "HostConfig.Binds"
+    );
+    for field in ["SecurityOpt", "Devices"] {
         assert_eq!(
             sorted(&ours["HostConfig"][field]),
             sorted(&upstream["HostConfig"][field]),
@@ -540,11 +578,12 @@ fn runc_mode_requests_upstreams_privileged_flags() {
     );
     let mut our_labels = ours["Config"]["Labels"].as_object().unwrap().clone();
     // Ours on top of upstream's: the runtime mode, the stored config and
-    // config index, and the create run's ID (checked here).
+    // config index, the images inbox, and the create run's ID (checked here).
     for ours_only in [
         "dev.kind-sysbox.runtime-mode",
         "dev.kind-sysbox.cluster-config",
         "dev.kind-sysbox.config-node",
+        "dev.kind-sysbox.images-inbox",
     ] {
         assert!(our_labels.remove(ours_only).is_some(), "{ours_only}");
     }

@@ -101,6 +101,11 @@ fn same_name_creates_started_together_one_wins_nothing_of_it_is_lost() {
             "round {round}"
         );
         assert_ok(&tc.kind(&["delete", "cluster", "--name", &tc.name]));
+        // The images inbox volume (whichever create made it) goes with it.
+        assert!(
+            !volume_exists(&images_volume(&tc.name)),
+            "round {round}: the images volume is left"
+        );
     }
 }
 

@@ -60,6 +60,16 @@ impl Drop for Guard {
                 .args(&ids)
                 .output();
         }
+        // The images inbox volume the nodes' specs name (the cluster is
+        // named after the prefix; Docker made the volume on create).
+        let _ = Command::new("docker")
+            .args([
+                "volume",
+                "rm",
+                "-f",
+                &format!("kind-sysbox-images-{}", self.prefix),
+            ])
+            .output();
         for name in &self.networks {
             // Remove every network of that name (duplicates included).
             let out = Command::new("docker")
@@ -304,10 +314,12 @@ async fn sysbox_node_lifecycle() {
         "{:?}",
         h.security_opt
     );
-    assert!(
-        h.binds.clone().unwrap_or_default().is_empty(),
-        "{:?}",
-        h.binds
+    // The only mount: the cluster's images inbox volume.
+    assert_eq!(
+        h.binds.clone().unwrap_or_default(),
+        [format!(
+            "kind-sysbox-images-{cluster_name}:/kind/images-inbox"
+        )]
     );
     let tmpfs = h.tmpfs.clone().unwrap_or_default();
     assert!(
@@ -357,6 +369,7 @@ async fn sysbox_node_lifecycle() {
         role: "control-plane".into(),
         runtime_mode: "sysbox".into(),
         config_index: Some(0),
+        images_inbox: Some("/kind/images-inbox".into()),
     };
     assert_eq!(nodes, vec![node.clone()]);
     assert!(!node.privileged_exec());
@@ -465,7 +478,10 @@ async fn runc_node_is_created_with_upstreams_flags() {
     );
     assert_eq!(
         h.binds.unwrap_or_default(),
-        ["/lib/modules:/lib/modules:ro"]
+        [
+            "/lib/modules:/lib/modules:ro".to_string(),
+            format!("kind-sysbox-images-{cluster_name}:/kind/images-inbox")
+        ]
     );
     assert!(
         h.runtime.is_none() || h.runtime.as_deref() == Some("runc"),

@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rand::Rng as _;
 
@@ -65,24 +65,40 @@ pub async fn create_with(
     if let Some(name) = &opts.network {
         provider::network::validate_name(name)?;
     }
-    let host = interrupt::interruptible(async {
+    let started = Instant::now();
+    // Phase timings at -v 1 (issue 8: where a create's time goes).
+    let phase = |name: &str, since: Instant| {
+        log.debug(
+            1,
+            &format!("create phase: {name} in {:.2?}", since.elapsed()),
+        );
+    };
+    config::apply_overrides(&mut cluster, &opts.name, opts.image.as_deref());
+    let name = if cluster.name.is_empty() {
+        config::DEFAULT_CLUSTER_NAME.to_string()
+    } else {
+        cluster.name.clone()
+    };
+    // Independent: the engine's facts and checks, and whether the name is
+    // taken (one round trip less); their errors are reported in this order.
+    let host_facts = async {
         let host = provider.info().await?;
         provider.preflight(&host).await?;
-        Ok(host)
+        anyhow::Ok(host)
+    };
+    let (host, existing) = interrupt::interruptible(async {
+        anyhow::Ok(tokio::join!(host_facts, provider.list_nodes(&name)))
     })
     .await?;
+    let host = host?;
     let env_runtime = std::env::var("KIND_EXPERIMENTAL_RUNTIME")
         .ok()
         .filter(|v| !v.is_empty());
     let mode = provider::select_runtime(&host, env_runtime.as_deref())?;
     host_checks(&host, &mode, log)?;
 
-    config::apply_overrides(&mut cluster, &opts.name, opts.image.as_deref());
     config::set_defaults_with_image(&mut cluster, default_node_image(&mode));
-    if !interrupt::interruptible(provider.list_nodes(&cluster.name))
-        .await?
-        .is_empty()
-    {
+    if !existing?.is_empty() {
         return Err(ClusterExists {
             name: cluster.name.clone(),
         }
@@ -107,10 +123,14 @@ pub async fn create_with(
         provider::network::check_existing(&network.name, existing.as_ref())?;
     }
 
+    phase("engine and config checks", started);
     log.info(&format!("Creating cluster {:?} ...", cluster.name));
     let create_id = ownership::new_create_id();
     let bring_up = async {
+        let since = Instant::now();
         let node_images = ensure_node_images(provider, &cluster, &mode, log).await?;
+        phase("node images", since);
+        let since = Instant::now();
         let request = Provisioning {
             cluster: &cluster,
             mode: &mode,
@@ -121,9 +141,12 @@ pub async fn create_with(
             network: &network,
         };
         provider.provision(&request, log).await?;
+        phase("provisioning (network, volume, containers up)", since);
         let ctx = ActionContext::new(&cluster, provider, log, &mode, &host);
         for action in actions::plan(&cluster, opts.wait) {
+            let since = Instant::now();
             action.run(&ctx).await?;
+            phase(&format!("{action:?}"), since);
         }
         anyhow::Ok(())
     };
@@ -148,6 +171,7 @@ pub async fn create_with(
     // other kind processes is waited out inside kubeconfig's lock; a signal
     // during that wait (or while reading admin.conf) ends it with nothing
     // written, and this run's containers are removed.
+    let since = Instant::now();
     let exported = interrupt::interruptible(super::kubeconfig_for(provider, &cluster.name, false));
     let exported = match exported.await {
         Ok(text) => super::write_kubeconfig(text, opts.kubeconfig.as_deref()).await,
@@ -166,6 +190,8 @@ pub async fn create_with(
         }
         return Err(err);
     }
+    phase("kubeconfig", since);
+    phase("total", started);
     log.info(&format!(
         "Set kubectl context to {:?}",
         kubeconfig::key(&cluster.name)

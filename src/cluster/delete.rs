@@ -1,7 +1,7 @@
 //! `kind delete cluster`: kubeconfig entries first, then every container of
-//! the cluster, concurrently. The network is left in place (spec §5.5),
-//! except one `create cluster --network` made for this cluster, once no
-//! container is attached to it any more.
+//! the cluster, concurrently, then its images inbox volume. The network is
+//! left in place (spec §5.5), except one `create cluster --network` made
+//! for this cluster, once no container is attached to it any more.
 
 use std::path::Path;
 
@@ -35,7 +35,7 @@ pub async fn delete(
             .filter_map(|d| d.labels.get(LABEL_CREATE_ID).cloned())
             .collect()
     };
-    let result = delete_nodes(provider, name, nodes, Some(explicit_kubeconfig), log).await;
+    let result = delete_nodes(provider, name, nodes, Some(explicit_kubeconfig), None, log).await;
     remove_own_networks(provider, name, &create_ids, log).await?;
     result
 }
@@ -80,7 +80,7 @@ pub async fn delete_created_by(
         .list_nodes_created_by(name, create_id)
         .await
         .context("error listing nodes")?;
-    let result = delete_nodes(provider, name, nodes, kubeconfig, log).await;
+    let result = delete_nodes(provider, name, nodes, kubeconfig, Some(create_id), log).await;
     remove_own_networks(provider, name, &[create_id.to_string()], log).await?;
     result
 }
@@ -90,6 +90,7 @@ async fn delete_nodes(
     name: &str,
     nodes: Vec<crate::provider::NodeRef>,
     kubeconfig: Option<Option<&Path>>,
+    create_id: Option<&str>,
     log: &Logger,
 ) -> anyhow::Result<()> {
     let kubeconfig_result = match kubeconfig {
@@ -112,6 +113,11 @@ async fn delete_nodes(
             "Deleted nodes: {}",
             crate::gotext::quote_list(&names)
         ));
+    }
+    // Once no node mounts it. The nodes are gone whatever happens here, so
+    // a failure is a warning (the volume is named after the cluster).
+    if let Err(e) = provider.remove_images_inbox(name, create_id).await {
+        log.warn(&format!("{e:#}"));
     }
     kubeconfig_result
 }
@@ -139,9 +145,15 @@ mod tests {
             "Deleted nodes: [\"k-control-plane\" \"k-worker\"]\n"
         );
         assert_eq!(p.list_clusters().await.unwrap(), ["other"]);
-        // A cluster that does not exist is a success, and deletes nothing.
+        // A cluster that does not exist is a success, and deletes nothing
+        // (but a volume its nodes left, were there one).
         delete(&p, "k", Some(&kubeconfig), &log).await.unwrap();
         assert_eq!(p.deleted().len(), 2);
+        // The images inbox, after the nodes, any create run's.
+        assert_eq!(
+            p.inbox_removals(),
+            [("k".to_string(), None), ("k".to_string(), None)]
+        );
     }
 
     #[tokio::test]

@@ -88,6 +88,7 @@ mod tests {
             role: role.into(),
             runtime_mode: mode.into(),
             config_index: None,
+            images_inbox: None,
         }
     }
 

@@ -582,6 +582,7 @@ async fn preload_in(
         role: String::new(),
         runtime_mode: "sysbox".into(),
         config_index: None,
+        images_inbox: None,
     };
     if !images.is_empty() {
         log.debug(1, &format!("Preloading images {images:?} ..."));

@@ -6,13 +6,24 @@
 //! `ctr images import -` on every selected node, with bounded buffers and
 //! no temporary file, and each node imports only its own platform.
 //!
-//! The decisions (which nodes to re-tag or load, log lines, the import
-//! command) are pure functions in [`plan`]; this file only runs them.
+//! A node whose containerd already holds some of the images' layers (asked
+//! with `ctr content ls`) gets a partial archive: an OCI layout leaving those
+//! layers out (`images::oci`), converted from the same single `docker save`
+//! pass; a failed partial import is retried once with the full archive.
+//! A node that takes nothing for the stall timeout is given up by name
+//! without holding the others back ([`round`]).
+//!
+//! The decisions (which nodes to re-tag or load, which get a partial archive,
+//! log lines, the import command) are pure functions in [`plan`]; this file
+//! only runs them.
 
 mod fanout;
 pub mod plan;
+mod round;
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::anyhow;
 use bytes::BytesMut;
@@ -20,8 +31,9 @@ use futures_util::StreamExt;
 use tokio::io::AsyncReadExt;
 
 use crate::cluster::nodes::internal;
+use crate::images::oci;
 use crate::log::Logger;
-use crate::provider::{ByteStream, NodeRef, Provider, RunError};
+use crate::provider::{inbox, ByteStream, ImageInfo, NodeRef, Provider, RunError};
 use plan::{NodeOutcome, Platforms, UnknownNodeStyle};
 
 /// A source of archive bytes; opened once per streaming round.
@@ -37,8 +49,11 @@ pub async fn load_docker_images(
 ) -> anyhow::Result<()> {
     let images = plan::dedup(images);
     let mut ids = Vec::with_capacity(images.len());
+    let mut diff_ids = HashSet::new();
     for image in &images {
-        ids.push(host_image_id(provider, image).await?);
+        let info = host_image(provider, image).await?;
+        diff_ids.extend(info.diff_ids);
+        ids.push(info.id);
     }
     let all = provider.list_nodes(cluster).await?;
     let candidates = plan::select_nodes(cluster, &internal(&all), nodes, UnknownNodeStyle::Quoted)?;
@@ -72,10 +87,61 @@ pub async fn load_docker_images(
         .filter(|n| selected.contains(&n.name))
         .cloned()
         .collect();
-    let (platforms, snapshotters) = load_facts(provider, &targets).await;
     // As upstream, every requested image is saved, even those some nodes have.
-    let source = || provider.save_images(&images);
-    load_streamed(provider, &targets, &platforms, snapshotters, log, source).await
+    deliver(provider, &targets, &images, &diff_ids, log)
+        .await
+        .map(|_| ())
+}
+
+/// Sends `images` (present on the host) to `targets` and imports them there,
+/// each node receiving only the layers its containerd lacks when it is known
+/// to hold some (else the full archive): the part of `kind load
+/// docker-image` after it has chosen the nodes. Returns what each node got.
+pub async fn deliver_images(
+    provider: &dyn Provider,
+    targets: &[NodeRef],
+    images: &[String],
+    log: &Logger,
+) -> anyhow::Result<Vec<Delivered>> {
+    let images = plan::dedup(images);
+    let mut diff_ids = HashSet::new();
+    for image in &images {
+        diff_ids.extend(host_image(provider, image).await?.diff_ids);
+    }
+    deliver(provider, targets, &images, &diff_ids, log).await
+}
+
+async fn deliver(
+    provider: &dyn Provider,
+    targets: &[NodeRef],
+    images: &[String],
+    diff_ids: &HashSet<String>,
+    log: &Logger,
+) -> anyhow::Result<Vec<Delivered>> {
+    let started = std::time::Instant::now();
+    let (platforms, snapshotters, held) = load_facts(provider, targets, !diff_ids.is_empty()).await;
+    log.debug(
+        1,
+        &format!(
+            "asked {} node(s) for their snapshotter and content in {:.2?}",
+            targets.len(),
+            started.elapsed()
+        ),
+    );
+    let source = || provider.save_images(images);
+    let inbox = inbox_path(targets);
+    load_streamed(
+        provider,
+        targets,
+        &platforms,
+        snapshotters,
+        held,
+        diff_ids,
+        inbox,
+        log,
+        source,
+    )
+    .await
 }
 
 /// `kind load image-archive FILE… [--name] [--nodes]`.
@@ -106,13 +172,16 @@ pub async fn load_image_archives(
                 ),
             );
         }
-        let (platforms, snapshotters) = load_facts(provider, &targets).await;
+        let (platforms, snapshotters, held) = load_facts(provider, &targets, false).await;
         let path = archive.clone();
         load_streamed(
             provider,
             &targets,
             &platforms,
             snapshotters,
+            held,
+            &HashSet::new(),
+            inbox_path(&targets),
             log,
             move || file_stream(path.clone()),
         )
@@ -121,10 +190,11 @@ pub async fn load_image_archives(
     Ok(())
 }
 
-/// The host's image ID (`docker image inspect -f '{{ .Id }}'`).
-async fn host_image_id(provider: &dyn Provider, image: &str) -> anyhow::Result<String> {
+/// The host's image (`docker image inspect`): its ID and layers' diff IDs,
+/// from one inspection.
+async fn host_image(provider: &dyn Provider, image: &str) -> anyhow::Result<ImageInfo> {
     match provider.inspect_image(image).await {
-        Ok(Some(inspect)) if !inspect.id.is_empty() => Ok(inspect.id),
+        Ok(Some(inspect)) if !inspect.id.is_empty() => Ok(inspect),
         _ => Err(not_present(image)),
     }
 }
@@ -211,12 +281,29 @@ fn read_error(path: &Path, e: std::io::Error) -> anyhow::Error {
     anyhow!("failed to read image archive {}: {e}", path.display())
 }
 
+/// A fresh path for this load's archive in the images inbox, when every
+/// target mounts one and there is more than one target (for one node the
+/// file would only add a local write and read).
+fn inbox_path(targets: &[NodeRef]) -> Option<String> {
+    if targets.len() < 2 {
+        return None;
+    }
+    plan::shared_inbox(targets).map(|dir| inbox::archive_path(&dir, rand::random()))
+}
+
 /// What importing into `nodes` needs: which platforms to import (the
-/// host's, as nodes run on it) and each node's snapshotter.
+/// host's, as nodes run on it), each node's snapshotter and, when `content`,
+/// the digests each node's content store holds (None where that could not
+/// be listed: that node gets the full archive). All asked at once.
 async fn load_facts(
     provider: &dyn Provider,
     nodes: &[NodeRef],
-) -> (Platforms, Vec<anyhow::Result<String>>) {
+    content: bool,
+) -> (
+    Platforms,
+    Vec<anyhow::Result<String>>,
+    Vec<Option<HashSet<String>>>,
+) {
     let platform = async {
         provider
             .info()
@@ -226,34 +313,122 @@ async fn load_facts(
     };
     let snapshotters =
         futures_util::future::join_all(nodes.iter().map(|node| snapshotter(provider, node)));
-    let (platform, snapshotters) = tokio::join!(platform, snapshotters);
+    let held = futures_util::future::join_all(nodes.iter().map(|node| async move {
+        if !content {
+            return None;
+        }
+        provider
+            .exec(node, &plan::CONTENT_LIST_ARGV, None)
+            .await
+            .ok()
+            .map(|out| oci::parse_content_list(&String::from_utf8_lossy(&out.stdout)))
+    }));
+    let (platform, snapshotters, held) = tokio::join!(platform, snapshotters, held);
     (
         platform.map_or(Platforms::All, Platforms::Only),
         snapshotters,
+        held,
     )
 }
 
-/// Load one archive (from `source`, opened once per round) into `targets`
-/// (with their snapshotters, in the same order): one stream into every
-/// node, then — only for nodes whose platform-only import found nothing for
-/// their platform — one more stream importing all platforms. Every node runs
-/// to its end; the first failure (in node order) is the error.
+/// How long a node may take nothing from its archive before it is given up
+/// (the environment variable, in seconds, overrides the default).
+pub const STALL_ENV: &str = "KIND_SYSBOX_LOAD_STALL_SECONDS";
+const STALL_DEFAULT: Duration = Duration::from_secs(60);
+
+fn stall_timeout() -> Duration {
+    std::env::var(STALL_ENV)
+        .ok()
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|s| *s > 0.0)
+        .map_or(STALL_DEFAULT, Duration::from_secs_f64)
+}
+
+/// What one node received, for callers that want to show it (tests, `-v`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivered {
+    pub node: String,
+    /// Whether the import that succeeded was of a partial archive.
+    pub partial: bool,
+    /// Bytes of the archive that succeeded.
+    pub bytes: u64,
+    /// Layers left out because the node held them.
+    pub skipped: Vec<String>,
+}
+
+/// What an item of a round is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Job {
+    /// `ctr images import` on the item's node.
+    Import,
+    /// Writing the archive into the images inbox through the item's node.
+    WriteInbox,
+}
+
+/// Load one archive (from `source`, opened once per round that reads it)
+/// into `targets` (with their snapshotters and, where known, the digests
+/// their content stores hold, in the same order).
+///
+/// The first round reads the source once for every node at once: a partial
+/// archive to each node known to hold some of the layers (see
+/// [`plan::wants_partial`]); the full archive to the others, either written
+/// once into the images inbox `inbox` (a fresh path in the volume every
+/// target mounts) and then imported from there by each node concurrently,
+/// or, without an inbox (or when writing it failed), streamed into each.
+/// Then: a node whose partial import failed gets the full archive, and a
+/// node whose platform-only import found nothing for its platform imports
+/// all platforms (from the inbox file when there is one, else from one
+/// more pass). Every node runs to its end; the first failure (in node
+/// order) is the error.
+#[allow(clippy::too_many_arguments)]
 async fn load_streamed(
     provider: &dyn Provider,
     targets: &[NodeRef],
     platforms: &Platforms,
     snapshotters: Vec<anyhow::Result<String>>,
+    held: Vec<Option<HashSet<String>>>,
+    diff_ids: &HashSet<String>,
+    inbox: Option<String>,
     log: &Logger,
     source: impl Fn() -> Source,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Vec<Delivered>> {
+    let stall = stall_timeout();
     // Per target node, in order: its failure, if any.
     let mut failures: Vec<Option<anyhow::Error>> = Vec::with_capacity(targets.len());
-    let mut round: Vec<(usize, Vec<String>)> = Vec::new();
+    let mut items: Vec<(round::Item, Job)> = Vec::new();
+    // Full-archive imports waiting for the inbox file.
+    let mut after_write: Vec<round::Item> = Vec::new();
     let mut snapshotter_of: Vec<Option<String>> = Vec::with_capacity(targets.len());
     for (i, s) in snapshotters.into_iter().enumerate() {
         match s {
             Ok(s) => {
-                round.push((i, plan::import_argv(platforms, &s)));
+                let held = held.get(i).and_then(Option::as_ref);
+                let argv = plan::import_argv(platforms, &s);
+                match (held, &inbox) {
+                    (Some(held), _) if plan::wants_partial(Some(held), diff_ids) => {
+                        items.push((
+                            round::Item {
+                                node: i,
+                                argv,
+                                input: round::Input::Partial(held.clone()),
+                            },
+                            Job::Import,
+                        ));
+                    }
+                    (_, Some(path)) => after_write.push(round::Item {
+                        node: i,
+                        argv: plan::reading_file(&argv, path),
+                        input: round::Input::Nothing,
+                    }),
+                    _ => items.push((
+                        round::Item {
+                            node: i,
+                            argv,
+                            input: round::Input::Full,
+                        },
+                        Job::Import,
+                    )),
+                }
                 snapshotter_of.push(Some(s));
                 failures.push(None);
             }
@@ -263,63 +438,251 @@ async fn load_streamed(
             }
         }
     }
+    // One node writes the inbox file: the first waiting for it.
+    let mut file: Option<(usize, String)> = None;
+    if let (Some(path), Some(first)) = (&inbox, after_write.first()) {
+        items.push((
+            round::Item {
+                node: first.node,
+                argv: plan::inbox_write_argv(path),
+                input: round::Input::Full,
+            },
+            Job::WriteInbox,
+        ));
+        file = Some((first.node, path.clone()));
+    }
+    let mut file_ready = false;
 
-    let started = std::time::Instant::now();
+    let mut delivered = Vec::new();
     let mut source_error = None;
-    let mut fallback: Vec<(usize, Vec<String>)> = Vec::new();
-    if !round.is_empty() {
-        let (results, pumped) = stream_round(provider, targets, &round, source(), log).await;
-        if let Ok(p) = &pumped {
-            log.debug(
-                1,
-                &format!(
-                    "{} bytes imported by {} node(s) in {:.2?}",
-                    p.bytes,
-                    round.len(),
-                    started.elapsed()
-                ),
-            );
-        }
-        source_error = pumped.err();
-        for ((i, _), result) in round.iter().zip(results) {
-            let Err(e) = result else { continue };
-            let retry = match (e.downcast_ref::<RunError>(), &snapshotter_of[*i]) {
-                (Some(run), Some(s)) if source_error.is_none() => {
-                    plan::fallback_import_argv(platforms, &run.output, s)
+    while !items.is_empty() {
+        let started = std::time::Instant::now();
+        let round_items: Vec<round::Item> = items.iter().map(|(i, _)| i.clone()).collect();
+        let input = if round::reads_source(&round_items) {
+            source()
+        } else {
+            futures_util::stream::empty().boxed()
+        };
+        let outcome = round::run(provider, targets, &round_items, input, stall).await;
+        let pumped_bytes = match outcome.pumped {
+            Ok(p) => {
+                let partial = round_items
+                    .iter()
+                    .filter(|i| matches!(i.input, round::Input::Partial(_)))
+                    .count();
+                let what = if items.iter().any(|(_, j)| *j == Job::WriteInbox) {
+                    "written into the images inbox and streamed to"
+                } else {
+                    "read and imported by"
+                };
+                let from_file = round_items
+                    .iter()
+                    .filter(|i| i.input == round::Input::Nothing)
+                    .count();
+                if from_file == round_items.len() {
+                    log.debug(
+                        1,
+                        &format!(
+                            "the images inbox file imported by {from_file} node(s) in {:.2?}",
+                            started.elapsed()
+                        ),
+                    );
+                } else {
+                    log.debug(
+                        1,
+                        &format!(
+                            "{} bytes {what} {} node(s) ({} of them a partial archive) in {:.2?}",
+                            p.bytes,
+                            items.len() - from_file,
+                            partial,
+                            started.elapsed()
+                        ),
+                    );
                 }
-                _ => None,
+                p.bytes
+            }
+            Err(e) => {
+                source_error = Some(e);
+                0
+            }
+        };
+        let conversion = outcome.conversion.as_ref().map(|e| e.to_string());
+        let mut next: Vec<(round::Item, Job)> = Vec::new();
+        for ((item, job), node) in items.iter().zip(outcome.nodes) {
+            let i = item.node;
+            let partial = matches!(item.input, round::Input::Partial(_));
+            if *job == Job::WriteInbox {
+                match node.result {
+                    Ok(()) if source_error.is_none() => {
+                        file_ready = true;
+                        next.extend(after_write.drain(..).map(|it| (it, Job::Import)));
+                    }
+                    result => {
+                        let why = match result {
+                            Ok(()) => "reading the source failed".to_string(),
+                            Err(round::Failure::Stalled(d) | round::Failure::Straggled(d)) => {
+                                format!("nothing taken for {d:.0?}")
+                            }
+                            Err(round::Failure::Import(e)) => format!("{e:#}"),
+                        };
+                        if source_error.is_none() {
+                            log.debug(
+                                1,
+                                &format!(
+                                    "node {}: writing the archive into the images inbox failed ({}), streaming it to each node instead",
+                                    targets[i].name,
+                                    why.lines().next().unwrap_or_default()
+                                ),
+                            );
+                        }
+                        next.extend(after_write.drain(..).map(|it| {
+                            let argv = stdin_argv(&it.argv, file.as_ref().map(|(_, p)| p.as_str()));
+                            (
+                                round::Item {
+                                    node: it.node,
+                                    argv,
+                                    input: round::Input::Full,
+                                },
+                                Job::Import,
+                            )
+                        }));
+                    }
+                }
+                continue;
+            }
+            let e = match node.result {
+                Ok(()) => {
+                    let (bytes, skipped) = node
+                        .report
+                        .as_ref()
+                        .map_or((pumped_bytes, Vec::new()), |r| (r.bytes, r.skipped.clone()));
+                    if partial {
+                        log.debug(
+                            1,
+                            &format!(
+                                "node {}: partial archive of {bytes} bytes imported ({} layer(s) it holds left out)",
+                                targets[i].name,
+                                skipped.len()
+                            ),
+                        );
+                    }
+                    delivered.push(Delivered {
+                        node: targets[i].name.clone(),
+                        partial,
+                        bytes,
+                        skipped,
+                    });
+                    continue;
+                }
+                Err(round::Failure::Stalled(d)) => {
+                    failures[i] = Some(import_failure(
+                        &targets[i],
+                        anyhow!(
+                            "the node took nothing of the image archive for {:.0?} and was given up (a stuck import?); set {STALL_ENV}=<seconds> to wait longer",
+                            d
+                        ),
+                    ));
+                    continue;
+                }
+                Err(round::Failure::Straggled(d)) => {
+                    failures[i] = Some(import_failure(
+                        &targets[i],
+                        anyhow!(
+                            "the node's import of the images inbox file was still running {:.0?} after every other node's had ended, and was given up (a stuck import?); set {STALL_ENV}=<seconds> to wait longer",
+                            d
+                        ),
+                    ));
+                    continue;
+                }
+                Err(round::Failure::Import(e)) => e,
             };
-            if let Some(argv) = retry {
-                log.debug(1, &format!("node {}: the archive has no image for the node's platform, importing all platforms", targets[*i].name));
-                fallback.push((*i, argv));
-            } else {
-                failures[*i] = Some(import_failure(&targets[*i], e));
+            if source_error.is_some() {
+                failures[i] = Some(import_failure(&targets[i], e));
+                continue;
+            }
+            let output = e
+                .downcast_ref::<RunError>()
+                .map(|r| r.output.clone())
+                .unwrap_or_else(|| format!("{e:#}"));
+            // The full archive: the inbox file when it is there, else a pass.
+            let full = |argv: &[String]| match (&file, file_ready) {
+                (Some((_, path)), true) => round::Item {
+                    node: i,
+                    argv: plan::reading_file(argv, path),
+                    input: round::Input::Nothing,
+                },
+                _ => round::Item {
+                    node: i,
+                    argv: argv.to_vec(),
+                    input: round::Input::Full,
+                },
+            };
+            if partial {
+                let write = node.report.as_ref().and_then(|r| r.error.as_deref());
+                let reason = plan::partial_failure_reason(conversion.as_deref(), write, &output);
+                log.debug(
+                    1,
+                    &format!(
+                        "node {}: partial import failed ({reason}), retrying with the full archive",
+                        targets[i].name
+                    ),
+                );
+                next.push((full(&item.argv), Job::Import));
+                continue;
+            }
+            let as_stdin = stdin_argv(&item.argv, file.as_ref().map(|(_, p)| p.as_str()));
+            let retry = snapshotter_of[i]
+                .as_deref()
+                .and_then(|s| plan::fallback_import_argv(platforms, &output, s))
+                .filter(|argv| *argv != as_stdin);
+            match retry {
+                Some(argv) => {
+                    log.debug(1, &format!("node {}: the archive has no image for the node's platform, importing all platforms", targets[i].name));
+                    next.push((full(&argv), Job::Import));
+                }
+                None => failures[i] = Some(import_failure(&targets[i], e)),
             }
         }
+        // A broken source makes every import suspect, whatever it returned.
+        if source_error.is_some() {
+            break;
+        }
+        items = next;
     }
-    if !fallback.is_empty() {
-        let (results, pumped) = stream_round(provider, targets, &fallback, source(), log).await;
-        source_error = pumped.err();
-        for ((i, _), result) in fallback.iter().zip(results) {
-            if let Err(e) = result {
-                failures[*i] = Some(import_failure(&targets[*i], e));
-            }
+    if let Some((node, path)) = &file {
+        let argv = plan::inbox_remove_argv(path);
+        let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+        if let Err(e) = provider.exec(&targets[*node], &argv, None).await {
+            log.warn(&format!(
+                "failed to remove {path} from the images inbox: {e}"
+            ));
         }
     }
-
-    // A broken source makes every import suspect, whatever it returned.
     if let Some(e) = source_error {
         return Err(e);
     }
+
     let mut failures = failures.into_iter().flatten();
     let Some(first) = failures.next() else {
-        return Ok(());
+        return Ok(delivered);
     };
     // Only one error can be returned; the others are not silently lost.
     for other in failures {
         log.warn(&format!("{other:#}"));
     }
     Err(first)
+}
+
+/// An import command line reading stdin again (undoing
+/// [`plan::reading_file`] for `path`).
+fn stdin_argv(argv: &[String], path: Option<&str>) -> Vec<String> {
+    let mut argv = argv.to_vec();
+    if let (Some(last), Some(path)) = (argv.last_mut(), path) {
+        if last == path {
+            *last = "-".to_string();
+        }
+    }
+    argv
 }
 
 fn import_failure(node: &NodeRef, e: anyhow::Error) -> anyhow::Error {
@@ -336,8 +699,9 @@ async fn snapshotter(provider: &dyn Provider, node: &NodeRef) -> anyhow::Result<
     plan::parse_snapshotter(&String::from_utf8_lossy(&out.stdout))
 }
 
-/// One pass of `source` into `ctr … import -` on the given nodes at once.
-/// Returns each node's result (in `round` order) and the pump's result.
+/// One pass of `source` into `ctr … import -` on the given nodes at once
+/// (full archives). Returns each node's result (in `round` order) and the
+/// pump's result.
 pub(crate) async fn stream_round(
     provider: &dyn Provider,
     targets: &[NodeRef],
@@ -346,31 +710,34 @@ pub(crate) async fn stream_round(
     log: &Logger,
 ) -> (Vec<anyhow::Result<()>>, anyhow::Result<fanout::Pumped>) {
     let started = std::time::Instant::now();
-    let (senders, inputs) = fanout::sinks(round.len());
-    // Spawned so the nodes' socket writes spread over the runtime's threads.
-    let execs: Vec<_> = round
+    let items: Vec<round::Item> = round
         .iter()
-        .zip(inputs)
-        .map(|((i, argv), input)| {
-            tokio::spawn(provider.exec_with_input_stream(&targets[*i], argv, input.boxed()))
+        .map(|(i, argv)| round::Item {
+            node: *i,
+            argv: argv.clone(),
+            input: round::Input::Full,
         })
         .collect();
-    let pumped = fanout::pump(source, senders, fanout::CHUNK_BYTES).await;
+    let stall = stall_timeout();
+    let outcome = round::run(provider, targets, &items, source, stall).await;
     log.debug(
         1,
         &format!(
-            "source read and handed to {} node(s) in {:.2?}",
+            "source read and imported by {} node(s) in {:.2?}",
             round.len(),
             started.elapsed()
         ),
     );
-    let mut results = Vec::with_capacity(execs.len());
-    for exec in execs {
-        results.push(match exec.await {
-            Ok(Ok(_)) => Ok(()),
-            Ok(Err(run)) => Err(anyhow::Error::new(run)),
-            Err(join) => Err(anyhow!("import task failed: {join}")),
-        });
-    }
-    (results, pumped)
+    let results = outcome
+        .nodes
+        .into_iter()
+        .map(|n| match n.result {
+            Ok(()) => Ok(()),
+            Err(round::Failure::Import(e)) => Err(e),
+            Err(round::Failure::Stalled(d) | round::Failure::Straggled(d)) => Err(anyhow!(
+                "the import took nothing for {d:.0?} and was given up; set {STALL_ENV}=<seconds> to wait longer"
+            )),
+        })
+        .collect();
+    (results, outcome.pumped)
 }

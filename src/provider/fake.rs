@@ -38,6 +38,8 @@ pub struct FakeProvider {
     failing: Mutex<Vec<Vec<String>>>,
     calls: Mutex<Vec<Call>>,
     deleted: Mutex<Vec<String>>,
+    /// remove_images_inbox calls: (cluster, create run).
+    inbox_removals: Mutex<Vec<(String, Option<String>)>>,
     /// cluster -> stored config.
     configs: Mutex<BTreeMap<String, String>>,
     /// Canned stdout for commands starting with a prefix.
@@ -70,6 +72,7 @@ impl FakeProvider {
                 role: role.into(),
                 runtime_mode: "sysbox".into(),
                 config_index: None,
+                images_inbox: None,
             },
             version,
         )
@@ -165,6 +168,11 @@ impl FakeProvider {
             .filter(|c| c.node == node)
             .map(|c| c.argv)
             .collect()
+    }
+
+    /// The remove_images_inbox calls: (cluster, create run).
+    pub fn inbox_removals(&self) -> Vec<(String, Option<String>)> {
+        self.inbox_removals.lock().unwrap().clone()
     }
 
     /// Commands starting with `prefix` print `stdout` (and succeed).
@@ -290,6 +298,8 @@ impl Provider for FakeProvider {
                 role: request.cluster.nodes[*index].role.clone(),
                 runtime_mode: request.mode.label().to_string(),
                 config_index: Some(*index),
+                // As the Docker provider plans them: with the images inbox.
+                images_inbox: Some(crate::provider::inbox::INBOX_DIR.to_string()),
             };
             self.set_file(name, "/kind/version", "v1.36.1\n");
             self.nodes
@@ -402,6 +412,18 @@ impl Provider for FakeProvider {
             .lock()
             .unwrap()
             .retain(|(_, n)| !names.contains(&n.name));
+        Ok(())
+    }
+
+    async fn remove_images_inbox(
+        &self,
+        cluster: &str,
+        create_id: Option<&str>,
+    ) -> anyhow::Result<()> {
+        self.inbox_removals
+            .lock()
+            .unwrap()
+            .push((cluster.to_string(), create_id.map(str::to_string)));
         Ok(())
     }
 

@@ -35,6 +35,10 @@ pub struct ImageInfo {
     pub id: String,
     /// The image config's labels.
     pub labels: HashMap<String, String>,
+    /// The layers' diff IDs (`RootFS.Layers`): what a node's containerd
+    /// stores layers of a `docker save` archive under, so `kind load` can
+    /// tell which nodes already hold part of the image.
+    pub diff_ids: Vec<String>,
 }
 
 /// What a build asks of the engine besides its context.
@@ -120,8 +124,8 @@ pub trait Provider: Send + Sync {
     // --- Clusters and nodes ---
 
     /// Create and start the containers of an (effective) cluster config:
-    /// the network, one container per node plus the implicit load
-    /// balancer, each node up (systemd ready) before this returns. The node
+    /// the network, the images inbox volume, one container per node plus
+    /// the implicit load balancer, each node up (systemd ready) before this returns. The node
     /// images must be present already; the load balancer's is pulled.
     ///
     /// Every container gets the run's `create_id` (see `cluster::ownership`);
@@ -176,6 +180,15 @@ pub trait Provider: Send + Sync {
 
     /// Remove containers (and their anonymous volumes); already gone is fine.
     async fn delete_nodes(&self, names: &[String]) -> anyhow::Result<()>;
+
+    /// Remove the cluster's images inbox volume (`provider::inbox`), when
+    /// it is labelled with the cluster and, given `create_id`, made by that
+    /// create run; already gone is fine. Call once its nodes are removed.
+    async fn remove_images_inbox(
+        &self,
+        cluster: &str,
+        create_id: Option<&str>,
+    ) -> anyhow::Result<()>;
 
     /// Whether a node runs, and whether it is ephemeral.
     async fn node_state(&self, node: &str) -> anyhow::Result<NodeState>;

@@ -3,7 +3,8 @@
 //! uses the Docker Engine API (bollard). The pure parts a provider plans
 //! with are separate: runtime selection (`runtime`), container specs
 //! (`plan`), published ports (`ports`), the network's subnet (`network`)
-//! and proxy settings (`proxy`); `node` is what a provider hands out.
+//! and proxy settings (`proxy`), the images inbox volume (`inbox`); `node`
+//! is what a provider hands out.
 
 pub mod addresses;
 pub mod details;
@@ -11,6 +12,7 @@ pub mod docker;
 pub mod endpoint;
 #[cfg(test)]
 pub mod fake;
+pub mod inbox;
 mod interface;
 pub mod network;
 mod node;

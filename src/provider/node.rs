@@ -17,6 +17,9 @@ pub struct NodeRef {
     /// From LABEL_CONFIG_NODE: the node's index in the stored config's
     /// `nodes`; None for the load balancer and nodes not made by us.
     pub config_index: Option<usize>,
+    /// From LABEL_INBOX: where the node mounts its cluster's images inbox;
+    /// None for nodes without one (older versions', upstream kind's).
+    pub images_inbox: Option<String>,
 }
 
 /// A Sysbox-mode node without a config index, for unit tests.
@@ -27,6 +30,7 @@ pub fn test_node(name: &str, role: &str) -> NodeRef {
         role: role.into(),
         runtime_mode: "sysbox".into(),
         config_index: None,
+        images_inbox: None,
     }
 }
 
@@ -41,6 +45,7 @@ impl NodeRef {
                 .cloned()
                 .unwrap_or_else(|| "runc".into()),
             config_index: labels.get(LABEL_CONFIG_NODE).and_then(|i| i.parse().ok()),
+            images_inbox: labels.get(super::inbox::LABEL_INBOX).cloned(),
         }
     }
 
@@ -178,6 +183,7 @@ mod tests {
                 role: "worker".into(),
                 runtime_mode: "sysbox".into(),
                 config_index: Some(2),
+                images_inbox: None,
             }
         );
         assert!(!n.privileged_exec());

@@ -16,6 +16,7 @@ use super::{
     LABEL_NAMED_IMAGE, LABEL_ROLE, LABEL_RUNTIME_MODE, LOAD_BALANCER_IMAGE, ROLE_LOAD_BALANCER,
 };
 use crate::config::{Cluster, MountPropagation, ROLE_CONTROL_PLANE};
+use crate::provider::inbox;
 
 /// Port the API server listens on inside control-plane nodes and the LB.
 pub const API_SERVER_CONTAINER_PORT: i32 = 6443;
@@ -194,6 +195,11 @@ pub fn plan_cluster(cluster: &Cluster, ctx: &PlanContext) -> Vec<ContainerSpec> 
                 s.volumes = vec!["/var".into()];
                 s.binds.insert(0, LIB_MODULES_BIND.into());
             }
+            // The images inbox (see `inbox`): after the provider's own
+            // binds, before the extraMounts.
+            s.binds.push(inbox::bind(&cluster.name));
+            s.labels
+                .insert(inbox::LABEL_INBOX.to_string(), inbox::INBOX_DIR.to_string());
             s.tmpfs = node_tmpfs();
             s.env
                 .insert(0, snapshotter_env(ctx.snapshotter.as_deref(), sysbox));

@@ -177,7 +177,25 @@ impl TestCluster {
             args.extend(names.iter().map(String::as_str));
             let _ = Command::new("docker").args(&args).output();
         }
+        // The cluster's images inbox volume (a retained or crashed create's).
+        let _ = Command::new("docker")
+            .args(["volume", "rm", "-f", &images_volume(&self.name)])
+            .output();
     }
+}
+
+/// The images inbox volume of a cluster (`provider::inbox`).
+pub fn images_volume(cluster: &str) -> String {
+    format!("kind-sysbox-images-{cluster}")
+}
+
+/// Whether a Docker volume of that name exists.
+pub fn volume_exists(name: &str) -> bool {
+    Command::new("docker")
+        .args(["volume", "inspect", name])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
 }
 
 impl Drop for TestCluster {

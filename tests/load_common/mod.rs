@@ -181,7 +181,13 @@ pub fn load_archives(
     })
 }
 
-/// The node's `ctr … images import` calls: (argv, stdin_sha256, ts_ns).
+/// What an import read from the images inbox shows as its last argument
+/// in [`imports`] (the file's name is random per load).
+pub const INBOX_FILE: &str = "<inbox file>";
+
+/// The node's `ctr … images import` calls: (argv, sha256 of the input,
+/// ts_ns). The input is the file read from the images inbox (its path shown
+/// as [`INBOX_FILE`]) or else stdin.
 pub fn imports(node: &str) -> Vec<(Vec<String>, String, u128)> {
     calls(node)
         .into_iter()
@@ -197,17 +203,31 @@ pub fn imports(node: &str) -> Vec<(Vec<String>, String, u128)> {
                 .unwrap()
                 .iter()
                 .map(|a| a.as_str().unwrap().to_string())
+                .map(|a| {
+                    if a.starts_with("/kind/images-inbox/load-") && a.ends_with(".tar") {
+                        INBOX_FILE.to_string()
+                    } else {
+                        a
+                    }
+                })
                 .collect();
             let ts: u128 = c["ts_ns"]
                 .as_u64()
                 .map(u128::from)
                 .unwrap_or_else(|| c["ts_ns"].to_string().parse().unwrap());
-            (argv, c["stdin_sha256"].as_str().unwrap().to_string(), ts)
+            let sha = c
+                .get("file_sha256")
+                .unwrap_or(&c["stdin_sha256"])
+                .as_str()
+                .unwrap()
+                .to_string();
+            (argv, sha, ts)
         })
         .collect()
 }
 
-/// Bytes the node's last `ctr … images import` read from stdin.
+/// Bytes the node's last `ctr … images import` read (the inbox file, else
+/// stdin).
 pub fn import_bytes(node: &str) -> u64 {
     calls(node)
         .into_iter()
@@ -217,7 +237,7 @@ pub fn import_bytes(node: &str) -> u64 {
                     .as_array()
                     .is_some_and(|a| a.iter().any(|x| x == "import"))
         })
-        .and_then(|c| c["stdin_bytes"].as_u64())
+        .and_then(|c| c.get("file_bytes").unwrap_or(&c["stdin_bytes"]).as_u64())
         .expect("an import")
 }
 

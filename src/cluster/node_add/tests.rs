@@ -12,6 +12,7 @@ fn node(name: &str, role: &str, index: Option<usize>) -> NodeRef {
         role: role.into(),
         runtime_mode: "runc".into(),
         config_index: index,
+        images_inbox: None,
     }
 }
 

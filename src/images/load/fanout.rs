@@ -4,7 +4,13 @@
 //! Each sink is a bounded channel, so a slow consumer holds the pump back
 //! (backpressure) and at most `capacity` chunks per sink are buffered. A sink
 //! whose receiver is gone (its import ended, e.g. failed) is dropped from the
-//! fan-out and never stalls the others.
+//! fan-out and never stalls the others; neither does one that takes no chunk
+//! for the stall timeout (its node stopped reading): it is dropped too, and
+//! reported, so the others go on at their own pace.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use futures_util::{Stream, StreamExt};
@@ -25,6 +31,62 @@ pub struct Pumped {
     /// Whether the source was read to its end (false when every sink went
     /// away first).
     pub complete: bool,
+    /// Sinks (by index) dropped because they took nothing for the stall
+    /// timeout.
+    pub stalled: Vec<usize>,
+}
+
+/// How far a sink's consumer got: when it last took a chunk, and whether it
+/// took the last one. Shared between the sink's stream and a watchdog.
+#[derive(Debug)]
+pub struct Progress {
+    origin: Instant,
+    last_ms: AtomicU64,
+    drained: AtomicBool,
+}
+
+impl Progress {
+    pub fn new() -> Arc<Progress> {
+        Arc::new(Progress {
+            origin: Instant::now(),
+            last_ms: AtomicU64::new(0),
+            drained: AtomicBool::new(false),
+        })
+    }
+
+    fn touch(&self) {
+        let ms = self.origin.elapsed().as_millis() as u64;
+        self.last_ms.store(ms, Ordering::Relaxed);
+    }
+
+    /// Whether the consumer read its stream to the end.
+    pub fn drained(&self) -> bool {
+        self.drained.load(Ordering::Relaxed)
+    }
+
+    /// Time since the consumer last took a chunk (or since creation).
+    pub fn idle(&self) -> Duration {
+        let last = Duration::from_millis(self.last_ms.load(Ordering::Relaxed));
+        self.origin.elapsed().saturating_sub(last)
+    }
+}
+
+/// `stream`, recording in `progress` each item taken and its end.
+pub fn watched<S>(stream: S, progress: Arc<Progress>) -> impl Stream<Item = Bytes> + Send + 'static
+where
+    S: Stream<Item = Bytes> + Send + 'static,
+{
+    let end = progress.clone();
+    stream
+        .map(move |b| {
+            progress.touch();
+            b
+        })
+        .chain(futures_util::stream::poll_fn(move |_| {
+            end.touch();
+            end.drained.store(true, Ordering::Relaxed);
+            std::task::Poll::Ready(None)
+        }))
 }
 
 /// A bounded channel per sink, as (senders, receivers-as-streams).
@@ -42,17 +104,33 @@ pub fn sinks(
         .unzip()
 }
 
-fn receiver_stream(rx: mpsc::Receiver<Bytes>) -> impl Stream<Item = Bytes> + Send + 'static {
+pub fn receiver_stream(rx: mpsc::Receiver<Bytes>) -> impl Stream<Item = Bytes> + Send + 'static {
     futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|b| (b, rx)) })
 }
 
 /// Copy `source` into every sender, re-chunked to `chunk_bytes`. A source
 /// error stops the pump and is returned. Dropping the senders (at return)
-/// ends every sink's stream.
+/// ends every sink's stream. A sink that has no room for `stall` is dropped.
+#[cfg(test)]
 pub async fn pump<S, E>(
     source: S,
     senders: Vec<mpsc::Sender<Bytes>>,
     chunk_bytes: usize,
+    stall: Duration,
+) -> Result<Pumped, E>
+where
+    S: Stream<Item = Result<Bytes, E>>,
+{
+    let stalls = vec![stall; senders.len()];
+    pump_with(source, senders, chunk_bytes, stalls).await
+}
+
+/// [`pump`] with a stall timeout per sender.
+pub async fn pump_with<S, E>(
+    source: S,
+    senders: Vec<mpsc::Sender<Bytes>>,
+    chunk_bytes: usize,
+    stalls: Vec<Duration>,
 ) -> Result<Pumped, E>
 where
     S: Stream<Item = Result<Bytes, E>>,
@@ -61,11 +139,13 @@ where
     let mut source = std::pin::pin!(source);
     let mut buf = BytesMut::new();
     let mut total = 0u64;
+    let mut stalled = Vec::new();
     loop {
         if live.iter().all(Option::is_none) {
             return Ok(Pumped {
                 bytes: total,
                 complete: false,
+                stalled,
             });
         }
         match source.next().await {
@@ -73,30 +153,42 @@ where
                 total += chunk.len() as u64;
                 buf.extend_from_slice(&chunk);
                 if buf.len() >= chunk_bytes {
-                    send_all(&mut live, buf.split().freeze()).await;
+                    send_all(&mut live, buf.split().freeze(), &stalls, &mut stalled).await;
                 }
             }
             Some(Err(e)) => return Err(e),
             None => {
                 if !buf.is_empty() {
-                    send_all(&mut live, buf.split().freeze()).await;
+                    send_all(&mut live, buf.split().freeze(), &stalls, &mut stalled).await;
                 }
                 return Ok(Pumped {
                     bytes: total,
                     complete: true,
+                    stalled,
                 });
             }
         }
     }
 }
 
-/// One chunk to every live sink; a closed sink is dropped. Sequential sends:
-/// the pump moves on once the slowest sink has room.
-async fn send_all(live: &mut [Option<mpsc::Sender<Bytes>>], chunk: Bytes) {
-    for slot in live.iter_mut() {
+/// One chunk to every live sink; a closed sink is dropped, and so is one
+/// with no room for `stall` (recorded in `stalled`). Sequential sends: the
+/// pump moves on once the slowest live sink has room.
+async fn send_all(
+    live: &mut [Option<mpsc::Sender<Bytes>>],
+    chunk: Bytes,
+    stalls: &[Duration],
+    stalled: &mut Vec<usize>,
+) {
+    for (i, slot) in live.iter_mut().enumerate() {
         if let Some(tx) = slot {
-            if tx.send(chunk.clone()).await.is_err() {
-                *slot = None;
+            match tokio::time::timeout(stalls[i], tx.send(chunk.clone())).await {
+                Ok(Ok(())) => {}
+                Ok(Err(_)) => *slot = None,
+                Err(_) => {
+                    *slot = None;
+                    stalled.push(i);
+                }
             }
         }
     }
@@ -108,6 +200,8 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Arc;
     use std::time::Duration;
+
+    const LONG: Duration = Duration::from_secs(60);
 
     fn source(chunks: Vec<Vec<u8>>) -> impl Stream<Item = Result<Bytes, String>> {
         futures_util::stream::iter(chunks.into_iter().map(|c| Ok(Bytes::from(c))))
@@ -138,12 +232,13 @@ mod tests {
         let want: Vec<u8> = chunks.concat();
         let (tx, rx) = sinks(3);
         let readers: Vec<_> = rx.into_iter().map(|s| tokio::spawn(collect(s))).collect();
-        let pumped = pump(source(chunks), tx, 4096).await.unwrap();
+        let pumped = pump(source(chunks), tx, 4096, LONG).await.unwrap();
         assert_eq!(
             pumped,
             Pumped {
                 bytes: want.len() as u64,
-                complete: true
+                complete: true,
+                stalled: vec![],
             }
         );
         for r in readers {
@@ -163,10 +258,13 @@ mod tests {
             s.next().await.map(|b| b.len())
         });
         let readers: Vec<_> = rx.into_iter().map(|s| tokio::spawn(collect(s))).collect();
-        let pumped = tokio::time::timeout(Duration::from_secs(10), pump(source(chunks), tx, 1024))
-            .await
-            .expect("pump stalled")
-            .unwrap();
+        let pumped = tokio::time::timeout(
+            Duration::from_secs(10),
+            pump(source(chunks), tx, 1024, LONG),
+        )
+        .await
+        .expect("pump stalled")
+        .unwrap();
         assert!(pumped.complete);
         assert!(failing.await.unwrap().is_some());
         for r in readers {
@@ -184,7 +282,7 @@ mod tests {
             counted.fetch_add(1, Ordering::SeqCst);
             Ok::<_, String>(Bytes::from(c))
         });
-        let pumped = pump(src, tx, 1).await.unwrap();
+        let pumped = pump(src, tx, 1, LONG).await.unwrap();
         assert!(!pumped.complete);
         assert!(
             read.load(Ordering::SeqCst) <= 1,
@@ -205,7 +303,7 @@ mod tests {
         let (tx, mut rx) = sinks(2);
         let slow = rx.pop().unwrap();
         let fast = tokio::spawn(collect(rx.pop().unwrap()));
-        let pump = tokio::spawn(pump(src, tx, 1));
+        let pump = tokio::spawn(pump(src, tx, 1, LONG));
         // The slow sink reads nothing for a while: the pump must stop after
         // filling its buffer (plus the chunk in hand).
         tokio::time::sleep(Duration::from_millis(200)).await;
@@ -221,6 +319,46 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_stuck_sink_is_dropped_after_the_stall_timeout_and_named() {
+        let chunks = data(100);
+        let want: Vec<u8> = chunks.concat();
+        let (tx, mut rx) = sinks(3);
+        // Sink 1 never reads (its node stopped reading); it must not stall
+        // sinks 0 and 2 beyond one stall timeout.
+        let stuck = rx.remove(1);
+        let readers: Vec<_> = rx.into_iter().map(|s| tokio::spawn(collect(s))).collect();
+        let started = std::time::Instant::now();
+        let pumped = tokio::time::timeout(
+            Duration::from_secs(10),
+            pump(source(chunks), tx, 1, Duration::from_millis(300)),
+        )
+        .await
+        .expect("pump stalled")
+        .unwrap();
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert!(pumped.complete);
+        assert_eq!(pumped.stalled, vec![1]);
+        for r in readers {
+            assert_eq!(r.await.unwrap(), want);
+        }
+        drop(stuck);
+    }
+
+    #[tokio::test]
+    async fn progress_records_reads_and_the_end() {
+        let progress = Progress::new();
+        let s = watched(
+            futures_util::stream::iter(vec![Bytes::from_static(b"a")]),
+            progress.clone(),
+        );
+        assert!(!progress.drained());
+        let got = collect(s).await;
+        assert_eq!(got, b"a");
+        assert!(progress.drained());
+        assert!(progress.idle() < Duration::from_secs(5));
+    }
+
+    #[tokio::test]
     async fn a_source_error_is_returned() {
         let src = futures_util::stream::iter(vec![
             Ok(Bytes::from_static(b"abc")),
@@ -228,7 +366,10 @@ mod tests {
         ]);
         let (tx, rx) = sinks(1);
         let reader = tokio::spawn(collect(rx.into_iter().next().unwrap()));
-        assert_eq!(pump(src, tx, 1).await, Err("disk on fire".to_string()));
+        assert_eq!(
+            pump(src, tx, 1, LONG).await.map(|p| p.bytes),
+            Err("disk on fire".to_string())
+        );
         assert_eq!(reader.await.unwrap(), b"abc");
     }
 
@@ -245,7 +386,7 @@ mod tests {
                 .map(|b| b.len())
                 .collect::<Vec<_>>(),
         );
-        pump(src, tx, 25).await.unwrap();
+        pump(src, tx, 25, LONG).await.unwrap();
         assert_eq!(sizes.await.unwrap(), vec![30, 30, 30, 10]);
     }
 }

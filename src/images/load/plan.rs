@@ -1,8 +1,9 @@
 //! The pure half of `kind load`: argument handling, image-name normalisation,
 //! the per-node decision (skip / re-tag / load) from what crictl answers,
-//! node selection, the containerd snapshotter, and the import command line.
+//! node selection, the containerd snapshotter, the import command line, and
+//! which nodes get a partial archive (issue 8).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 
 use anyhow::{anyhow, bail};
 
@@ -238,6 +239,89 @@ pub fn import_argv(platforms: &Platforms, snapshotter: &str) -> Vec<String> {
             format!("--snapshotter={snapshotter}"),
             "-".into(),
         ])
+        .collect()
+}
+
+/// `ctr` arguments listing the digests a node's content store holds.
+pub const CONTENT_LIST_ARGV: [&str; 5] = ["ctr", "--namespace=k8s.io", "content", "ls", "-q"];
+
+/// Whether a node gets a partial archive (only the layers it lacks): when it
+/// is known to hold at least one of the images' layers (`diff_ids`). A node
+/// whose content could not be listed, or that holds none of them (a first
+/// load), gets the full archive: nothing to save, and no conversion to pay.
+pub fn wants_partial(held: Option<&HashSet<String>>, diff_ids: &HashSet<String>) -> bool {
+    held.is_some_and(|held| diff_ids.iter().any(|d| held.contains(d)))
+}
+
+/// Why a node's partial import failed, for the `-v 1` line announcing the
+/// full retry: the conversion's error, else the missing blob containerd
+/// named, else the node's write error, else the import's first output line.
+pub fn partial_failure_reason(
+    conversion: Option<&str>,
+    write: Option<&str>,
+    import_output: &str,
+) -> String {
+    if let Some(c) = conversion {
+        return format!("conversion failed: {c}");
+    }
+    if let crate::images::oci::ImportFailure::MissingContent(d) =
+        crate::images::oci::classify_import_failure(import_output)
+    {
+        return format!("missing content {d}");
+    }
+    if let Some(w) = write {
+        return format!("sending it failed: {w}");
+    }
+    import_output
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("no output")
+        .to_string()
+}
+
+/// The images inbox directory all `targets` mount (see `provider::inbox`),
+/// or None when any lacks it (a cluster made by an older version or by
+/// upstream kind): then every node is streamed its own copy.
+pub fn shared_inbox(targets: &[NodeRef]) -> Option<String> {
+    let first = targets.first()?.images_inbox.clone()?;
+    targets
+        .iter()
+        .all(|t| t.images_inbox.as_deref() == Some(first.as_str()))
+        .then_some(first)
+}
+
+/// An import command line reading `path` instead of stdin (`-`, last).
+pub fn reading_file(argv: &[String], path: &str) -> Vec<String> {
+    let mut argv = argv.to_vec();
+    if argv.last().is_some_and(|a| a == "-") {
+        argv.pop();
+        argv.push(path.to_string());
+    }
+    argv
+}
+
+/// The command writing stdin to `path` in the inbox: world-readable (under
+/// Sysbox every node has its own user-ID range) and renamed into place only
+/// once complete.
+pub fn inbox_write_argv(path: &str) -> Vec<String> {
+    [
+        "sh",
+        "-c",
+        r#"umask 022 && cat >"$1.part" && mv -f "$1.part" "$1""#,
+        "sh",
+        path,
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
+}
+
+/// The command removing a load's archive (and a partial write of it).
+pub fn inbox_remove_argv(path: &str) -> Vec<String> {
+    ["rm", "-f", path, &format!("{path}.part")]
+        .iter()
+        .map(|s| s.to_string())
         .collect()
 }
 
@@ -715,6 +799,76 @@ version = 2
         assert_eq!(
             go_stat_error("/nonexistent/kind-load-test.tar", &real),
             "stat /nonexistent/kind-load-test.tar: no such file or directory"
+        );
+    }
+
+    fn digests(v: &[&str]) -> HashSet<String> {
+        v.iter().map(|x| x.to_string()).collect()
+    }
+
+    #[test]
+    fn partial_only_for_a_node_known_to_hold_some_layer() {
+        let ids = digests(&["sha256:a", "sha256:b"]);
+        // Content unknown (ctr failed): full.
+        assert!(!wants_partial(None, &ids));
+        // A first load: the node holds none of the layers.
+        assert!(!wants_partial(Some(&digests(&["sha256:z"])), &ids));
+        assert!(!wants_partial(Some(&digests(&[])), &ids));
+        assert!(wants_partial(
+            Some(&digests(&["sha256:b", "sha256:z"])),
+            &ids
+        ));
+        // No diff IDs (an image archive file): never partial.
+        assert!(!wants_partial(Some(&digests(&["sha256:a"])), &digests(&[])));
+    }
+
+    #[test]
+    fn partial_failure_reasons() {
+        let d = format!("sha256:{}", "ab".repeat(32));
+        let out = format!(
+            "ctr: failed to extract layer {d}: failed to get reader from content store: content digest {d}: not found\n"
+        );
+        assert_eq!(
+            partial_failure_reason(None, None, &out),
+            format!("missing content {d}")
+        );
+        assert_eq!(
+            partial_failure_reason(Some("bad tar"), None, &out),
+            "conversion failed: bad tar"
+        );
+        assert_eq!(
+            partial_failure_reason(None, Some("broken pipe"), "\nctr: boom\nmore"),
+            "sending it failed: broken pipe"
+        );
+        assert_eq!(
+            partial_failure_reason(None, None, "\n  ctr: boom\nmore"),
+            "ctr: boom"
+        );
+        assert_eq!(partial_failure_reason(None, None, ""), "no output");
+    }
+
+    #[test]
+    fn the_inbox_is_used_only_when_every_target_mounts_it() {
+        let with = |name: &str, inbox: Option<&str>| NodeRef {
+            images_inbox: inbox.map(str::to_string),
+            ..node(name, "worker")
+        };
+        let dir = "/kind/images-inbox";
+        assert_eq!(
+            shared_inbox(&[with("a", Some(dir)), with("b", Some(dir))]).as_deref(),
+            Some(dir)
+        );
+        assert_eq!(shared_inbox(&[with("a", Some(dir)), with("b", None)]), None);
+        assert_eq!(shared_inbox(&[with("a", None)]), None);
+        assert_eq!(shared_inbox(&[]), None);
+        let argv = import_argv(&Platforms::All, "overlayfs");
+        let from_file = reading_file(&argv, "/kind/images-inbox/x.tar");
+        assert_eq!(from_file.last().unwrap(), "/kind/images-inbox/x.tar");
+        assert_eq!(from_file.len(), argv.len());
+        assert_eq!(inbox_write_argv("/i/x.tar")[4], "/i/x.tar");
+        assert_eq!(
+            inbox_remove_argv("/i/x.tar"),
+            s(&["rm", "-f", "/i/x.tar", "/i/x.tar.part"])
         );
     }
 }

@@ -15,6 +15,7 @@ pub mod logs;
 mod networks;
 mod provision;
 mod seam;
+mod volumes;
 
 pub use containers::create_body;
 

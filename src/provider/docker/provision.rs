@@ -1,5 +1,5 @@
 //! Provisioning a cluster's containers on Docker (upstream's
-//! `Provision`): the network, the container plan for the effective config
+//! `Provision`): the network and the images inbox volume, the container plan for the effective config
 //! (with proxy settings and published ports resolved, and the run's
 //! ownership mark), the load balancer's image, then the claim (the first
 //! control plane, alone) and every other container created, started and
@@ -39,14 +39,26 @@ impl Docker {
             log.warn(warning);
         }
         let network = request.network.name.clone();
-        if request.network.per_cluster {
-            // Labelled only if this call creates it: then it is this
-            // cluster's, and `delete cluster` may remove it again.
-            let owner = provider::network::owner_labels(&cluster.name, create_id);
-            self.ensure_network_labelled(&network, &owner).await?;
-        } else {
-            self.ensure_network(&network).await?;
-        }
+        let started = std::time::Instant::now();
+        let step = |name: &str, since: std::time::Instant| {
+            log.debug(1, &format!("provision: {name} in {:.2?}", since.elapsed()));
+        };
+        let ensure_network = async {
+            if request.network.per_cluster {
+                // Labelled only if this call creates it: then it is this
+                // cluster's, and `delete cluster` may remove it again.
+                let owner = provider::network::owner_labels(&cluster.name, create_id);
+                self.ensure_network_labelled(&network, &owner).await
+            } else {
+                self.ensure_network(&network).await
+            }
+        };
+        // Independent of each other: the network and the images inbox.
+        tokio::try_join!(
+            ensure_network,
+            self.ensure_images_inbox(&cluster.name, create_id)
+        )?;
+        step("network and images volume", started);
         log.status_start(&preparing_nodes_status(cluster));
         let ctx = self
             .plan_context(cluster, mode, host, node_images, &network, &[])
@@ -78,21 +90,29 @@ impl Docker {
             );
         }
 
+        step("plan (and load balancer image)", started);
         let ready = regex::Regex::new(provider::NODE_READY_LOG_REGEX).expect("static regex");
         let Some((claim, rest)) = ownership::split_claim(cluster, specs) else {
             anyhow::bail!("no nodes to create");
         };
+        let since = std::time::Instant::now();
         if !self.claim_container(&claim).await? {
             return Err(ClusterExists {
                 name: cluster.name.clone(),
             }
             .into());
         }
+        step("claim (first control plane created)", since);
+        let since = std::time::Instant::now();
         let claimed = self.run_container(&claim, &ready, false, log);
         let others = rest
             .iter()
             .map(|spec| self.run_container(spec, &ready, true, log));
         try_join_all(std::iter::once(claimed).chain(others)).await?;
+        step(
+            &format!("{} container(s) created, started and ready", rest.len() + 1),
+            since,
+        );
         log.status_end(true);
         Ok(())
     }
@@ -116,6 +136,9 @@ impl Docker {
             create_id,
         } = *request;
         let (network, labels) = self.network_of(network_of).await?;
+        // The new nodes mount the cluster's images inbox like the others:
+        // made here (labelled) if the cluster predates it.
+        self.ensure_images_inbox(&cluster.name, create_id).await?;
         let names: Vec<String> = new_nodes.iter().map(|(_, n)| n.clone()).collect();
         let ctx = self
             .plan_context(cluster, mode, host, node_images, &network, &names)

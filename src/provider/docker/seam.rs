@@ -80,6 +80,14 @@ impl Provider for Docker {
         self.delete_containers(names).await
     }
 
+    async fn remove_images_inbox(
+        &self,
+        cluster: &str,
+        create_id: Option<&str>,
+    ) -> anyhow::Result<()> {
+        Docker::remove_images_inbox(self, cluster, create_id).await
+    }
+
     async fn node_state(&self, node: &str) -> anyhow::Result<NodeState> {
         Docker::node_state(self, node).await
     }
@@ -147,6 +155,7 @@ impl Provider for Docker {
         Ok(self.inspect_image_opt(image).await?.map(|i| ImageInfo {
             id: i.id.unwrap_or_default(),
             labels: i.config.and_then(|c| c.labels).unwrap_or_default(),
+            diff_ids: i.root_fs.and_then(|r| r.layers).unwrap_or_default(),
         }))
     }
 

@@ -1,6 +1,9 @@
 //! The plan rendered as `docker run` command lines and compared with
 //! upstream kind's (spec §3.5). Upstream lines are written as upstream prints
-//! them; `runc_line` only inserts our runtime-mode label after the role label.
+//! them; `runc_line` only inserts our runtime-mode label after the role label,
+//! and `docker_run_args` here leaves out the images inbox (our addition to
+//! every Kubernetes node, checked on its own in
+//! `every_kubernetes_node_mounts_the_images_inbox`).
 
 use super::*;
 use crate::config::{Mount, Networking, Node, PortMapping};
@@ -100,6 +103,64 @@ fn rendered(specs: &[ContainerSpec]) -> Vec<Vec<String>> {
     specs.iter().map(docker_run_args).collect()
 }
 
+/// The plan's `docker run` arguments without the images inbox's label and
+/// volume (shadows the glob-imported one in these tests).
+fn docker_run_args(spec: &ContainerSpec) -> Vec<String> {
+    let args = super::docker_run_args(spec);
+    let mut out = Vec::with_capacity(args.len());
+    let mut i = 0;
+    while i < args.len() {
+        if args[i] == "--label"
+            && args
+                .get(i + 1)
+                .is_some_and(|l| l.starts_with("dev.kind-sysbox.images-inbox="))
+        {
+            i += 2;
+            continue;
+        }
+        if args[i].starts_with("--volume=kind-sysbox-images-")
+            && args[i].ends_with(":/kind/images-inbox")
+        {
+            i += 1;
+            continue;
+        }
+        out.push(args[i].clone());
+        i += 1;
+    }
+    out
+}
+
+#[test]
+fn every_kubernetes_node_mounts_the_images_inbox() {
+    for ctx in [runc(), sysbox()] {
+        let specs = plan_cluster(
+            &cluster(
+                "dev",
+                &["control-plane", "control-plane", "worker", "worker"],
+            ),
+            &ctx,
+        );
+        assert_eq!(specs.len(), 5, "four nodes and the load balancer");
+        for s in &specs {
+            let args = super::docker_run_args(s);
+            let mounts = args
+                .iter()
+                .filter(|a| a.as_str() == "--volume=kind-sysbox-images-dev:/kind/images-inbox")
+                .count();
+            if s.is_load_balancer() {
+                assert_eq!(mounts, 0, "{}", s.name);
+                assert!(!s.labels.contains_key(crate::provider::inbox::LABEL_INBOX));
+            } else {
+                assert_eq!(mounts, 1, "{}", s.name);
+                assert_eq!(
+                    s.labels[crate::provider::inbox::LABEL_INBOX],
+                    "/kind/images-inbox"
+                );
+            }
+        }
+    }
+}
+
 const RUNC_CP_FLAGS: &str = "--privileged --security-opt seccomp=unconfined --security-opt apparmor=unconfined --tmpfs /tmp --tmpfs /run --volume /var --volume /lib/modules:/lib/modules:ro -e KIND_EXPERIMENTAL_CONTAINERD_SNAPSHOTTER";
 const SYSBOX_FLAGS: &str = "--runtime=sysbox-runc --tmpfs /tmp --tmpfs /run -e KIND_EXPERIMENTAL_CONTAINERD_SNAPSHOTTER=overlayfs";
 const COMMON: &str = "--detach --tty --label io.x-k8s.kind.cluster=kind --net kind --restart=on-failure:1 --init=false --cgroupns=private";
@@ -119,8 +180,11 @@ fn default_cluster_sysbox() {
     );
     assert_eq!(rendered(&specs), vec![words(&want)]);
     let s = &specs[0];
-    assert!(
-        !s.privileged && s.security_opt.is_empty() && s.volumes.is_empty() && s.binds.is_empty()
+    // The only mount: the images inbox.
+    assert!(!s.privileged && s.security_opt.is_empty() && s.volumes.is_empty());
+    assert_eq!(
+        s.binds,
+        vec!["kind-sysbox-images-kind:/kind/images-inbox".to_string()]
     );
     assert_eq!(s.runtime.as_deref(), Some("sysbox-runc"));
     assert_eq!(s.restart_policy, "on-failure:1");
