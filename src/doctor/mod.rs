@@ -237,7 +237,7 @@ fn sysbox_runtime_check(info: &HostInfo, sysbox_mode: bool) -> Check {
         warn(
             NAME,
             format!(
-                "{name:?} is registered but its binary is {}, not Sysbox's sysbox-runc: nodes will run under plain runc, not user-namespaced (a stand-in). Install Sysbox >= 0.7.0 (sysbox-ce from https://github.com/nestybox/sysbox/releases) so that {name:?} points to its sysbox-runc",
+                "{name:?} is registered but its binary is {}, not Sysbox's sysbox-runc: nodes will run under plain runc, not user-namespaced (a stand-in for Sysbox, as on test machines). Install Sysbox >= 0.7.0 (sysbox-ce from https://github.com/nestybox/sysbox/releases) so that {name:?} points to its sysbox-runc",
                 or_unknown(path)
             ),
         )

@@ -88,17 +88,7 @@ fn prefix(s: &str, n: usize) -> &str {
 /// alphanumerics joined by `.`, `_`, `__` or runs of `-`; anything else
 /// (a port's `:`, an IPv6 host's brackets) becomes `-`.
 fn path_component(part: &str) -> String {
-    let mapped: String = part
-        .to_ascii_lowercase()
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect();
+    let mapped = dash_invalid(&part.to_ascii_lowercase());
     let mut out = String::new();
     let mut run = String::new();
     for c in mapped.chars() {
@@ -121,10 +111,9 @@ fn path_component(part: &str) -> String {
     }
 }
 
-/// A tag as Docker's grammar allows it: `[A-Za-z0-9_][A-Za-z0-9_.-]*`.
-fn tag_text(tag: &str) -> String {
-    let mut out: String = tag
-        .chars()
+/// Every character outside `[A-Za-z0-9._-]` replaced by `-`.
+fn dash_invalid(text: &str) -> String {
+    text.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
                 c
@@ -132,7 +121,12 @@ fn tag_text(tag: &str) -> String {
                 '-'
             }
         })
-        .collect();
+        .collect()
+}
+
+/// A tag as Docker's grammar allows it: `[A-Za-z0-9_][A-Za-z0-9_.-]*`.
+fn tag_text(tag: &str) -> String {
+    let mut out = dash_invalid(tag);
     if out.starts_with(['.', '-']) {
         out.replace_range(..1, "_");
     }

@@ -80,15 +80,25 @@ impl Docker {
         bail!("exhausted attempts trying to find a non-overlapping subnet")
     }
 
-    /// IDs of the networks named exactly `name`.
-    async fn networks_named(&self, name: &str) -> anyhow::Result<Vec<String>> {
-        let filters = HashMap::from([("name", vec![format!("^{}$", regex::escape(name))])]);
+    /// The networks matching one list filter (`name`, `label`, …).
+    async fn networks_where(
+        &self,
+        filter: &str,
+        value: String,
+    ) -> anyhow::Result<Vec<bollard::models::Network>> {
+        let filters = HashMap::from([(filter, vec![value])]);
         let opts = ListNetworksOptionsBuilder::new().filters(&filters).build();
-        let list = self
-            .api
+        self.api
             .list_networks(Some(opts))
             .await
-            .map_err(|e| anyhow!("failed to list networks: {}", daemon_message(&e)))?;
+            .map_err(|e| anyhow!("failed to list networks: {}", daemon_message(&e)))
+    }
+
+    /// IDs of the networks named exactly `name`.
+    async fn networks_named(&self, name: &str) -> anyhow::Result<Vec<String>> {
+        let list = self
+            .networks_where("name", format!("^{}$", regex::escape(name)))
+            .await?;
         Ok(list
             .into_iter()
             .filter(|n| n.name.as_deref() == Some(name))
@@ -361,13 +371,9 @@ impl Docker {
 
     /// The networks labelled as made for `cluster`.
     pub async fn networks_owned_by(&self, cluster: &str) -> anyhow::Result<Vec<NetworkInfo>> {
-        let filters = HashMap::from([("label", vec![format!("{LABEL_NETWORK_OWNER}={cluster}")])]);
-        let opts = ListNetworksOptionsBuilder::new().filters(&filters).build();
         let list = self
-            .api
-            .list_networks(Some(opts))
-            .await
-            .map_err(|e| anyhow!("failed to list networks: {}", daemon_message(&e)))?;
+            .networks_where("label", format!("{LABEL_NETWORK_OWNER}={cluster}"))
+            .await?;
         let mut out = Vec::new();
         // The list does not say which containers are attached: inspect.
         for id in list.into_iter().filter_map(|n| n.id) {
