@@ -257,6 +257,25 @@ impl Lexer {
         }
     }
 
+    /// An opening bracket or brace: emitted and remembered until closed.
+    fn open(&mut self, tok: Tok, bracket: char, then: State) -> State {
+        self.next();
+        self.emit(tok);
+        self.brackets.push(bracket);
+        then
+    }
+
+    /// A closing one: an error unless it closes the innermost `opener`.
+    fn close(&mut self, tok: Tok, opener: char, misplaced: &str) -> Option<State> {
+        self.next();
+        self.emit(tok);
+        if self.brackets.last() != Some(&opener) {
+            return self.error(misplaced.into());
+        }
+        self.brackets.pop();
+        Some(State::Rvalue)
+    }
+
     fn step(&mut self, s: State) -> Option<State> {
         match s {
             State::Void => self.lex_void(),
@@ -273,36 +292,10 @@ impl Lexer {
                 self.ignore();
                 Some(if rvalue { State::Rvalue } else { State::Void })
             }
-            State::LeftBracket => {
-                self.next();
-                self.emit(Tok::LeftBracket);
-                self.brackets.push('[');
-                Some(State::Rvalue)
-            }
-            State::RightBracket => {
-                self.next();
-                self.emit(Tok::RightBracket);
-                if self.brackets.last() != Some(&'[') {
-                    return self.error("cannot have ']' here".into());
-                }
-                self.brackets.pop();
-                Some(State::Rvalue)
-            }
-            State::LeftCurly => {
-                self.next();
-                self.emit(Tok::LeftCurly);
-                self.brackets.push('{');
-                Some(State::Void)
-            }
-            State::RightCurly => {
-                self.next();
-                self.emit(Tok::RightCurly);
-                if self.brackets.last() != Some(&'{') {
-                    return self.error("cannot have '}' here".into());
-                }
-                self.brackets.pop();
-                Some(State::Rvalue)
-            }
+            State::LeftBracket => Some(self.open(Tok::LeftBracket, '[', State::Rvalue)),
+            State::RightBracket => self.close(Tok::RightBracket, '[', "cannot have ']' here"),
+            State::LeftCurly => Some(self.open(Tok::LeftCurly, '{', State::Void)),
+            State::RightCurly => self.close(Tok::RightCurly, '{', "cannot have '}' here"),
             State::Equal => {
                 self.next();
                 self.emit(Tok::Equal);

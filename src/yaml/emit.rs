@@ -135,28 +135,7 @@ fn write_map(out: &mut String, m: &Map<String, Value>, indent: usize, inline_fir
             out.push('\n');
             pad(out, indent);
             out.push(':');
-            match &m[k] {
-                Value::Object(sub) if !sub.is_empty() => {
-                    out.push(' ');
-                    write_map(out, sub, indent + 2, true);
-                }
-                Value::Array(a) if !a.is_empty() => {
-                    out.push(' ');
-                    write_seq(out, a, indent + 2, true);
-                }
-                other => {
-                    out.push(' ');
-                    out.push_str(&scalar_or_empty(
-                        other,
-                        false,
-                        Pos {
-                            parent: indent,
-                            col: indent + 2,
-                        },
-                    ));
-                    out.push('\n');
-                }
-            }
+            write_after_indicator(out, &m[k], indent);
             continue;
         }
         let key = scalar_string(
@@ -181,6 +160,27 @@ fn write_map(out: &mut String, m: &Map<String, Value>, indent: usize, inline_fir
     }
 }
 
+/// A value right after a `- ` or `? `/`: ` indicator at column `indent`:
+/// collections continue on the same line two columns in.
+fn write_after_indicator(out: &mut String, value: &Value, indent: usize) {
+    out.push(' ');
+    match value {
+        Value::Object(m) if !m.is_empty() => write_map(out, m, indent + 2, true),
+        Value::Array(a) if !a.is_empty() => write_seq(out, a, indent + 2, true),
+        other => {
+            out.push_str(&scalar_or_empty(
+                other,
+                false,
+                Pos {
+                    parent: indent,
+                    col: indent + 2,
+                },
+            ));
+            out.push('\n');
+        }
+    }
+}
+
 /// Block sequence whose dashes sit at column `indent`.
 fn write_seq(out: &mut String, a: &[Value], indent: usize, inline_first: bool) {
     for (n, item) in a.iter().enumerate() {
@@ -188,28 +188,7 @@ fn write_seq(out: &mut String, a: &[Value], indent: usize, inline_first: bool) {
             pad(out, indent);
         }
         out.push('-');
-        match item {
-            Value::Object(m) if !m.is_empty() => {
-                out.push(' ');
-                write_map(out, m, indent + 2, true);
-            }
-            Value::Array(s) if !s.is_empty() => {
-                out.push(' ');
-                write_seq(out, s, indent + 2, true);
-            }
-            other => {
-                out.push(' ');
-                out.push_str(&scalar_or_empty(
-                    other,
-                    false,
-                    Pos {
-                        parent: indent,
-                        col: indent + 2,
-                    },
-                ));
-                out.push('\n');
-            }
-        }
+        write_after_indicator(out, item, indent);
     }
 }
 
