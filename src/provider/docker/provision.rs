@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use futures_util::future::try_join_all;
+use rand::seq::IndexedRandom as _;
 
 use super::Docker;
 use crate::cluster::ownership::{self, ClusterExists};
@@ -289,6 +290,10 @@ impl Docker {
             }
             let (ipv4, ipv6) = if msg.contains(FIXED_ADDRESS_REFUSED) {
                 (None, None)
+            } else if msg.contains(ADDRESS_IN_USE) && attempt == ADDRESS_ATTEMPTS {
+                // Still contended after every try (many creates at once on
+                // one network): Docker's IPAM allocates atomically.
+                (None, None)
             } else if msg.contains(ADDRESS_IN_USE) {
                 let current = self.endpoint_config(&spec.name, &spec.network).await?;
                 tried.extend(
@@ -307,7 +312,12 @@ impl Docker {
                     net.taken.remove(&a);
                 }
                 net.taken.extend(tried.iter().copied());
-                let next = addresses::plan(&net, 1).pop().unwrap_or_default();
+                // Concurrent creates see the same free addresses: a random
+                // one of the next few, not the first, so they stop colliding.
+                let next = addresses::plan(&net, ADDRESS_SPREAD)
+                    .choose(&mut rand::rng())
+                    .cloned()
+                    .unwrap_or_default();
                 (
                     next.ipv4.filter(|_| current[0].is_some()),
                     next.ipv6.filter(|_| current[1].is_some()),
@@ -332,8 +342,11 @@ impl Docker {
     }
 }
 
-/// Attempts at fixed addresses per node before giving up.
-const ADDRESS_ATTEMPTS: usize = 5;
+/// Attempts at a fixed address per node; the last one takes a dynamic
+/// address instead (the node then keeps it only while it runs).
+const ADDRESS_ATTEMPTS: usize = 8;
+/// How many free addresses a retry picks from at random.
+const ADDRESS_SPREAD: usize = 16;
 /// Docker's refusal of a chosen address on a network without a configured subnet.
 pub const FIXED_ADDRESS_REFUSED: &str =
     "user specified IP address is supported only when connecting to networks with user configured subnets";
