@@ -229,6 +229,12 @@ fn default_context(
         cert: dir.join("cert.pem"),
         key: dir.join("key.pem"),
     };
+    tls_endpoint(host, files, origin)
+}
+
+/// A TLS endpoint, once its CA file is known to exist (the client cannot
+/// verify the daemon without it).
+fn tls_endpoint(host: String, files: TlsFiles, origin: Origin) -> Result<Endpoint, EndpointError> {
     if !files.ca.is_file() {
         return Err(EndpointError::TlsCaMissing {
             host,
@@ -326,18 +332,7 @@ fn named_context(
             how: "the context sets SkipTLSVerify",
         });
     }
-    if !files.ca.is_file() {
-        return Err(EndpointError::TlsCaMissing {
-            host,
-            origin: origin.to_string(),
-            ca: files.ca.display().to_string(),
-        });
-    }
-    Ok(Endpoint {
-        host,
-        tls: Some(files),
-        origin,
-    })
+    tls_endpoint(host, files, origin)
 }
 
 /// Normalise a host as the docker CLI's `ParseHost`: empty => the default
