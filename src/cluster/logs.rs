@@ -175,7 +175,7 @@ pub async fn export(
         None => fresh_temp_dir()?,
     };
     log.info(&format!("Exporting logs for cluster {cluster:?} to:"));
-    println!("{}", dir.display());
+    crate::cli::out(format!("{}\n", dir.display()));
     collect(docker, &plan(&all), &dir, kind_version, log).await
 }
 

@@ -135,7 +135,7 @@ pub fn checks(facts: &Facts) -> Vec<Check> {
 pub async fn run() -> anyhow::Result<()> {
     let report = checks(&gather().await);
     for check in &report {
-        println!("{check}");
+        crate::cli::out(format!("{check}\n"));
     }
     let failed = report.iter().filter(|c| c.level == Level::Fail).count();
     if failed > 0 {
