@@ -380,3 +380,113 @@ fn a_cluster_without_the_inbox_still_loads_streamed() {
         Some(image_id(&img2).as_str())
     );
 }
+
+/// The layer digests a load learns (`$XDG_CACHE_HOME/kind-sysbox/layer-digests`)
+/// spare the next load hashing and holding back the layers every node holds;
+/// a wrong digest in that file costs a full archive, never a wrong image,
+/// and is replaced by what the bytes say.
+#[test]
+fn layer_digests_learned_by_one_load_spare_the_next_its_hashing() {
+    require_fixture();
+    let mut images = Images::default();
+    let base_content: String = (0..(1 << 20) / 64)
+        .map(|i| format!("{:063}\n", i * 104729 + std::process::id() as usize))
+        .collect();
+    let base = tiny_image(
+        &mut images,
+        &format!("{}:base", unique("kind-load-hints/app")),
+        &base_content,
+    );
+    let repo = unique("kind-load-hints/app");
+    let v1 = derived(&mut images, &base, &format!("{repo}:v1"), "top v1\n");
+    let v2 = derived(&mut images, &base, &format!("{repo}:v2"), "top v2\n");
+    let v3 = derived(&mut images, &base, &format!("{repo}:v3"), "top v3\n");
+    let base_diff = diff_ids(&v1)[0].clone();
+
+    let tc = TestCluster::new("load-hints");
+    let cfg = tc.write(
+        "cluster.yaml",
+        "kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes:\n- role: control-plane\n- role: worker\n",
+    );
+    assert_ok(&tc.kind(&[
+        "create",
+        "cluster",
+        "--name",
+        &tc.name,
+        "--image",
+        FIXTURE_IMAGE,
+        "--config",
+        cfg.to_str().unwrap(),
+    ]));
+    let cache = tc.dir.path().join("cache");
+    let hints_file = cache.join("kind-sysbox/layer-digests");
+    let cache_env = cache.to_str().unwrap().to_string();
+    let load = |image: &str| {
+        let out = tc.kind_env(
+            &["load", "docker-image", image, "--name", &tc.name, "-v", "1"],
+            &[("XDG_CACHE_HOME", &cache_env)],
+        );
+        assert_ok(&out);
+        stderr(&out)
+    };
+    let hinted = || -> HashMap<String, String> {
+        std::fs::read_to_string(&hints_file)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| l.split_once(' '))
+            .map(|(p, d)| (p.to_string(), d.to_string()))
+            .collect()
+    };
+
+    // A first load (the archive goes through the images inbox, no node
+    // gets a partial archive) learns every layer of v1 as it passes.
+    let err = load(&v1);
+    assert!(err.contains("(0 of them a partial archive)"), "{err}");
+    let mut learned: Vec<String> = hinted().into_values().collect();
+    learned.sort();
+    let mut want = diff_ids(&v1);
+    want.sort();
+    assert_eq!(learned, want, "{err}");
+
+    // The reload holds back only v2's new top layer: the base's digest is
+    // known by its path.
+    let err = load(&v2);
+    assert!(err.contains("(2 of them a partial archive)"), "{err}");
+    let held_back: u64 = err
+        .lines()
+        .find_map(|l| {
+            l.split_once(" known from the archive, ")?
+                .1
+                .strip_suffix(" bytes held back until their digest was known")
+        })
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no held-back line: {err}"));
+    assert!(
+        held_back < 64 << 10,
+        "{held_back} bytes held back, the base is 1 MiB: {err}"
+    );
+    let cp = format!("{}-control-plane", tc.name);
+    let held = content_list(&cp);
+    assert!(held.contains(&base_diff));
+
+    // A wrong digest for the base's path: the image config refuses it, the
+    // partial nodes get the full archive, and the file is corrected.
+    let base_path = hinted()
+        .into_iter()
+        .find(|(_, d)| *d == base_diff)
+        .map(|(p, _)| p)
+        .expect("the base layer's path");
+    let wrong = diff_ids(&v2)[1].clone();
+    std::fs::write(&hints_file, format!("{base_path} {wrong}\n")).unwrap();
+    let err = load(&v3);
+    assert!(err.contains("retrying with the full archive"), "{err}");
+    let save_v3 = docker_save(&[&v3]);
+    assert_eq!(
+        last_import(&cp),
+        (save_v3.len() as u64, sha256_hex(&save_v3)),
+        "the full archive after the refused hint"
+    );
+    let v3_id = image_id(&v3);
+    assert_eq!(node_image_id(&cp, &v3).as_deref(), Some(v3_id.as_str()));
+    assert_eq!(hinted().get(&base_path), Some(&base_diff));
+}

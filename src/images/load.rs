@@ -18,6 +18,7 @@
 //! only runs them.
 
 mod fanout;
+pub mod hints;
 pub mod plan;
 mod round;
 
@@ -130,6 +131,7 @@ async fn deliver(
     );
     let source = || provider.save_images(images);
     let inbox = inbox_path(targets);
+    let hints = hints::LayerHints::read().await;
     load_streamed(
         provider,
         targets,
@@ -138,6 +140,7 @@ async fn deliver(
         held,
         diff_ids,
         inbox,
+        Some(&hints),
         log,
         source,
     )
@@ -182,6 +185,7 @@ pub async fn load_image_archives(
             held,
             &HashSet::new(),
             inbox_path(&targets),
+            None,
             log,
             move || file_stream(path.clone()),
         )
@@ -389,10 +393,12 @@ async fn load_streamed(
     held: Vec<Option<HashSet<String>>>,
     diff_ids: &HashSet<String>,
     inbox: Option<String>,
+    hints: Option<&hints::LayerHints>,
     log: &Logger,
     source: impl Fn() -> Source,
 ) -> anyhow::Result<Vec<Delivered>> {
     let stall = stall_timeout();
+    let mut known = hints.map(|h| std::sync::Arc::new(h.known.clone()));
     // Per target node, in order: its failure, if any.
     let mut failures: Vec<Option<anyhow::Error>> = Vec::with_capacity(targets.len());
     let mut items: Vec<(round::Item, Job)> = Vec::new();
@@ -463,7 +469,15 @@ async fn load_streamed(
         } else {
             futures_util::stream::empty().boxed()
         };
-        let outcome = round::run(provider, targets, &round_items, input, stall).await;
+        let outcome =
+            round::run(provider, targets, &round_items, input, stall, known.clone()).await;
+        if let Some(hints) = hints {
+            remember(hints, &outcome, log).await;
+            if outcome.conversion.is_some() {
+                // Perhaps a wrong hint: later rounds hash every layer.
+                known = Some(Default::default());
+            }
+        }
         let pumped_bytes = match outcome.pumped {
             Ok(p) => {
                 let partial = round_items
@@ -673,6 +687,30 @@ async fn load_streamed(
     Err(first)
 }
 
+/// Keeps the layer digests a round's conversion learned for the next load,
+/// or drops every hint when a conversion that used them failed (one may
+/// have been wrong; the nodes concerned were retried in full).
+async fn remember(hints: &hints::LayerHints, outcome: &round::Outcome, log: &Logger) {
+    if let Some(learned) = &outcome.learned {
+        log.debug(
+            1,
+            &format!(
+                "layer digests: {} known from the archive, {} bytes held back until their digest was known",
+                learned.len(),
+                outcome.spooled
+            ),
+        );
+    }
+    let written = match (&outcome.learned, &outcome.conversion) {
+        (Some(learned), _) => hints.remember(learned.clone()).await,
+        (None, Some(_)) if !hints.known.is_empty() => hints.forget().await,
+        _ => Ok(()),
+    };
+    if let Err(e) = written {
+        log.debug(1, &format!("layer digests not kept for the next load: {e}"));
+    }
+}
+
 /// An import command line reading stdin again (undoing
 /// [`plan::reading_file`] for `path`).
 fn stdin_argv(argv: &[String], path: Option<&str>) -> Vec<String> {
@@ -719,7 +757,7 @@ pub(crate) async fn stream_round(
         })
         .collect();
     let stall = stall_timeout();
-    let outcome = round::run(provider, targets, &items, source, stall).await;
+    let outcome = round::run(provider, targets, &items, source, stall, None).await;
     log.debug(
         1,
         &format!(

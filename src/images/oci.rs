@@ -307,6 +307,20 @@ fn spool<R: Read>(
     Ok((spool, format!("sha256:{:x}", hasher.finalize())))
 }
 
+/// Reads `entry` to its end, hashing it.
+fn hash<R: Read>(entry: &mut R) -> Result<String, ConvertError> {
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; CHUNK];
+    loop {
+        let n = entry.read(&mut buf).map_err(ConvertError::Read)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(format!("sha256:{:x}", hasher.finalize()))
+}
+
 /// Streams `entry` (of `size` bytes, expected digest `digest`) to the sinks
 /// in `which`, checking the digest as it goes.
 fn stream_to<R: Read, W: Write>(
@@ -405,6 +419,9 @@ pub fn partial_layouts<R: Read, W: Write>(
     let mut blobs: HashMap<String, (String, u64)> = HashMap::new();
     let mut small: HashMap<String, Vec<u8>> = HashMap::new();
     let mut docker_manifest: Option<Vec<u8>> = None;
+    // Layers whose digest came from a hint, not from their bytes: each must
+    // be confirmed by its image config's diff IDs before anything is final.
+    let mut hinted: HashSet<String> = HashSet::new();
 
     let mut archive = tar::Archive::new(input);
     for entry in archive.entries().map_err(ConvertError::Read)? {
@@ -472,6 +489,7 @@ pub fn partial_layouts<R: Read, W: Write>(
             Kind::LegacyLayer => {
                 let digest = match hints.get(&path) {
                     Some(digest) => {
+                        hinted.insert(path.clone());
                         let which = wanting(&mut sinks, digest);
                         if !which.is_empty() {
                             stream_to(&mut entry, size, digest, &path, &mut sinks, &which)?;
@@ -479,6 +497,9 @@ pub fn partial_layouts<R: Read, W: Write>(
                         mark(&mut sinks, &which, digest);
                         digest.clone()
                     }
+                    // No output left (or none at all: a conversion run only to
+                    // learn digests): hash it, nothing to keep.
+                    None if !sinks.iter().any(Sink::alive) => hash(&mut entry)?,
                     None => {
                         let (mut spooled, digest) = spool(&mut entry, size, &limits)?;
                         conversion.spooled += size;
@@ -544,18 +565,24 @@ pub fn partial_layouts<R: Read, W: Write>(
                     ))
                 })?;
             // Layers are stored by diff ID: the config must agree.
-            if let Some(want) = config
+            match config
                 .as_ref()
                 .and_then(|c| c.rootfs.as_ref())
                 .and_then(|r| r.diff_ids.get(i))
             {
-                if *want != digest {
+                Some(want) if *want != digest => {
                     return Err(ConvertError::DigestMismatch {
                         path: layer_path.clone(),
                         expected: want.clone(),
                         actual: digest,
                     });
                 }
+                None if hinted.contains(layer_path.trim_start_matches("./")) => {
+                    return Err(ConvertError::Malformed(format!(
+                        "{layer_path}: its digest came from an earlier load and its image config has no diff ID to confirm it"
+                    )));
+                }
+                _ => {}
             }
             layers.push(json!({"mediaType": LAYER_TYPE, "digest": digest, "size": size}));
             for sink in sinks.iter_mut() {

@@ -85,32 +85,37 @@ pub struct Outcome {
     pub pumped: anyhow::Result<fanout::Pumped>,
     /// The converter's error, when it could not produce partial archives.
     pub conversion: Option<ConvertError>,
+    /// The layer digests the converter saw, when it ran to its end (see
+    /// `load::hints`).
+    pub learned: Option<HashMap<String, String>>,
+    /// Bytes the converter held back until their digest was known.
+    pub spooled: u64,
 }
 
-/// Runs one round: `source` into every item's import at once.
+/// Runs one round: `source` into every item's import at once. With
+/// `hints` (a `docker save` source), the converter runs even without a
+/// partial node, to learn the layers' digests for the next load.
 pub async fn run(
     provider: &dyn Provider,
     targets: &[NodeRef],
     items: &[Item],
     source: Source,
     stall: Duration,
+    hints: Option<Arc<HashMap<String, String>>>,
 ) -> Outcome {
     let progress: Vec<Arc<Progress>> = items.iter().map(|_| Progress::new()).collect();
-    let pass = Arc::new(Pass {
-        origin: std::time::Instant::now(),
-        producers: std::sync::atomic::AtomicUsize::new(
-            1 + usize::from(items.iter().any(|i| matches!(i.input, Input::Partial(_)))),
-        ),
-        ended_ms: std::sync::atomic::AtomicU64::new(0),
-    });
     let full: Vec<usize> = (0..items.len())
         .filter(|&k| items[k].input == Input::Full)
         .collect();
     let partial: Vec<usize> = (0..items.len())
         .filter(|&k| matches!(items[k].input, Input::Partial(_)))
         .collect();
-
-    let converting = !partial.is_empty();
+    let converting = !partial.is_empty() || (hints.is_some() && reads_source(items));
+    let pass = Arc::new(Pass {
+        origin: std::time::Instant::now(),
+        producers: std::sync::atomic::AtomicUsize::new(1 + usize::from(converting)),
+        ended_ms: std::sync::atomic::AtomicU64::new(0),
+    });
     let (senders, inputs) = fanout::sinks(full.len() + usize::from(converting));
     let mut inputs: Vec<BoxStream<'static, Bytes>> =
         inputs.into_iter().map(|s| s.boxed()).collect();
@@ -155,8 +160,9 @@ pub async fn run(
         };
         let done = pass.clone();
         let task = tokio::task::spawn_blocking(move || {
+            let hints = hints.unwrap_or_default();
             // The writers (and so the nodes' inputs) end when this returns.
-            let result = oci::partial_layouts(reader, outs, &HashMap::new(), Limits::default())
+            let result = oci::partial_layouts(reader, outs, &hints, Limits::default())
                 .map(|(conversion, _outs)| conversion);
             done.producer_done();
             result
@@ -216,12 +222,16 @@ pub async fn run(
     }
     let mut reports: Vec<Option<TargetReport>> = items.iter().map(|_| None).collect();
     let mut conversion_error = None;
+    let mut learned = None;
+    let mut spooled = 0;
     if let Some((task, flags)) = converter {
         match task.await {
             Ok(Ok(conversion)) => {
                 for (&k, report) in partial.iter().zip(conversion.reports) {
                     reports[k] = Some(report);
                 }
+                spooled = conversion.spooled;
+                learned = Some(conversion.learned);
             }
             Ok(Err(e)) => conversion_error = Some(e),
             Err(join) => {
@@ -244,6 +254,8 @@ pub async fn run(
             .collect(),
         pumped,
         conversion: conversion_error,
+        learned,
+        spooled,
     }
 }
 

@@ -495,3 +495,44 @@ fn content_list_and_import_failures_are_read() {
         );
     }
 }
+
+#[test]
+fn a_conversion_without_outputs_learns_every_layer_without_spooling() {
+    let img = image(b"v2");
+    let archive = legacy_archive(&img, &["demo:v2"]);
+    let (learning, outs) = convert(&archive, vec![], &HashMap::new(), Limits::default());
+    assert!(outs.is_empty());
+    assert_eq!(learning.spooled, 0, "nothing to keep, so nothing spooled");
+    let mut learned: Vec<&String> = learning.learned.values().collect();
+    learned.sort();
+    let mut want = [digest(&img.base), digest(&img.top)];
+    want.sort();
+    assert_eq!(learned, want.iter().collect::<Vec<_>>());
+    // What it learned serves a later partial conversion as well as hashing.
+    let helds = || vec![held(&[&digest(&img.base)])];
+    let (hashed, by_hash) = convert(&archive, helds(), &HashMap::new(), Limits::default());
+    let (hinted, by_hint) = convert(&archive, helds(), &learning.learned, Limits::default());
+    assert_eq!(by_hash, by_hint);
+    assert_eq!(hashed.reports, hinted.reports);
+    assert_eq!(hinted.spooled, 0);
+}
+
+#[test]
+fn a_wrong_hint_for_layers_every_node_holds_is_caught_by_the_config() {
+    // Nothing is sent, so nothing is hashed: the image config's diff IDs
+    // are what refuse the swapped hints.
+    let img = image(b"v2");
+    let archive = legacy_archive(&img, &["demo:v2"]);
+    let (first, _) = convert(&archive, vec![], &HashMap::new(), Limits::default());
+    let mut hints = first.learned.clone();
+    let paths: Vec<String> = hints.keys().cloned().collect();
+    let (a, b) = (hints[&paths[0]].clone(), hints[&paths[1]].clone());
+    hints.insert(paths[0].clone(), b);
+    hints.insert(paths[1].clone(), a);
+    let targets = vec![Target {
+        held: held(&[&digest(&img.base), &digest(&img.top)]),
+        out: Vec::new(),
+    }];
+    let err = partial_layouts(&archive[..], targets, &hints, Limits::default()).unwrap_err();
+    assert!(matches!(err, ConvertError::DigestMismatch { .. }), "{err}");
+}
