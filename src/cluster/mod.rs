@@ -19,7 +19,7 @@ pub mod ownership;
 pub mod record;
 pub mod resize;
 
-pub use context::ActionContext;
+pub use context::{ActionContext, WRITE_FILE_SCRIPT};
 pub use create::{create, CreateOptions};
 pub use delete::delete;
 

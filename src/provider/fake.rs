@@ -1,6 +1,7 @@
 //! A provider without an engine, for unit tests of what runs on top of the
 //! seam (create actions, delete, kubeconfig): nodes are names with roles,
-//! a node's files are a map that `cat` reads and `cp /dev/stdin` writes,
+//! a node's files are a map that `cat` reads and `cp /dev/stdin` (alone or
+//! in `cluster::WRITE_FILE_SCRIPT`) writes,
 //! and every command and deletion is recorded in order.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -233,7 +234,8 @@ impl FakeProvider {
             ["cat", path] => self
                 .file(&node.name, path)
                 .ok_or_else(|| fail("exit status 1"))?,
-            ["cp", "/dev/stdin", path] => {
+            ["cp", "/dev/stdin", path]
+            | ["sh", "-c", crate::cluster::WRITE_FILE_SCRIPT, "sh", _, path] => {
                 let content = String::from_utf8_lossy(&stdin.unwrap_or_default()).into_owned();
                 self.set_file(&node.name, path, &content);
                 String::new()
