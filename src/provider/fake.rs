@@ -4,7 +4,7 @@
 //! in `cluster::WRITE_FILE_SCRIPT`) writes,
 //! and every command and deletion is recorded in order.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -60,6 +60,8 @@ pub struct FakeProvider {
     details: Mutex<Vec<NodeDetails>>,
     networks: Mutex<Vec<NetworkInfo>>,
     removed_networks: Mutex<Vec<String>>,
+    /// Every container listing asked for: `list_nodes <cluster>`, ….
+    listings: Mutex<Vec<String>>,
 }
 
 impl FakeProvider {
@@ -197,6 +199,18 @@ impl FakeProvider {
         self.lifecycle.lock().unwrap().clone()
     }
 
+    /// The container listings asked for, in order (`list_nodes k`, …).
+    pub fn listings(&self) -> Vec<String> {
+        self.listings.lock().unwrap().clone()
+    }
+
+    fn listed(&self, what: &str, cluster: Option<&str>) {
+        self.listings
+            .lock()
+            .unwrap()
+            .push(format!("{what} {}", cluster.unwrap_or("*")));
+    }
+
     pub fn deleted(&self) -> Vec<String> {
         self.deleted.lock().unwrap().clone()
     }
@@ -328,6 +342,7 @@ impl Provider for FakeProvider {
     }
 
     async fn list_nodes(&self, cluster: &str) -> anyhow::Result<Vec<NodeRef>> {
+        self.listed("list_nodes", Some(cluster));
         Ok(self
             .nodes
             .lock()
@@ -335,6 +350,33 @@ impl Provider for FakeProvider {
             .iter()
             .filter(|(c, _)| c == cluster)
             .map(|(_, n)| n.clone())
+            .collect())
+    }
+
+    /// Labels: the cluster's, the create run's (`provision_nodes`), and
+    /// those given to `with_details` for a container of the same name.
+    async fn list_nodes_with_labels(
+        &self,
+        cluster: &str,
+    ) -> anyhow::Result<Vec<(NodeRef, HashMap<String, String>)>> {
+        self.listed("list_nodes_with_labels", Some(cluster));
+        let created_by = self.created_by.lock().unwrap().clone();
+        let details = self.details.lock().unwrap().clone();
+        let nodes = self.nodes.lock().unwrap().clone();
+        Ok(nodes
+            .into_iter()
+            .filter(|(c, _)| c == cluster)
+            .map(|(_, n)| n)
+            .map(|n| {
+                let mut labels = HashMap::from([(LABEL_CLUSTER.to_string(), cluster.to_string())]);
+                if let Some(id) = created_by.get(&n.name) {
+                    labels.insert(super::LABEL_CREATE_ID.to_string(), id.clone());
+                }
+                for d in details.iter().filter(|d| d.name == n.name) {
+                    labels.extend(d.labels.iter().map(|(k, v)| (k.clone(), v.clone())));
+                }
+                (n, labels)
+            })
             .collect())
     }
 
@@ -353,6 +395,7 @@ impl Provider for FakeProvider {
     }
 
     async fn list_node_details(&self, cluster: Option<&str>) -> anyhow::Result<Vec<NodeDetails>> {
+        self.listed("list_node_details", cluster);
         Ok(self
             .details
             .lock()

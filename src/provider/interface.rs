@@ -152,6 +152,13 @@ pub trait Provider: Send + Sync {
     /// A cluster's containers, stopped ones and the load balancer included.
     async fn list_nodes(&self, cluster: &str) -> anyhow::Result<Vec<NodeRef>>;
 
+    /// `list_nodes` with each container's labels, from the same one listing
+    /// (delete reads which create runs made the cluster from them).
+    async fn list_nodes_with_labels(
+        &self,
+        cluster: &str,
+    ) -> anyhow::Result<Vec<(NodeRef, HashMap<String, String>)>>;
+
     /// The containers of a cluster that one `create cluster` run made.
     async fn list_nodes_created_by(
         &self,

@@ -341,6 +341,21 @@ impl Docker {
             .await
     }
 
+    /// `list_nodes` with each container's labels (the same one listing).
+    pub async fn list_nodes_with_labels(
+        &self,
+        cluster: &str,
+    ) -> anyhow::Result<Vec<(NodeRef, HashMap<String, String>)>> {
+        let containers = self
+            .labelled_containers(vec![format!("{LABEL_CLUSTER}={cluster}")])
+            .await
+            .map_err(|e| anyhow!("failed to list nodes: {}", daemon_message(&e)))?;
+        Ok(containers
+            .into_iter()
+            .map(|(name, labels)| (NodeRef::from_labels(&name, &labels), labels))
+            .collect())
+    }
+
     /// The containers of a cluster that one `create cluster` run made
     /// (LABEL_CREATE_ID), newest first.
     pub async fn list_nodes_created_by(
