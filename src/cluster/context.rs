@@ -26,6 +26,8 @@ pub struct ActionContext<'a> {
     /// node name -> its `/kind/version`, read on first use (a failed read
     /// is not cached: the next use reads again).
     versions: Mutex<HashMap<String, Arc<OnceCell<String>>>>,
+    /// Every node's addresses, from one listing on first use.
+    addresses: OnceCell<HashMap<String, anyhow::Result<(String, String)>>>,
 }
 
 /// One exec writes a file: `mkdir -p "$1" && cp /dev/stdin "$2"`, the
@@ -49,6 +51,7 @@ impl<'a> ActionContext<'a> {
             host,
             nodes: OnceCell::new(),
             versions: Mutex::new(HashMap::new()),
+            addresses: OnceCell::new(),
         }
     }
 
@@ -59,6 +62,21 @@ impl<'a> ActionContext<'a> {
             .get_or_try_init(|| async { self.provider.list_nodes(&self.config.name).await })
             .await?;
         Ok(nodes)
+    }
+
+    /// (IPv4, IPv6) of a node on its single network: the cluster's nodes
+    /// are listed with their addresses once (one request, not one
+    /// inspection per node); a node missing from that listing is inspected.
+    pub async fn node_addresses(&self, node: &NodeRef) -> anyhow::Result<(String, String)> {
+        let all = self
+            .addresses
+            .get_or_try_init(|| self.provider.cluster_node_addresses(&self.config.name))
+            .await?;
+        match all.get(&node.name) {
+            Some(Ok(addresses)) => Ok(addresses.clone()),
+            Some(Err(e)) => Err(anyhow::anyhow!("{e:#}")),
+            None => self.provider.node_addresses(&node.name).await,
+        }
     }
 
     pub async fn exec(&self, node: &NodeRef, argv: &[&str]) -> Result<ExecOutput, RunError> {

@@ -509,6 +509,27 @@ impl Provider for FakeProvider {
         Ok((format!("172.18.0.{}", i + 2), format!("fc00::{}", i + 2)))
     }
 
+    async fn cluster_node_addresses(
+        &self,
+        cluster: &str,
+    ) -> anyhow::Result<HashMap<String, anyhow::Result<(String, String)>>> {
+        self.listed("cluster_node_addresses", Some(cluster));
+        let names: Vec<String> = self
+            .nodes
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(c, _)| c == cluster)
+            .map(|(_, n)| n.name.clone())
+            .collect();
+        let mut out = HashMap::new();
+        for name in names {
+            let addresses = self.node_addresses(&name).await;
+            out.insert(name, addresses);
+        }
+        Ok(out)
+    }
+
     async fn api_server_endpoint(&self, node: &str) -> anyhow::Result<String> {
         Ok(format!("127.0.0.1:{}", 40000 + node.len()))
     }

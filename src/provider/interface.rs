@@ -209,6 +209,13 @@ pub trait Provider: Send + Sync {
     /// (IPv4, IPv6) of a node on its single network; either may be empty.
     async fn node_addresses(&self, node: &str) -> anyhow::Result<(String, String)>;
 
+    /// `node_addresses` of every container of a cluster from one listing
+    /// (not one inspection per node): name -> its result.
+    async fn cluster_node_addresses(
+        &self,
+        cluster: &str,
+    ) -> anyhow::Result<HashMap<String, anyhow::Result<(String, String)>>>;
+
     /// `host:port` the API server behind this node is published on.
     async fn api_server_endpoint(&self, node: &str) -> anyhow::Result<String>;
 

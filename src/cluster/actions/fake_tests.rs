@@ -211,6 +211,11 @@ async fn config_writes_each_nodes_kubeadm_config_with_its_address() {
         "written as upstream (mkdir, then cp from stdin) in one exec, paths as arguments"
     );
     assert_eq!(p.calls_on("k-worker").len(), 2, "version read + write");
+    assert_eq!(
+        p.listings(),
+        ["list_nodes k", "cluster_node_addresses k"],
+        "the nodes listed once, their addresses listed once"
+    );
 }
 
 /// Every action of a 3-node create on one context, as create runs them.

@@ -112,6 +112,13 @@ impl Provider for Docker {
         Docker::node_addresses(self, node).await
     }
 
+    async fn cluster_node_addresses(
+        &self,
+        cluster: &str,
+    ) -> anyhow::Result<HashMap<String, anyhow::Result<(String, String)>>> {
+        Docker::cluster_node_addresses(self, cluster).await
+    }
+
     async fn api_server_endpoint(&self, node: &str) -> anyhow::Result<String> {
         Docker::api_server_endpoint(self, node).await
     }
