@@ -18,6 +18,7 @@ pub async fn delete(
     explicit_kubeconfig: Option<&Path>,
     log: &Logger,
 ) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
     // One listing of the containers, their labels included, and
     // concurrently the networks made for the cluster.
     let (listed, networks) = tokio::join!(
@@ -36,9 +37,21 @@ pub async fn delete(
             .collect()
     };
     let nodes = listed.into_iter().map(|(node, _)| node).collect();
+    phase(log, "listing", started);
     let result = delete_nodes(provider, name, nodes, Some(explicit_kubeconfig), None, log).await;
+    let since = std::time::Instant::now();
     remove_own_networks(provider, name, &create_ids, log).await?;
+    phase(log, "networks", since);
+    phase(log, "total", started);
     result
+}
+
+/// Phase timings at -v 1 (issue 8: where a delete's time goes).
+fn phase(log: &Logger, name: &str, since: std::time::Instant) {
+    log.debug(
+        1,
+        &format!("delete phase: {name} in {:.2?}", since.elapsed()),
+    );
 }
 
 /// Remove the networks made for `cluster` by one of `create_ids` that no
@@ -118,7 +131,9 @@ async fn delete_nodes(
             provider.delete_nodes(&names).await
         }
     };
+    let since = std::time::Instant::now();
     let (kubeconfig_result, removed) = tokio::join!(kubeconfig_removal, node_removal);
+    phase(log, "containers and kubeconfig", since);
     let kubeconfig_result = kubeconfig_result?;
     if let Err(e) = &kubeconfig_result {
         log.warn(&format!("failed to update kubeconfig: {e:#}"));
@@ -132,9 +147,11 @@ async fn delete_nodes(
     }
     // Once no node mounts it. The nodes are gone whatever happens here, so
     // a failure is a warning (the volume is named after the cluster).
+    let since = std::time::Instant::now();
     if let Err(e) = provider.remove_images_inbox(name, create_id).await {
         log.warn(&format!("{e:#}"));
     }
+    phase(log, "images volume", since);
     kubeconfig_result
 }
 
