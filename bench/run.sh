@@ -13,10 +13,13 @@
 #                    archive per node; the bytes reaching a node reported);
 #   delete cluster;
 # each against its floor measured in the same run, in alternating order:
-#   create  N containers of the node image created and started concurrently
-#           through the Docker API (curl on the socket; same image, runtime,
-#           TTY, tmpfs and cgroupns as a node);
-#   delete  one `docker rm -f -v` of those N containers;
+#   create  the same N containers created and started concurrently through
+#           the Docker API, nothing else (examples/create_floor: copies of a
+#           template cluster's nodes, same image, Config, HostConfig and
+#           network; random host ports, no fixed address, a bench label
+#           instead of the cluster label);
+#   delete  one concurrent remove (force, volumes) of those N containers
+#           through the API (examples/create_floor delete);
 #   get     one container list with the cluster label filter through the
 #           Docker API (curl);
 #   load    one `docker save IMAGE > /dev/null`;
@@ -68,11 +71,15 @@ command -v curl >/dev/null || die "curl not found (apt-get install curl)"
 command -v jq >/dev/null || die "jq not found (apt-get install jq)"
 docker image inspect "$fixture" >/dev/null 2>&1 || die "missing $fixture: run tests/fixtures/node-image/build.sh"
 if [[ -z ${KIND:-} ]]; then
-  log "building target/release/kind"
-  (cd "$root" && cargo build --release --bin kind >&2)
+  log "building target/release/kind and examples/create_floor (release)"
+  (cd "$root" && cargo build --release --bin kind --example create_floor >&2)
   KIND=$root/target/release/kind
+else
+  log "building examples/create_floor (release)"
+  (cd "$root" && cargo build --release --example create_floor >&2)
 fi
 kind=$KIND
+floor=$root/target/release/examples/create_floor
 
 clusters=()
 cleanup() {
@@ -147,30 +154,21 @@ create() {
   record_rss "$n:create" "$(tail -n1 "$work/rss")"
 }
 
-# floor_create <n>: n node-like containers created and started concurrently
-# through the Docker API.
+# floor_create <n> <template cluster>: copies of the template's n nodes
+# created and started concurrently through the Docker API (the seconds from
+# the first create to the last start, as examples/create_floor measures).
 floor_create() {
-  local n=$1 i body t0 t1
-  body=$(jq -nc --arg img "$fixture" --arg l "$label" '{Image: $img, Tty: true, Labels: {($l | split("=")[0]): ($l | split("=")[1])},
-    HostConfig: {Runtime: "sysbox-runc", Tmpfs: {"/run": "", "/tmp": ""}, CgroupnsMode: "private"}}')
-  t0=$EPOCHREALTIME
-  for ((i = 0; i < n; i++)); do
-    (
-      id=$(curl -sf --unix-socket "$sock" -H 'Content-Type: application/json' -d "$body" "$api/containers/create?name=kind-bench-floor-$run_id-$i" | jq -r .Id)
-      curl -sf --unix-socket "$sock" -X POST "$api/containers/$id/start" >/dev/null
-    ) &
-  done
-  wait
-  t1=$EPOCHREALTIME
+  local n=$1 s
+  s=$("$floor" create "$2" "$label") || die "create_floor create $2 failed"
   [[ $(docker ps -q --filter "label=$label" | wc -l) == "$n" ]] || die "floor: expected $n running containers"
-  record "$n:create:floor" "$(secs "$t0" "$t1")"
+  record "$n:create:floor" "$s"
 }
 
-floor_delete() {
-  local n=$1 t0
-  t0=$EPOCHREALTIME
-  docker rm -f -v $(docker ps -aq --filter "label=$label") >/dev/null
-  record "$n:delete:floor" "$(secs "$t0" "$EPOCHREALTIME")"
+floor_delete() { # one concurrent remove (force, volumes) of the floor containers
+  local n=$1 s
+  s=$("$floor" delete "$label") || die "create_floor delete failed"
+  [[ -z $(docker ps -aq --filter "label=$label") ]] || die "floor: containers left after delete"
+  record "$n:delete:floor" "$s"
 }
 
 floor_get() { # floor_get <n> <cluster>: one container list through the API
@@ -261,12 +259,21 @@ load_round() {
 
 # --- runs ----------------------------------------------------------------------
 for n in $counts; do
+  # The floor copies this cluster's nodes; it runs beside every repetition,
+  # ours and the floor alike.
+  template=kind-bench-template-$n-$$
+  clusters+=("$template")
+  log "$n node(s): template cluster for the floor"
+  printf 'kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes:\n- role: control-plane\n' >"$work/$template.yaml"
+  for ((i = 1; i < n; i++)); do printf -- '- role: worker\n' >>"$work/$template.yaml"; done
+  "$kind" create cluster --name "$template" --image "$fixture" --config "$work/$template.yaml" >"$work/last" 2>&1 ||
+    { cat "$work/last" >&2; die "create cluster $template failed"; }
   for ((r = 1; r <= reps; r++)); do
     c=kind-bench-$n-$r-$$
     clusters+=("$c")
     log "$n node(s), repetition $r/$reps"
     # Alternate ours and the floor so drift (page cache, other load) hits both.
-    if ((r % 2)); then create "$c" "$n"; floor_create "$n"; else floor_create "$n"; create "$c" "$n"; fi
+    if ((r % 2)); then create "$c" "$n"; floor_create "$n" "$template"; else floor_create "$n" "$template"; create "$c" "$n"; fi
     floor_get "$n" "$c"
     ours "$n:get-clusters" "$kind" get clusters
     ours "$n:get-nodes" "$kind" get nodes --name "$c"
@@ -281,6 +288,8 @@ for n in $counts; do
     fi
     unset 'clusters[-1]'
   done
+  "$kind" delete cluster --name "$template" >/dev/null 2>&1
+  unset 'clusters[-1]'
 done
 
 # --- table ---------------------------------------------------------------------

@@ -374,6 +374,13 @@ async fn sysbox_node_lifecycle() {
     assert_eq!(nodes, vec![node.clone()]);
     assert!(!node.privileged_exec());
     let (v4, _v6) = d.node_addresses(&spec.name).await.unwrap();
+    // The listing reports what the inspection does.
+    let listed = d.cluster_node_addresses(&cluster_name).await.unwrap();
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(
+        listed[&spec.name].as_ref().unwrap(),
+        &d.node_addresses(&spec.name).await.unwrap()
+    );
     assert!(v4.parse::<std::net::Ipv4Addr>().is_ok(), "{v4}");
     assert_eq!(
         d.api_server_endpoint(&spec.name).await.unwrap(),

@@ -1,7 +1,12 @@
 //! What every create action sees: the config, the provider, the
 //! logger, and the node list (listed once, then cached, as upstream).
+//! Each node's `/kind/version` is cached too: Config, KubeadmInit,
+//! KubeadmJoin and WaitForReady all need it, and every read is an exec
+//! (issue 8: execs are what a create spends its time on).
 
+use std::collections::HashMap;
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 use anyhow::Context as _;
 use tokio::sync::OnceCell;
@@ -18,7 +23,17 @@ pub struct ActionContext<'a> {
     pub mode: &'a RuntimeMode,
     pub host: &'a HostInfo,
     nodes: OnceCell<Vec<NodeRef>>,
+    /// node name -> its `/kind/version`, read on first use (a failed read
+    /// is not cached: the next use reads again).
+    versions: Mutex<HashMap<String, Arc<OnceCell<String>>>>,
+    /// Every node's addresses, from one listing on first use.
+    addresses: OnceCell<HashMap<String, anyhow::Result<(String, String)>>>,
 }
+
+/// One exec writes a file: `mkdir -p "$1" && cp /dev/stdin "$2"`, the
+/// directory and path passed as positional arguments (never part of the
+/// script), as upstream's two execs (`mkdir -p`, then `cp /dev/stdin`) do.
+pub const WRITE_FILE_SCRIPT: &str = r#"mkdir -p "$1" && cp /dev/stdin "$2""#;
 
 impl<'a> ActionContext<'a> {
     pub fn new(
@@ -35,6 +50,8 @@ impl<'a> ActionContext<'a> {
             mode,
             host,
             nodes: OnceCell::new(),
+            versions: Mutex::new(HashMap::new()),
+            addresses: OnceCell::new(),
         }
     }
 
@@ -45,6 +62,21 @@ impl<'a> ActionContext<'a> {
             .get_or_try_init(|| async { self.provider.list_nodes(&self.config.name).await })
             .await?;
         Ok(nodes)
+    }
+
+    /// (IPv4, IPv6) of a node on its single network: the cluster's nodes
+    /// are listed with their addresses once (one request, not one
+    /// inspection per node); a node missing from that listing is inspected.
+    pub async fn node_addresses(&self, node: &NodeRef) -> anyhow::Result<(String, String)> {
+        let all = self
+            .addresses
+            .get_or_try_init(|| self.provider.cluster_node_addresses(&self.config.name))
+            .await?;
+        match all.get(&node.name) {
+            Some(Ok(addresses)) => Ok(addresses.clone()),
+            Some(Err(e)) => Err(anyhow::anyhow!("{e:#}")),
+            None => self.provider.node_addresses(&node.name).await,
+        }
     }
 
     pub async fn exec(&self, node: &NodeRef, argv: &[&str]) -> Result<ExecOutput, RunError> {
@@ -76,7 +108,8 @@ impl<'a> ActionContext<'a> {
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     }
 
-    /// `mkdir -p <dir>` then `cp /dev/stdin <path>`, as upstream writes files.
+    /// `mkdir -p <dir>` then `cp /dev/stdin <path>`, as upstream writes
+    /// files, in one exec (see `WRITE_FILE_SCRIPT`).
     pub async fn write_file(
         &self,
         node: &NodeRef,
@@ -87,14 +120,32 @@ impl<'a> ActionContext<'a> {
             .parent()
             .map(|p| p.to_string_lossy().into_owned())
             .unwrap_or_else(|| "/".into());
-        self.exec(node, &["mkdir", "-p", &dir]).await?;
-        self.exec_stdin(node, &["cp", "/dev/stdin", path], content.to_vec())
-            .await?;
+        self.exec_stdin(
+            node,
+            &["sh", "-c", WRITE_FILE_SCRIPT, "sh", &dir, path],
+            content.to_vec(),
+        )
+        .await?;
         Ok(())
     }
 
-    /// `/kind/version`, which must be exactly one line.
+    /// `/kind/version`, which must be exactly one line; read once per node
+    /// (concurrent callers for one node share the one read).
     pub async fn kubernetes_version(&self, node: &NodeRef) -> anyhow::Result<String> {
+        let cell = self
+            .versions
+            .lock()
+            .expect("version cache lock")
+            .entry(node.name.clone())
+            .or_default()
+            .clone();
+        let version = cell
+            .get_or_try_init(|| self.read_kubernetes_version(node))
+            .await?;
+        Ok(version.clone())
+    }
+
+    async fn read_kubernetes_version(&self, node: &NodeRef) -> anyhow::Result<String> {
         let raw = self
             .read_file(node, "/kind/version")
             .await

@@ -1,5 +1,5 @@
-//! `kind delete cluster`: kubeconfig entries first, then every container of
-//! the cluster, concurrently, then its images inbox volume. The network is
+//! `kind delete cluster`: the kubeconfig entries and every container of the
+//! cluster, concurrently, then its images inbox volume. The network is
 //! left in place (spec §5.5), except one `create cluster --network` made
 //! for this cluster, once no container is attached to it any more.
 
@@ -18,26 +18,40 @@ pub async fn delete(
     explicit_kubeconfig: Option<&Path>,
     log: &Logger,
 ) -> anyhow::Result<()> {
-    let nodes = provider
-        .list_nodes(name)
-        .await
-        .context("error listing nodes")?;
+    let started = std::time::Instant::now();
+    // One listing of the containers, their labels included, and
+    // concurrently the networks made for the cluster.
+    let (listed, networks) = tokio::join!(
+        provider.list_nodes_with_labels(name),
+        provider.cluster_networks(name)
+    );
+    let listed = listed.context("error listing nodes")?;
     // Which create runs made the cluster's containers: only a network one
-    // of them made is removed. Asked only when the cluster has a network.
-    let create_ids = if provider.cluster_networks(name).await?.is_empty() {
+    // of them made is removed.
+    let create_ids: Vec<String> = if networks?.is_empty() {
         Vec::new()
     } else {
-        provider
-            .list_node_details(Some(name))
-            .await
-            .context("error listing nodes")?
-            .into_iter()
-            .filter_map(|d| d.labels.get(LABEL_CREATE_ID).cloned())
+        listed
+            .iter()
+            .filter_map(|(_, labels)| labels.get(LABEL_CREATE_ID).cloned())
             .collect()
     };
+    let nodes = listed.into_iter().map(|(node, _)| node).collect();
+    phase(log, "listing", started);
     let result = delete_nodes(provider, name, nodes, Some(explicit_kubeconfig), None, log).await;
+    let since = std::time::Instant::now();
     remove_own_networks(provider, name, &create_ids, log).await?;
+    phase(log, "networks", since);
+    phase(log, "total", started);
     result
+}
+
+/// Phase timings at -v 1 (issue 8: where a delete's time goes).
+fn phase(log: &Logger, name: &str, since: std::time::Instant) {
+    log.debug(
+        1,
+        &format!("delete phase: {name} in {:.2?}", since.elapsed()),
+    );
 }
 
 /// Remove the networks made for `cluster` by one of `create_ids` that no
@@ -93,22 +107,39 @@ async fn delete_nodes(
     create_id: Option<&str>,
     log: &Logger,
 ) -> anyhow::Result<()> {
-    let kubeconfig_result = match kubeconfig {
-        None => Ok(()),
-        Some(explicit) => {
-            // The kubeconfig lock may wait for other kind processes: off the runtime.
-            let (cluster, explicit) = (name.to_string(), explicit.map(Path::to_path_buf));
-            tokio::task::spawn_blocking(move || kubeconfig::remove(&cluster, explicit.as_deref()))
+    // The kubeconfig entries and the containers are independent: removed
+    // concurrently, reported in upstream's order (kubeconfig first).
+    let kubeconfig_removal = async {
+        match kubeconfig {
+            None => Ok(Ok(())),
+            Some(explicit) => {
+                // The kubeconfig lock may wait for other kind processes: off the runtime.
+                let (cluster, explicit) = (name.to_string(), explicit.map(Path::to_path_buf));
+                tokio::task::spawn_blocking(move || {
+                    kubeconfig::remove(&cluster, explicit.as_deref())
+                })
                 .await
-                .context("kubeconfig update task failed")?
+                .context("kubeconfig update task failed")
+            }
         }
     };
+    let names: Vec<String> = nodes.iter().map(|n| n.name.clone()).collect();
+    let node_removal = async {
+        if names.is_empty() {
+            Ok(())
+        } else {
+            provider.delete_nodes(&names).await
+        }
+    };
+    let since = std::time::Instant::now();
+    let (kubeconfig_result, removed) = tokio::join!(kubeconfig_removal, node_removal);
+    phase(log, "containers and kubeconfig", since);
+    let kubeconfig_result = kubeconfig_result?;
     if let Err(e) = &kubeconfig_result {
         log.warn(&format!("failed to update kubeconfig: {e:#}"));
     }
-    if !nodes.is_empty() {
-        let names: Vec<String> = nodes.iter().map(|n| n.name.clone()).collect();
-        provider.delete_nodes(&names).await?;
+    removed?;
+    if !names.is_empty() {
         log.info(&format!(
             "Deleted nodes: {}",
             crate::gotext::quote_list(&names)
@@ -116,9 +147,11 @@ async fn delete_nodes(
     }
     // Once no node mounts it. The nodes are gone whatever happens here, so
     // a failure is a warning (the volume is named after the cluster).
+    let since = std::time::Instant::now();
     if let Err(e) = provider.remove_images_inbox(name, create_id).await {
         log.warn(&format!("{e:#}"));
     }
+    phase(log, "images volume", since);
     kubeconfig_result
 }
 
@@ -140,6 +173,7 @@ mod tests {
         let log = Logger::new(Box::new(buffer.clone()), false, 0, false);
         delete(&p, "k", Some(&kubeconfig), &log).await.unwrap();
         assert_eq!(p.deleted(), ["k-control-plane", "k-worker"]);
+        assert_eq!(p.listings(), ["list_nodes_with_labels k"]);
         assert_eq!(
             buffer.contents(),
             "Deleted nodes: [\"k-control-plane\" \"k-worker\"]\n"
@@ -193,6 +227,11 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(p.removed_networks(), ["mine"]);
+        assert_eq!(
+            p.listings(),
+            ["list_nodes_with_labels k"],
+            "one container listing gives the nodes and their create runs"
+        );
         assert_eq!(
             buffer.contents(),
             "Deleted nodes: [\"k-control-plane\"]\nDeleted network \"net-mine\"\nKept network \"net-busy\": other containers are attached to it\n"

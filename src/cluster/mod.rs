@@ -19,7 +19,7 @@ pub mod ownership;
 pub mod record;
 pub mod resize;
 
-pub use context::ActionContext;
+pub use context::{ActionContext, WRITE_FILE_SCRIPT};
 pub use create::{create, CreateOptions};
 pub use delete::delete;
 
@@ -41,23 +41,29 @@ pub async fn kubeconfig_for(
             "could not locate any control plane nodes for cluster named '{cluster}'. Use the --name option to select a different cluster"
         );
     };
-    let out = provider
-        .exec(&first, &["cat", "/etc/kubernetes/admin.conf"], None)
-        .await
-        .map_err(anyhow::Error::from)
-        .map_err(|e| e.context("failed to get cluster internal kubeconfig"))?;
-    let admin = String::from_utf8_lossy(&out.stdout);
-    let server = if internal {
-        None
-    } else {
+    let read_admin = async {
+        provider
+            .exec(&first, &["cat", "/etc/kubernetes/admin.conf"], None)
+            .await
+            .map_err(anyhow::Error::from)
+            .map_err(|e| e.context("failed to get cluster internal kubeconfig"))
+    };
+    // Independent of the read (an inspection, not an exec): concurrently;
+    // errors reported in the order they were asked for.
+    let server = async {
+        if internal {
+            return Ok(None);
+        }
         let endpoint_node = nodes::api_server_endpoint_node(&all)?;
         let endpoint = provider
             .api_server_endpoint(&endpoint_node.name)
             .await
             .map_err(|e| e.context("failed to get api server endpoint"))?;
-        Some(format!("https://{endpoint}"))
+        anyhow::Ok(Some(format!("https://{endpoint}")))
     };
-    kubeconfig::from_admin_conf(&admin, cluster, server.as_deref())
+    let (out, server) = tokio::join!(read_admin, server);
+    let admin = String::from_utf8_lossy(&out?.stdout).into_owned();
+    kubeconfig::from_admin_conf(&admin, cluster, server?.as_deref())
 }
 
 /// Merge the cluster's kubeconfig into the user's (spec §5.4), off the async

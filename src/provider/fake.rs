@@ -1,9 +1,10 @@
 //! A provider without an engine, for unit tests of what runs on top of the
 //! seam (create actions, delete, kubeconfig): nodes are names with roles,
-//! a node's files are a map that `cat` reads and `cp /dev/stdin` writes,
+//! a node's files are a map that `cat` reads and `cp /dev/stdin` (alone or
+//! in `cluster::WRITE_FILE_SCRIPT`) writes,
 //! and every command and deletion is recorded in order.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -59,6 +60,8 @@ pub struct FakeProvider {
     details: Mutex<Vec<NodeDetails>>,
     networks: Mutex<Vec<NetworkInfo>>,
     removed_networks: Mutex<Vec<String>>,
+    /// Every container listing asked for: `list_nodes <cluster>`, ….
+    listings: Mutex<Vec<String>>,
 }
 
 impl FakeProvider {
@@ -196,6 +199,18 @@ impl FakeProvider {
         self.lifecycle.lock().unwrap().clone()
     }
 
+    /// The container listings asked for, in order (`list_nodes k`, …).
+    pub fn listings(&self) -> Vec<String> {
+        self.listings.lock().unwrap().clone()
+    }
+
+    fn listed(&self, what: &str, cluster: Option<&str>) {
+        self.listings
+            .lock()
+            .unwrap()
+            .push(format!("{what} {}", cluster.unwrap_or("*")));
+    }
+
     pub fn deleted(&self) -> Vec<String> {
         self.deleted.lock().unwrap().clone()
     }
@@ -233,7 +248,8 @@ impl FakeProvider {
             ["cat", path] => self
                 .file(&node.name, path)
                 .ok_or_else(|| fail("exit status 1"))?,
-            ["cp", "/dev/stdin", path] => {
+            ["cp", "/dev/stdin", path]
+            | ["sh", "-c", crate::cluster::WRITE_FILE_SCRIPT, "sh", _, path] => {
                 let content = String::from_utf8_lossy(&stdin.unwrap_or_default()).into_owned();
                 self.set_file(&node.name, path, &content);
                 String::new()
@@ -326,6 +342,7 @@ impl Provider for FakeProvider {
     }
 
     async fn list_nodes(&self, cluster: &str) -> anyhow::Result<Vec<NodeRef>> {
+        self.listed("list_nodes", Some(cluster));
         Ok(self
             .nodes
             .lock()
@@ -333,6 +350,33 @@ impl Provider for FakeProvider {
             .iter()
             .filter(|(c, _)| c == cluster)
             .map(|(_, n)| n.clone())
+            .collect())
+    }
+
+    /// Labels: the cluster's, the create run's (`provision_nodes`), and
+    /// those given to `with_details` for a container of the same name.
+    async fn list_nodes_with_labels(
+        &self,
+        cluster: &str,
+    ) -> anyhow::Result<Vec<(NodeRef, HashMap<String, String>)>> {
+        self.listed("list_nodes_with_labels", Some(cluster));
+        let created_by = self.created_by.lock().unwrap().clone();
+        let details = self.details.lock().unwrap().clone();
+        let nodes = self.nodes.lock().unwrap().clone();
+        Ok(nodes
+            .into_iter()
+            .filter(|(c, _)| c == cluster)
+            .map(|(_, n)| n)
+            .map(|n| {
+                let mut labels = HashMap::from([(LABEL_CLUSTER.to_string(), cluster.to_string())]);
+                if let Some(id) = created_by.get(&n.name) {
+                    labels.insert(super::LABEL_CREATE_ID.to_string(), id.clone());
+                }
+                for d in details.iter().filter(|d| d.name == n.name) {
+                    labels.extend(d.labels.iter().map(|(k, v)| (k.clone(), v.clone())));
+                }
+                (n, labels)
+            })
             .collect())
     }
 
@@ -351,6 +395,7 @@ impl Provider for FakeProvider {
     }
 
     async fn list_node_details(&self, cluster: Option<&str>) -> anyhow::Result<Vec<NodeDetails>> {
+        self.listed("list_node_details", cluster);
         Ok(self
             .details
             .lock()
@@ -462,6 +507,27 @@ impl Provider for FakeProvider {
             .position(|(_, n)| n.name == node)
             .ok_or_else(|| anyhow!("no node {node}"))?;
         Ok((format!("172.18.0.{}", i + 2), format!("fc00::{}", i + 2)))
+    }
+
+    async fn cluster_node_addresses(
+        &self,
+        cluster: &str,
+    ) -> anyhow::Result<HashMap<String, anyhow::Result<(String, String)>>> {
+        self.listed("cluster_node_addresses", Some(cluster));
+        let names: Vec<String> = self
+            .nodes
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(c, _)| c == cluster)
+            .map(|(_, n)| n.name.clone())
+            .collect();
+        let mut out = HashMap::new();
+        for name in names {
+            let addresses = self.node_addresses(&name).await;
+            out.insert(name, addresses);
+        }
+        Ok(out)
     }
 
     async fn api_server_endpoint(&self, node: &str) -> anyhow::Result<String> {

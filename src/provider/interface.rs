@@ -152,6 +152,13 @@ pub trait Provider: Send + Sync {
     /// A cluster's containers, stopped ones and the load balancer included.
     async fn list_nodes(&self, cluster: &str) -> anyhow::Result<Vec<NodeRef>>;
 
+    /// `list_nodes` with each container's labels, from the same one listing
+    /// (delete reads which create runs made the cluster from them).
+    async fn list_nodes_with_labels(
+        &self,
+        cluster: &str,
+    ) -> anyhow::Result<Vec<(NodeRef, HashMap<String, String>)>>;
+
     /// The containers of a cluster that one `create cluster` run made.
     async fn list_nodes_created_by(
         &self,
@@ -201,6 +208,13 @@ pub trait Provider: Send + Sync {
 
     /// (IPv4, IPv6) of a node on its single network; either may be empty.
     async fn node_addresses(&self, node: &str) -> anyhow::Result<(String, String)>;
+
+    /// `node_addresses` of every container of a cluster from one listing
+    /// (not one inspection per node): name -> its result.
+    async fn cluster_node_addresses(
+        &self,
+        cluster: &str,
+    ) -> anyhow::Result<HashMap<String, anyhow::Result<(String, String)>>>;
 
     /// `host:port` the API server behind this node is published on.
     async fn api_server_endpoint(&self, node: &str) -> anyhow::Result<String>;

@@ -45,7 +45,7 @@ pub(crate) async fn write_kubeadm_config(
 ) -> anyhow::Result<()> {
     let version = ctx.kubernetes_version(node).await?;
     let config_node = nodes::config_node_for(ctx.config, node)?;
-    let (v4, v6) = ctx.provider.node_addresses(&node.name).await?;
+    let (v4, v6) = ctx.node_addresses(node).await?;
     let node_address = node_address(ctx.config, &node.name, &v4, &v6)?;
     let data = ConfigData {
         cluster_name: ctx.config.name.clone(),

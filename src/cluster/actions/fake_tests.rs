@@ -200,18 +200,142 @@ async fn config_writes_each_nodes_kubeadm_config_with_its_address() {
     );
     assert_eq!(
         p.calls_on("k-worker")[1],
-        argv(&["mkdir", "-p", "/kind"]),
-        "written as upstream: mkdir, then cp from stdin"
+        argv(&[
+            "sh",
+            "-c",
+            r#"mkdir -p "$1" && cp /dev/stdin "$2""#,
+            "sh",
+            "/kind",
+            "/kind/kubeadm.conf"
+        ]),
+        "written as upstream (mkdir, then cp from stdin) in one exec, paths as arguments"
+    );
+    assert_eq!(p.calls_on("k-worker").len(), 2, "version read + write");
+    assert_eq!(
+        p.listings(),
+        ["list_nodes k", "cluster_node_addresses k"],
+        "the nodes listed once, their addresses listed once"
+    );
+}
+
+/// Every action of a 3-node create on one context, as create runs them.
+async fn run_all(actions: &[Action], cluster: &Cluster, provider: &FakeProvider) -> String {
+    let buffer = Buffer::default();
+    let log = Logger::new(Box::new(buffer.clone()), false, 0, false);
+    let mode = RuntimeMode::Sysbox {
+        runtime: "sysbox-runc".into(),
+    };
+    let host = HostInfo::default();
+    let ctx = ActionContext::new(cluster, provider, &log, &mode, &host);
+    for action in actions {
+        action.run(&ctx).await.unwrap();
+    }
+    buffer.contents()
+}
+
+const VERSION_READ: &[&str] = &["cat", "/kind/version"];
+
+#[tokio::test]
+async fn a_create_reads_each_nodes_version_once_and_writes_each_file_in_one_exec() {
+    let c = cluster(&["control-plane", "worker", "worker"]);
+    let p = fake(&[
+        ("k-control-plane", "control-plane"),
+        ("k-worker", "worker"),
+        ("k-worker2", "worker"),
+    ]);
+    p.set_file(
+        "k-control-plane",
+        "/kind/manifests/default-cni.yaml",
+        "kind: ConfigMap\n",
+    );
+    p.set_file(
+        "k-control-plane",
+        "/kind/manifests/default-storage.yaml",
+        "kind: StorageClass\n",
+    );
+    p.respond(
+        &["kubectl", "--kubeconfig=/etc/kubernetes/admin.conf", "get"],
+        "'True'",
+    );
+    let actions = super::plan(&c, Duration::from_secs(5));
+    assert!(actions.contains(&Action::WaitForReady(Duration::from_secs(5))));
+    run_all(&actions, &c, &p).await;
+
+    let write = |path: &str| {
+        let dir = std::path::Path::new(path)
+            .parent()
+            .unwrap()
+            .to_str()
+            .unwrap();
+        argv(&[
+            "sh",
+            "-c",
+            crate::cluster::WRITE_FILE_SCRIPT,
+            "sh",
+            dir,
+            path,
+        ])
+    };
+    // A worker: its version once (Config), its config written in one exec,
+    // then kubeadm join, which reuses the version read by Config.
+    for worker in ["k-worker", "k-worker2"] {
+        let calls = p.calls_on(worker);
+        assert_eq!(calls.len(), 3, "{worker}: {calls:?}");
+        assert_eq!(calls[0], argv(VERSION_READ));
+        assert_eq!(calls[1], write("/kind/kubeadm.conf"));
+        assert_eq!(calls[2][..2], argv(&["kubeadm", "join"]));
+    }
+    // The control plane: read once for Config, KubeadmInit and WaitForReady.
+    let calls = p.calls_on("k-control-plane");
+    let reads = calls.iter().filter(|c| **c == argv(VERSION_READ)).count();
+    assert_eq!(reads, 1, "{calls:?}");
+    assert_eq!(calls[0], argv(VERSION_READ));
+    assert_eq!(calls[1], write("/kind/kubeadm.conf"));
+    assert_eq!(calls[2][..2], argv(&["kubeadm", "init"]));
+    assert!(
+        p.file("k-worker2", "/kind/kubeadm.conf")
+            .is_some_and(|f| f.contains("k-worker2") && f.contains("172.18.0.4")),
+        "the one exec writes the file"
     );
 }
 
 #[tokio::test]
-async fn wait_for_ready_polls_until_the_deadline_and_only_warns() {
+async fn a_failed_version_read_keeps_upstreams_messages_and_is_not_cached() {
     let c = cluster(&["control-plane"]);
-    let p = fake(&[("k-control-plane", "control-plane")]);
-    let out = run(Action::WaitForReady(Duration::from_millis(250)), &c, &p)
-        .await
-        .unwrap();
-    assert!(out.contains("Timed out waiting for Ready"), "{out}");
-    assert!(p.calls_on("k-control-plane").len() >= 2);
+    let p = FakeProvider::default();
+    let node = crate::provider::NodeRef {
+        name: "k-control-plane".into(),
+        role: "control-plane".into(),
+        runtime_mode: "sysbox".into(),
+        config_index: None,
+        images_inbox: None,
+    };
+    let log = Logger::new(Box::new(Buffer::default()), false, 0, false);
+    let mode = RuntimeMode::Sysbox {
+        runtime: "sysbox-runc".into(),
+    };
+    let host = HostInfo::default();
+    let ctx = ActionContext::new(&c, &p, &log, &mode, &host);
+    // No such file: cat fails.
+    let err = ctx.kubernetes_version(&node).await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "failed to get kubernetes version from node"
+    );
+    p.set_file("k-control-plane", "/kind/version", "v1.36.1\nv1.36.2\n");
+    let err = ctx.kubernetes_version(&node).await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "failed to get kubernetes version from node: file should only be one line, got 2 lines"
+    );
+    p.set_file("k-control-plane", "/kind/version", "v1.36.1\n");
+    // Concurrent users of one node share one read.
+    let (a, b) = tokio::join!(ctx.kubernetes_version(&node), ctx.kubernetes_version(&node));
+    assert_eq!((a.unwrap(), b.unwrap()), (V.to_string(), V.to_string()));
+    assert_eq!(ctx.kubernetes_version(&node).await.unwrap(), V);
+    assert_eq!(
+        p.calls_on("k-control-plane"),
+        vec![argv(VERSION_READ); 3],
+        "each failure read again, the success once"
+    );
 }

@@ -139,12 +139,17 @@ pub fn endpoint_settings(ipv4: Option<String>, ipv6: Option<String>) -> Endpoint
 fn single_network_addresses(
     inspect: &ContainerInspectResponse,
 ) -> anyhow::Result<(String, String)> {
-    let networks: Vec<_> = inspect
+    let networks: Vec<&EndpointSettings> = inspect
         .network_settings
         .as_ref()
         .and_then(|n| n.networks.as_ref())
         .map(|m| m.values().collect())
         .unwrap_or_default();
+    single_network(&networks)
+}
+
+/// (IPv4, IPv6) of the one network a container is attached to.
+fn single_network(networks: &[&EndpointSettings]) -> anyhow::Result<(String, String)> {
     if networks.len() != 1 {
         // Upstream formats `ip,ip6` per network with no separator between networks.
         let values = if networks.is_empty() {
@@ -341,6 +346,21 @@ impl Docker {
             .await
     }
 
+    /// `list_nodes` with each container's labels (the same one listing).
+    pub async fn list_nodes_with_labels(
+        &self,
+        cluster: &str,
+    ) -> anyhow::Result<Vec<(NodeRef, HashMap<String, String>)>> {
+        let containers = self
+            .labelled_containers(vec![format!("{LABEL_CLUSTER}={cluster}")])
+            .await
+            .map_err(|e| anyhow!("failed to list nodes: {}", daemon_message(&e)))?;
+        Ok(containers
+            .into_iter()
+            .map(|(name, labels)| (NodeRef::from_labels(&name, &labels), labels))
+            .collect())
+    }
+
     /// The containers of a cluster that one `create cluster` run made
     /// (LABEL_CREATE_ID), newest first.
     pub async fn list_nodes_created_by(
@@ -472,6 +492,36 @@ impl Docker {
             .await
             .map_err(|e| anyhow!("failed to get container details: {}", daemon_message(&e)))?;
         single_network_addresses(&inspect)
+    }
+
+    /// `node_addresses` of every container of `cluster`, from one listing
+    /// (the list reports each container's networks as inspect does).
+    pub async fn cluster_node_addresses(
+        &self,
+        cluster: &str,
+    ) -> anyhow::Result<HashMap<String, anyhow::Result<(String, String)>>> {
+        let filters = HashMap::from([("label", vec![format!("{LABEL_CLUSTER}={cluster}")])]);
+        let opts = ListContainersOptionsBuilder::new()
+            .all(true)
+            .filters(&filters)
+            .build();
+        let list = self
+            .api
+            .list_containers(Some(opts))
+            .await
+            .map_err(|e| anyhow!("failed to get container details: {}", daemon_message(&e)))?;
+        Ok(list
+            .into_iter()
+            .filter_map(|c| {
+                let name = c.names?.first()?.trim_start_matches('/').to_string();
+                let networks = c
+                    .network_settings
+                    .and_then(|n| n.networks)
+                    .unwrap_or_default();
+                let networks: Vec<&EndpointSettings> = networks.values().collect();
+                Some((name, single_network(&networks)))
+            })
+            .collect())
     }
 
     /// `host:port` the API server of this node (LB or control plane) is

@@ -1,6 +1,7 @@
 //! `Docker` behind the provider seam: each trait method is one of the
 //! Docker operations of the sibling modules.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::time::Duration;
 
@@ -46,6 +47,13 @@ impl Provider for Docker {
 
     async fn list_nodes(&self, cluster: &str) -> anyhow::Result<Vec<NodeRef>> {
         Docker::list_nodes(self, cluster).await
+    }
+
+    async fn list_nodes_with_labels(
+        &self,
+        cluster: &str,
+    ) -> anyhow::Result<Vec<(NodeRef, HashMap<String, String>)>> {
+        Docker::list_nodes_with_labels(self, cluster).await
     }
 
     async fn list_nodes_created_by(
@@ -102,6 +110,13 @@ impl Provider for Docker {
 
     async fn node_addresses(&self, node: &str) -> anyhow::Result<(String, String)> {
         Docker::node_addresses(self, node).await
+    }
+
+    async fn cluster_node_addresses(
+        &self,
+        cluster: &str,
+    ) -> anyhow::Result<HashMap<String, anyhow::Result<(String, String)>>> {
+        Docker::cluster_node_addresses(self, cluster).await
     }
 
     async fn api_server_endpoint(&self, node: &str) -> anyhow::Result<String> {
