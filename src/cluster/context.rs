@@ -1,8 +1,9 @@
 //! What every create action sees: the config, the provider, the
 //! logger, and the node list (listed once, then cached, as upstream).
-//! Each node's `/kind/version` is cached too: Config, KubeadmInit,
-//! KubeadmJoin and WaitForReady all need it, and every read is an exec
-//! (issue 8: execs are what a create spends its time on).
+//! Each node's `/kind/version` is cached too (per image in a create, where
+//! every node is fresh from its image): Config, KubeadmInit, KubeadmJoin and
+//! WaitForReady all need it, and every read is an exec (issue 8: execs are
+//! what a create spends its time on).
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -23,9 +24,13 @@ pub struct ActionContext<'a> {
     pub mode: &'a RuntimeMode,
     pub host: &'a HostInfo,
     nodes: OnceCell<Vec<NodeRef>>,
-    /// node name -> its `/kind/version`, read on first use (a failed read
-    /// is not cached: the next use reads again).
+    /// [`ActionContext::version_key`] -> its `/kind/version`, read on first
+    /// use (a failed read is not cached: the next use reads again).
     versions: Mutex<HashMap<String, Arc<OnceCell<String>>>>,
+    /// Every node was just made by this run from its config node's image
+    /// (a create): nodes of one image share one read of the file, which is
+    /// the image's.
+    fresh_nodes: bool,
     /// Every node's addresses, from one listing on first use.
     addresses: OnceCell<HashMap<String, anyhow::Result<(String, String)>>>,
 }
@@ -51,7 +56,24 @@ impl<'a> ActionContext<'a> {
             host,
             nodes: OnceCell::new(),
             versions: Mutex::new(HashMap::new()),
+            fresh_nodes: false,
             addresses: OnceCell::new(),
+        }
+    }
+
+    /// For a create: every node was just created from its config node's
+    /// image, so `/kind/version` is read once per image, not per node.
+    pub fn with_fresh_nodes(mut self) -> Self {
+        self.fresh_nodes = true;
+        self
+    }
+
+    /// Whose `/kind/version` a node's is: its image's when the nodes are
+    /// fresh, else its own.
+    fn version_key(&self, node: &NodeRef) -> String {
+        match crate::cluster::nodes::config_node_for(self.config, node) {
+            Ok(c) if self.fresh_nodes && !c.image.is_empty() => format!("image {}", c.image),
+            _ => format!("node {}", node.name),
         }
     }
 
@@ -136,7 +158,7 @@ impl<'a> ActionContext<'a> {
             .versions
             .lock()
             .expect("version cache lock")
-            .entry(node.name.clone())
+            .entry(self.version_key(node))
             .or_default()
             .clone();
         let version = cell

@@ -142,7 +142,7 @@ pub async fn create_with(
         };
         provider.provision(&request, log).await?;
         phase("provisioning (network, volume, containers up)", since);
-        let ctx = ActionContext::new(&cluster, provider, log, &mode, &host);
+        let ctx = ActionContext::new(&cluster, provider, log, &mode, &host).with_fresh_nodes();
         for action in actions::plan(&cluster, opts.wait) {
             let since = Instant::now();
             action.run(&ctx).await?;

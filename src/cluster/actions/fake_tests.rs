@@ -220,13 +220,26 @@ async fn config_writes_each_nodes_kubeadm_config_with_its_address() {
 
 /// Every action of a 3-node create on one context, as create runs them.
 async fn run_all(actions: &[Action], cluster: &Cluster, provider: &FakeProvider) -> String {
+    run_all_in(actions, cluster, provider, false).await
+}
+
+/// `fresh`: as a create runs them (every node just made from its image).
+async fn run_all_in(
+    actions: &[Action],
+    cluster: &Cluster,
+    provider: &FakeProvider,
+    fresh: bool,
+) -> String {
     let buffer = Buffer::default();
     let log = Logger::new(Box::new(buffer.clone()), false, 0, false);
     let mode = RuntimeMode::Sysbox {
         runtime: "sysbox-runc".into(),
     };
     let host = HostInfo::default();
-    let ctx = ActionContext::new(cluster, provider, &log, &mode, &host);
+    let mut ctx = ActionContext::new(cluster, provider, &log, &mode, &host);
+    if fresh {
+        ctx = ctx.with_fresh_nodes();
+    }
     for action in actions {
         action.run(&ctx).await.unwrap();
     }
@@ -338,4 +351,51 @@ async fn a_failed_version_read_keeps_upstreams_messages_and_is_not_cached() {
         vec![argv(VERSION_READ); 3],
         "each failure read again, the success once"
     );
+}
+
+#[tokio::test]
+async fn a_create_reads_the_version_once_per_image_of_its_fresh_nodes() {
+    let mut c = cluster(&["control-plane", "worker", "worker", "worker"]);
+    c.nodes[3].image = "kind-fixture/node:v1.30.13".into();
+    let p = fake(&[
+        ("k-control-plane", "control-plane"),
+        ("k-worker", "worker"),
+        ("k-worker2", "worker"),
+        ("k-worker3", "worker"),
+    ]);
+    for (file, content) in [
+        ("default-cni.yaml", "kind: ConfigMap\n"),
+        ("default-storage.yaml", "kind: StorageClass\n"),
+    ] {
+        p.set_file(
+            "k-control-plane",
+            &format!("/kind/manifests/{file}"),
+            content,
+        );
+    }
+    p.respond(
+        &["kubectl", "--kubeconfig=/etc/kubernetes/admin.conf", "get"],
+        "'True'",
+    );
+    run_all_in(&super::plan(&c, Duration::from_secs(5)), &c, &p, true).await;
+    let reads = |node: &str| {
+        p.calls_on(node)
+            .iter()
+            .filter(|c| **c == argv(VERSION_READ))
+            .count()
+    };
+    let first_image = ["k-control-plane", "k-worker", "k-worker2"]
+        .iter()
+        .map(|n| reads(n))
+        .sum::<usize>();
+    assert_eq!(first_image, 1, "one read for the three nodes of one image");
+    assert_eq!(reads("k-worker3"), 1, "its own image, its own read");
+    for node in ["k-worker", "k-worker2", "k-worker3"] {
+        assert!(
+            p.calls_on(node)
+                .iter()
+                .any(|c| c[..2] == argv(&["kubeadm", "join"])),
+            "{node} joined"
+        );
+    }
 }
