@@ -13,6 +13,11 @@
 //! A node that takes nothing for the stall timeout is given up by name
 //! without holding the others back ([`round`]).
 //!
+//! Before deciding anything, each node is asked everything the decisions
+//! need (its images by ID and by name, its snapshotter, its content) in one
+//! exec, all nodes at once ([`plan::probe_argv`]): an exec costs far more
+//! than the questions. Only a re-tag is an exec of its own.
+//!
 //! The decisions (which nodes to re-tag or load, which get a partial archive,
 //! log lines, the import command) are pure functions in [`plan`]; this file
 //! only runs them.
@@ -59,13 +64,51 @@ pub async fn load_docker_images(
     let candidates = plan::select_nodes(cluster, &internal(&all), nodes, UnknownNodeStyle::Quoted)?;
 
     let started = std::time::Instant::now();
+    // Everything the decisions need, from one exec per node, before any:
+    // per image its ID's and its name's inspection, then the snapshotter
+    // and (as today, when the images have layers) the content list, asked
+    // of every candidate as the exec costs more than the questions.
+    let questions = plan::ProbeQuestions {
+        content: !diff_ids.is_empty(),
+        inspect: images
+            .iter()
+            .zip(&ids)
+            .flat_map(|(image, id)| [id.clone(), image.clone()])
+            .collect(),
+    };
+    let (platforms, probes) = ask(provider, &candidates, &questions).await;
+    log.debug(
+        1,
+        &format!(
+            "asked {} node(s) about {} image(s), their snapshotter and content (one exec each) in {:.2?}",
+            candidates.len(),
+            images.len(),
+            started.elapsed()
+        ),
+    );
     let mut selected: Vec<String> = Vec::new();
-    for (image, id) in images.iter().zip(&ids) {
-        // Nodes are independent: look (and re-tag) concurrently, report in order.
-        let outcomes = futures_util::future::join_all(candidates.iter().map(|node| async move {
-            (node.name.clone(), observe(provider, node, image, id).await)
-        }))
-        .await;
+    // Per candidate: the (ID, name) re-tags done so far.
+    let mut retagged: Vec<Vec<(String, String)>> = vec![Vec::new(); candidates.len()];
+    for (k, (image, id)) in images.iter().zip(&ids).enumerate() {
+        // Nodes are independent: re-tag concurrently, report in order.
+        let outcomes =
+            futures_util::future::join_all(candidates.iter().zip(&probes).zip(&retagged).map(
+                |((node, probe), done)| async move {
+                    let tags = probe.inspect[2 * k].as_deref().and_then(plan::repo_tags_of);
+                    let tags = plan::with_retags(tags, id, done);
+                    let by_name = probe.inspect[2 * k + 1]
+                        .as_deref()
+                        .and_then(plan::image_id_of);
+                    let outcome = settle(provider, node, image, id, tags, by_name).await;
+                    (node.name.clone(), outcome)
+                },
+            ))
+            .await;
+        for (done, (_, outcome)) in retagged.iter_mut().zip(&outcomes) {
+            if let NodeOutcome::Retagged { name } = outcome {
+                done.push((id.clone(), name.clone()));
+            }
+        }
         for line in plan::fold_image(image, id, &outcomes, &mut selected) {
             log.info(&line);
         }
@@ -82,15 +125,31 @@ pub async fn load_docker_images(
     if selected.is_empty() {
         return Ok(());
     }
-    let targets: Vec<NodeRef> = candidates
-        .iter()
-        .filter(|n| selected.contains(&n.name))
-        .cloned()
-        .collect();
+    let mut targets = Vec::new();
+    let mut snapshotters = Vec::new();
+    let mut held = Vec::new();
+    for (node, probe) in candidates.iter().zip(probes) {
+        if selected.contains(&node.name) {
+            targets.push(node.clone());
+            snapshotters.push(probe.snapshotter);
+            held.push(probe.held);
+        }
+    }
     // As upstream, every requested image is saved, even those some nodes have.
-    deliver(provider, &targets, &images, &diff_ids, log)
-        .await
-        .map(|_| ())
+    let source = || provider.save_images(&images);
+    load_streamed(
+        provider,
+        &targets,
+        &platforms,
+        snapshotters,
+        held,
+        &diff_ids,
+        inbox_path(&targets),
+        log,
+        source,
+    )
+    .await
+    .map(|_| ())
 }
 
 /// Sends `images` (present on the host) to `targets` and imports them there,
@@ -119,7 +178,12 @@ async fn deliver(
     log: &Logger,
 ) -> anyhow::Result<Vec<Delivered>> {
     let started = std::time::Instant::now();
-    let (platforms, snapshotters, held) = load_facts(provider, targets, !diff_ids.is_empty()).await;
+    let questions = plan::ProbeQuestions {
+        content: !diff_ids.is_empty(),
+        inspect: Vec::new(),
+    };
+    let (platforms, probes) = ask(provider, targets, &questions).await;
+    let (snapshotters, held) = probes.into_iter().map(|p| (p.snapshotter, p.held)).unzip();
     log.debug(
         1,
         &format!(
@@ -172,7 +236,8 @@ pub async fn load_image_archives(
                 ),
             );
         }
-        let (platforms, snapshotters, held) = load_facts(provider, &targets, false).await;
+        let (platforms, probes) = ask(provider, &targets, &plan::ProbeQuestions::default()).await;
+        let (snapshotters, held) = probes.into_iter().map(|p| (p.snapshotter, p.held)).unzip();
         let path = archive.clone();
         load_streamed(
             provider,
@@ -203,21 +268,17 @@ fn not_present(image: &str) -> anyhow::Error {
     anyhow!("image: \"{image}\" not present locally")
 }
 
-/// One node, one image: crictl by ID, then re-tag or crictl by name.
-/// (Sequential as upstream: on a busy host the fewest execs is fastest, and
-/// an image already present costs one exec per node.)
-async fn observe(provider: &dyn Provider, node: &NodeRef, image: &str, id: &str) -> NodeOutcome {
-    let inspect = |what: &str| {
-        let what = what.to_string();
-        async move {
-            provider
-                .exec(node, &["crictl", "inspecti", &what], None)
-                .await
-                .ok()
-                .map(|out| String::from_utf8_lossy(&out.stdout).into_owned())
-        }
-    };
-    let tags = inspect(id).await.as_deref().and_then(plan::repo_tags_of);
+/// One node, one image, from what its probe answered (`tags`: the repo
+/// tags of the host's image ID there; `by_name`: the ID its image of that
+/// name has): nothing, a re-tag (its own exec), or a load.
+async fn settle(
+    provider: &dyn Provider,
+    node: &NodeRef,
+    image: &str,
+    id: &str,
+    tags: Option<Vec<String>>,
+    by_name: Option<String>,
+) -> NodeOutcome {
     match plan::presence(image, tags.as_deref()) {
         plan::Presence::Tagged => NodeOutcome::Present,
         plan::Presence::NeedsRetag(name) => {
@@ -245,7 +306,6 @@ async fn observe(provider: &dyn Provider, node: &NodeRef, image: &str, id: &str)
             }
         }
         plan::Presence::Absent => {
-            let by_name = inspect(image).await.as_deref().and_then(plan::image_id_of);
             if plan::absent_needs_load(id, by_name.as_deref()) {
                 NodeOutcome::Missing
             } else {
@@ -291,19 +351,25 @@ fn inbox_path(targets: &[NodeRef]) -> Option<String> {
     plan::shared_inbox(targets).map(|dir| inbox::archive_path(&dir, rand::random()))
 }
 
-/// What importing into `nodes` needs: which platforms to import (the
-/// host's, as nodes run on it), each node's snapshotter and, when `content`,
-/// the digests each node's content store holds (None where that could not
-/// be listed: that node gets the full archive). All asked at once.
-async fn load_facts(
+/// What one node answered, as today's separate questions' results.
+struct Probe {
+    /// Its CRI snapshotter (`containerd config dump`).
+    snapshotter: anyhow::Result<String>,
+    /// The digests its content store holds; None when not asked or not
+    /// listed (that node then gets the full archive).
+    held: Option<HashSet<String>>,
+    /// Each `crictl inspecti`'s output; None where it failed.
+    inspect: Vec<Option<String>>,
+}
+
+/// Asks every node of `nodes` `questions` (one exec each, concurrently)
+/// and, meanwhile, the engine which platforms to import (the host's, as
+/// nodes run on it).
+async fn ask(
     provider: &dyn Provider,
     nodes: &[NodeRef],
-    content: bool,
-) -> (
-    Platforms,
-    Vec<anyhow::Result<String>>,
-    Vec<Option<HashSet<String>>>,
-) {
+    questions: &plan::ProbeQuestions,
+) -> (Platforms, Vec<Probe>) {
     let platform = async {
         provider
             .info()
@@ -311,24 +377,60 @@ async fn load_facts(
             .ok()
             .and_then(|i| plan::node_platform(&i.architecture))
     };
-    let snapshotters =
-        futures_util::future::join_all(nodes.iter().map(|node| snapshotter(provider, node)));
-    let held = futures_util::future::join_all(nodes.iter().map(|node| async move {
-        if !content {
-            return None;
+    let probes =
+        futures_util::future::join_all(nodes.iter().map(|n| probe(provider, n, questions)));
+    let (platform, probes) = tokio::join!(platform, probes);
+    (platform.map_or(Platforms::All, Platforms::Only), probes)
+}
+
+/// One node's probe ([`plan::probe_argv`]). Where the exec itself fails
+/// (node gone, no `sh`), every question has failed as it would have on
+/// its own: no tags, no content list, the snapshotter error.
+async fn probe(provider: &dyn Provider, node: &NodeRef, questions: &plan::ProbeQuestions) -> Probe {
+    let snapshotter_error = "failed to detect containerd snapshotter";
+    // Random per probe: no answer can contain it by accident.
+    let token = format!("kind-sysbox-probe-{:032x}", rand::random::<u128>());
+    let argv = plan::probe_argv(&token, questions);
+    let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+    let out = match provider.exec(node, &argv, None).await {
+        Ok(out) => out,
+        Err(e) => {
+            return Probe {
+                snapshotter: Err(anyhow::Error::new(e).context(snapshotter_error)),
+                held: None,
+                inspect: vec![None; questions.inspect.len()],
+            }
         }
-        provider
-            .exec(node, &plan::CONTENT_LIST_ARGV, None)
-            .await
-            .ok()
-            .map(|out| oci::parse_content_list(&String::from_utf8_lossy(&out.stdout)))
-    }));
-    let (platform, snapshotters, held) = tokio::join!(platform, snapshotters, held);
-    (
-        platform.map_or(Platforms::All, Platforms::Only),
-        snapshotters,
-        held,
-    )
+    };
+    let answers = plan::probe_answers(&token, questions, &out.stdout, &out.stderr);
+    let snapshotter = match answers.config {
+        Some((section, _)) if section.status == 0 => plan::parse_snapshotter(&section.output),
+        Some((section, stderr)) => Err(anyhow::Error::new(plan::section_error(
+            node,
+            &plan::CONFIG_DUMP_ARGV,
+            &section,
+            &stderr,
+        ))
+        .context(snapshotter_error)),
+        None => Err(anyhow!(
+            "the node's answer ended before its containerd config (output: {})",
+            String::from_utf8_lossy(&out.stdout).trim()
+        )
+        .context(snapshotter_error)),
+    };
+    Probe {
+        snapshotter,
+        held: answers
+            .content
+            .as_ref()
+            .and_then(plan::ProbeSection::succeeded)
+            .map(oci::parse_content_list),
+        inspect: answers
+            .inspect
+            .iter()
+            .map(|s| s.as_ref().and_then(|s| s.succeeded()).map(str::to_string))
+            .collect(),
+    }
 }
 
 /// How long a node may take nothing from its archive before it is given up
@@ -688,15 +790,6 @@ fn stdin_argv(argv: &[String], path: Option<&str>) -> Vec<String> {
 fn import_failure(node: &NodeRef, e: anyhow::Error) -> anyhow::Error {
     e.context(format!("node \"{}\"", node.name))
         .context("failed to load image")
-}
-
-/// `containerd config dump` in the node -> its CRI snapshotter.
-async fn snapshotter(provider: &dyn Provider, node: &NodeRef) -> anyhow::Result<String> {
-    let out = provider
-        .exec(node, &["containerd", "config", "dump"], None)
-        .await
-        .map_err(|e| anyhow::Error::new(e).context("failed to detect containerd snapshotter"))?;
-    plan::parse_snapshotter(&String::from_utf8_lossy(&out.stdout))
 }
 
 /// One pass of `source` into `ctr … import -` on the given nodes at once

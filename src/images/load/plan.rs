@@ -386,6 +386,164 @@ pub fn go_stat_error(path: &str, err: &std::io::Error) -> String {
 /// Upstream's advice when several archives are loaded one by one.
 pub const MULTI_ARCHIVE_WARNING: &str = "It is suggested that you save multiple images into a common archive and load that instead of loading multiple archives for better performance";
 
+/// `containerd` arguments printing its effective config (the snapshotter).
+pub const CONFIG_DUMP_ARGV: [&str; 3] = ["containerd", "config", "dump"];
+
+/// What one probe asks a node, besides its containerd config, which it
+/// always asks.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProbeQuestions {
+    /// List the digests its content store holds ([`CONTENT_LIST_ARGV`]).
+    pub content: bool,
+    /// `crictl inspecti` each of these (image IDs or names), in order.
+    pub inspect: Vec<String>,
+}
+
+/// The probe's script: each question's stdout, then a boundary line
+/// `\n<token> <exit status>\n` on stdout and the same on stderr (so both
+/// streams split into the same sections). The leading newline lets a
+/// section end without one; the parser takes exactly that newline off.
+/// Everything variable (the token, the images) is a positional argument:
+/// nothing is interpolated into the script.
+const PROBE_HEAD: &str = r#"t=$1; shift
+b() { printf '\n%s %s\n' "$t" "$1"; printf '\n%s %s\n' "$t" "$1" >&2; }
+containerd config dump </dev/null; b $?
+"#;
+const PROBE_CONTENT: &str = "ctr --namespace=k8s.io content ls -q </dev/null; b $?\n";
+const PROBE_INSPECT: &str = r#"for i in "$@"; do crictl inspecti "$i" </dev/null; b $?; done
+"#;
+
+/// The one command asking a node everything a load decides from: its
+/// containerd config, then (when asked) its content store's digests, then
+/// `crictl inspecti` of each of `questions.inspect`, in that order, as
+/// sections separated by `token` (see [`probe_sections`]). `token` must not
+/// occur in any answer: a random one per probe.
+pub fn probe_argv(token: &str, questions: &ProbeQuestions) -> Vec<String> {
+    let mut script = PROBE_HEAD.to_string();
+    if questions.content {
+        script.push_str(PROBE_CONTENT);
+    }
+    script.push_str(PROBE_INSPECT);
+    ["sh", "-c", &script, "sh", token]
+        .iter()
+        .map(|s| s.to_string())
+        .chain(questions.inspect.iter().cloned())
+        .collect()
+}
+
+/// One question's answer: its exit status and output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProbeSection {
+    pub status: i32,
+    pub output: String,
+}
+
+/// A probe stream (its stdout or its stderr) -> its complete sections, in
+/// order: every section whose boundary line arrived whole. A cut-short or
+/// malformed rest is no section (its question counts as unanswered).
+pub fn probe_sections(token: &str, stream: &[u8]) -> Vec<ProbeSection> {
+    let boundary = format!("\n{token} ");
+    let boundary = boundary.as_bytes();
+    let mut sections = Vec::new();
+    let mut rest = stream;
+    while let Some(at) = rest.windows(boundary.len()).position(|w| w == boundary) {
+        let after = &rest[at + boundary.len()..];
+        let Some(end) = after.iter().position(|&c| c == b'\n') else {
+            break;
+        };
+        let Some(status) = std::str::from_utf8(&after[..end])
+            .ok()
+            .filter(|s| !s.is_empty() && s.bytes().all(|c| c.is_ascii_digit()))
+            .and_then(|s| s.parse().ok())
+        else {
+            break;
+        };
+        sections.push(ProbeSection {
+            status,
+            output: String::from_utf8_lossy(&rest[..at]).into_owned(),
+        });
+        rest = &after[end + 1..];
+    }
+    sections
+}
+
+/// A probe's answers by question (None: not answered).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProbeAnswers {
+    /// `containerd config dump`; `stderr` alongside for its error.
+    pub config: Option<(ProbeSection, String)>,
+    /// `ctr content ls -q`; None too when not asked.
+    pub content: Option<ProbeSection>,
+    /// `crictl inspecti`, one per `questions.inspect`.
+    pub inspect: Vec<Option<ProbeSection>>,
+}
+
+/// The probe's stdout and stderr -> each question's answer.
+pub fn probe_answers(
+    token: &str,
+    questions: &ProbeQuestions,
+    stdout: &[u8],
+    stderr: &[u8],
+) -> ProbeAnswers {
+    let mut out = probe_sections(token, stdout).into_iter();
+    let mut err = probe_sections(token, stderr).into_iter();
+    let config = out
+        .next()
+        .map(|s| (s, err.next().map(|e| e.output).unwrap_or_default()));
+    let content = if questions.content { out.next() } else { None };
+    let inspect = questions.inspect.iter().map(|_| out.next()).collect();
+    ProbeAnswers {
+        config,
+        content,
+        inspect,
+    }
+}
+
+impl ProbeSection {
+    /// The output of a question that succeeded (as an exec's `.ok()`).
+    pub fn succeeded(&self) -> Option<&str> {
+        (self.status == 0).then_some(self.output.as_str())
+    }
+}
+
+/// The error `argv`, run in `node` on its own, would have given for a
+/// probe section that failed: as the provider reports a failed exec.
+pub fn section_error(
+    node: &NodeRef,
+    argv: &[&str],
+    section: &ProbeSection,
+    stderr: &str,
+) -> crate::provider::RunError {
+    let mut cli = vec!["docker".to_string(), "exec".to_string()];
+    if node.privileged_exec() {
+        cli.push("--privileged".into());
+    }
+    cli.push(node.name.clone());
+    cli.extend(argv.iter().map(|a| a.to_string()));
+    crate::provider::RunError {
+        argv: cli,
+        reason: format!("exit status {}", section.status),
+        output: format!("{}{stderr}", section.output),
+    }
+}
+
+/// The repo tags a node's image `id` has once this load's earlier re-tags
+/// of the same ID there (`retagged`: (ID, name) pairs) are counted: the
+/// probe asked before any re-tag, as upstream asks per image afterwards.
+pub fn with_retags(
+    tags: Option<Vec<String>>,
+    id: &str,
+    retagged: &[(String, String)],
+) -> Option<Vec<String>> {
+    let mut tags = tags?;
+    for (tagged_id, name) in retagged {
+        if tagged_id == id && !tags.contains(name) {
+            tags.push(name.clone());
+        }
+    }
+    Some(tags)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -870,5 +1028,218 @@ version = 2
             inbox_remove_argv("/i/x.tar"),
             s(&["rm", "-f", "/i/x.tar", "/i/x.tar.part"])
         );
+    }
+
+    const TOKEN: &str = "kind-sysbox-probe-0123456789abcdef";
+
+    fn q(content: bool, inspect: &[&str]) -> ProbeQuestions {
+        ProbeQuestions {
+            content,
+            inspect: s(inspect),
+        }
+    }
+
+    fn sec(status: i32, output: &str) -> ProbeSection {
+        ProbeSection {
+            status,
+            output: output.into(),
+        }
+    }
+
+    #[test]
+    fn the_probe_passes_token_and_images_as_arguments_never_in_the_script() {
+        let nasty = "x'; rm -rf / #$(touch /pwned)\"`id`";
+        let argv = probe_argv(TOKEN, &q(true, &["sha256:abc", nasty]));
+        assert_eq!(&argv[..2], &s(&["sh", "-c"])[..]);
+        assert_eq!(&argv[3..], &s(&["sh", TOKEN, "sha256:abc", nasty])[..]);
+        let script = &argv[2];
+        assert!(!script.contains(TOKEN) && !script.contains("abc") && !script.contains("pwned"));
+        // The questions, in the order the answers are read.
+        let config = script.find("containerd config dump").unwrap();
+        let content = script.find("ctr --namespace=k8s.io content ls -q").unwrap();
+        let inspect = script.find(r#"crictl inspecti "$i""#).unwrap();
+        assert!(config < content && content < inspect, "{script}");
+        // The content list only when asked, with today's argv.
+        assert!(script.contains(&CONTENT_LIST_ARGV.join(" ")));
+        let without = probe_argv(TOKEN, &q(false, &[]));
+        assert!(!without[2].contains("content ls"), "{}", without[2]);
+        assert!(without[2].contains(&CONFIG_DUMP_ARGV.join(" ")));
+        assert_eq!(&without[3..], &s(&["sh", TOKEN])[..]);
+    }
+
+    #[test]
+    fn the_probe_script_runs_as_the_parser_reads_it() {
+        // The real sh, with stand-ins for the tools on PATH: one answers
+        // without a trailing newline, one fails, one says nothing.
+        let dir = tempfile::tempdir().unwrap();
+        let tool = |name: &str, body: &str| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        };
+        tool("containerd", "printf 'version = 2'");
+        tool("ctr", "echo 'ctr: no content' >&2; exit 3");
+        tool(
+            "crictl",
+            r#"[ "$2" = "sha256:abc" ] && { printf '{"a":\n1}\n'; exit 0; }; echo "no such image $2" >&2; exit 1"#,
+        );
+        let nasty = "it's \"$(x)\"";
+        let questions = q(true, &["sha256:abc", nasty, ""]);
+        let argv = probe_argv(TOKEN, &questions);
+        let path = format!("{}:/usr/bin:/bin", dir.path().display());
+        let out = std::process::Command::new(&argv[0])
+            .args(&argv[1..])
+            .env("PATH", path)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        let answers = probe_answers(TOKEN, &questions, &out.stdout, &out.stderr);
+        assert_eq!(answers.config, Some((sec(0, "version = 2"), String::new())));
+        assert_eq!(answers.content, Some(sec(3, "")));
+        assert_eq!(
+            answers.inspect,
+            vec![
+                Some(sec(0, "{\"a\":\n1}\n")),
+                Some(sec(1, "")),
+                Some(sec(1, ""))
+            ]
+        );
+        let errs = probe_sections(TOKEN, &out.stderr);
+        assert_eq!(errs[1], sec(3, "ctr: no content\n"));
+        assert_eq!(errs[3], sec(1, &format!("no such image {nasty}\n")));
+        assert_eq!(errs[4], sec(1, "no such image \n"));
+    }
+
+    #[test]
+    fn probe_sections_split_exactly_at_the_boundaries() {
+        let b = |status: &str| format!("\n{TOKEN} {status}\n");
+        let cases: Vec<(String, Vec<ProbeSection>)> = vec![
+            (String::new(), vec![]),
+            // Empty output.
+            (b("0"), vec![sec(0, "")]),
+            // With and without a trailing newline.
+            (format!("a\nb\n{}", b("0")), vec![sec(0, "a\nb\n")]),
+            (format!("a\nb{}", b("0")), vec![sec(0, "a\nb")]),
+            // A failing tool, then more sections.
+            (
+                format!("x{}{}y\n{}", b("1"), b("0"), b("127")),
+                vec![sec(1, "x"), sec(0, ""), sec(127, "y\n")],
+            ),
+            // Cut short: a missing or partial boundary line is no section.
+            (format!("a{}b", b("0")), vec![sec(0, "a")]),
+            (format!("a\n{TOKEN} 0"), vec![]),
+            (format!("a\n{TOKEN} "), vec![]),
+            // A malformed status ends the parse.
+            (format!("a\n{TOKEN} x\n{}", b("0")), vec![]),
+            (format!("a\n{TOKEN} -1\n"), vec![]),
+            // The token without its line start is output.
+            (
+                format!("{TOKEN} 1\n{}", b("0")),
+                vec![sec(0, &format!("{TOKEN} 1\n"))],
+            ),
+            // Another token's lines are output.
+            (
+                format!("\nkind-sysbox-probe-other 0\n{}", b("0")),
+                vec![sec(0, "\nkind-sysbox-probe-other 0\n")],
+            ),
+        ];
+        for (stream, want) in cases {
+            assert_eq!(probe_sections(TOKEN, stream.as_bytes()), want, "{stream:?}");
+        }
+    }
+
+    #[test]
+    fn probe_answers_map_sections_to_questions_and_leave_missing_ones_unanswered() {
+        let b = |status: i32| format!("\n{TOKEN} {status}\n");
+        let full = format!(
+            "version = 2\n{}sha256:a\n{}{{}}{}{}",
+            b(0),
+            b(0),
+            b(0),
+            b(1)
+        );
+        let err = format!("{}{}{}no such image{}", b(0), b(0), b(0), b(1));
+        let questions = q(true, &["id", "name"]);
+        let got = probe_answers(TOKEN, &questions, full.as_bytes(), err.as_bytes());
+        assert_eq!(got.config, Some((sec(0, "version = 2\n"), String::new())));
+        assert_eq!(got.content, Some(sec(0, "sha256:a\n")));
+        assert_eq!(got.inspect, vec![Some(sec(0, "{}")), Some(sec(1, ""))]);
+        assert_eq!(
+            got.content.as_ref().unwrap().succeeded(),
+            Some("sha256:a\n")
+        );
+        assert_eq!(got.inspect[1].as_ref().unwrap().succeeded(), None);
+
+        // Without the content question, the second section is the first inspect.
+        let got = probe_answers(TOKEN, &q(false, &["id"]), full.as_bytes(), b"");
+        assert_eq!(got.content, None);
+        assert_eq!(got.inspect, vec![Some(sec(0, "sha256:a\n"))]);
+        // The config's stderr travels with it.
+        let got = probe_answers(
+            TOKEN,
+            &q(false, &[]),
+            b(1).as_bytes(),
+            format!("boom\n{}", b(1)).as_bytes(),
+        );
+        assert_eq!(got.config, Some((sec(1, ""), "boom\n".to_string())));
+        // Cut short: the rest unanswered.
+        let cut = format!("version = 2\n{}sha256:a\n", b(0));
+        let got = probe_answers(TOKEN, &questions, cut.as_bytes(), b"");
+        assert_eq!(got.config, Some((sec(0, "version = 2\n"), String::new())));
+        assert_eq!((got.content, got.inspect), (None, vec![None, None]));
+        // Nothing at all.
+        let got = probe_answers(TOKEN, &questions, b"", b"");
+        assert_eq!(got.config, None);
+        assert_eq!(got.inspect, vec![None, None]);
+        // Sections beyond the questions are ignored.
+        let got = probe_answers(TOKEN, &q(false, &[]), full.as_bytes(), b"");
+        assert_eq!(got.inspect, vec![]);
+    }
+
+    #[test]
+    fn a_failed_section_reads_as_the_failed_exec_would() {
+        let e = section_error(
+            &node("n1", "worker"),
+            &CONFIG_DUMP_ARGV,
+            &sec(2, "out\n"),
+            "err\n",
+        );
+        assert_eq!(
+            e.to_string(),
+            r#"command "docker exec n1 containerd config dump" failed with error: exit status 2"#
+        );
+        assert_eq!(e.output, "out\nerr\n");
+        let runc = NodeRef {
+            runtime_mode: "runc".into(),
+            ..node("n2", "worker")
+        };
+        let e = section_error(&runc, &CONFIG_DUMP_ARGV, &sec(1, ""), "");
+        assert_eq!(e.argv[..3], s(&["docker", "exec", "--privileged"])[..]);
+    }
+
+    #[test]
+    fn earlier_retags_of_the_same_id_count_as_tags() {
+        let done = vec![
+            ("sha256:a".to_string(), "docker.io/library/x:1".to_string()),
+            ("sha256:b".to_string(), "docker.io/library/y:1".to_string()),
+        ];
+        assert_eq!(with_retags(None, "sha256:a", &done), None);
+        assert_eq!(
+            with_retags(Some(s(&["old"])), "sha256:a", &done),
+            Some(s(&["old", "docker.io/library/x:1"]))
+        );
+        assert_eq!(
+            with_retags(Some(s(&["docker.io/library/x:1"])), "sha256:a", &done),
+            Some(s(&["docker.io/library/x:1"]))
+        );
+        assert_eq!(
+            with_retags(Some(s(&["old"])), "sha256:c", &done),
+            Some(s(&["old"]))
+        );
+        assert_eq!(with_retags(Some(vec![]), "sha256:c", &[]), Some(vec![]));
+        // A second image with the ID the first re-tagged is then tagged.
+        let tags = with_retags(Some(s(&["old"])), "sha256:a", &done);
+        assert_eq!(presence("x:1", tags.as_deref()), Presence::Tagged);
     }
 }
