@@ -377,8 +377,11 @@ async fn ask(
             .ok()
             .and_then(|i| plan::node_platform(&i.architecture))
     };
-    let probes =
-        futures_util::future::join_all(nodes.iter().map(|n| probe(provider, n, questions)));
+    let probes = futures_util::future::join_all(nodes.iter().map(|n| {
+        // Random per probe: no answer can contain it by accident.
+        let token = format!("kind-sysbox-probe-{:032x}", rand::random::<u128>());
+        async move { probe(provider, n, questions, &token).await }
+    }));
     let (platform, probes) = tokio::join!(platform, probes);
     (platform.map_or(Platforms::All, Platforms::Only), probes)
 }
@@ -386,11 +389,14 @@ async fn ask(
 /// One node's probe ([`plan::probe_argv`]). Where the exec itself fails
 /// (node gone, no `sh`), every question has failed as it would have on
 /// its own: no tags, no content list, the snapshotter error.
-async fn probe(provider: &dyn Provider, node: &NodeRef, questions: &plan::ProbeQuestions) -> Probe {
+async fn probe(
+    provider: &dyn Provider,
+    node: &NodeRef,
+    questions: &plan::ProbeQuestions,
+    token: &str,
+) -> Probe {
     let snapshotter_error = "failed to detect containerd snapshotter";
-    // Random per probe: no answer can contain it by accident.
-    let token = format!("kind-sysbox-probe-{:032x}", rand::random::<u128>());
-    let argv = plan::probe_argv(&token, questions);
+    let argv = plan::probe_argv(token, questions);
     let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
     let out = match provider.exec(node, &argv, None).await {
         Ok(out) => out,
@@ -402,7 +408,7 @@ async fn probe(provider: &dyn Provider, node: &NodeRef, questions: &plan::ProbeQ
             }
         }
     };
-    let answers = plan::probe_answers(&token, questions, &out.stdout, &out.stderr);
+    let answers = plan::probe_answers(token, questions, &out.stdout, &out.stderr);
     let snapshotter = match answers.config {
         Some((section, _)) if section.status == 0 => plan::parse_snapshotter(&section.output),
         Some((section, stderr)) => Err(anyhow::Error::new(plan::section_error(
@@ -413,8 +419,11 @@ async fn probe(provider: &dyn Provider, node: &NodeRef, questions: &plan::ProbeQ
         ))
         .context(snapshotter_error)),
         None => Err(anyhow!(
-            "the node's answer ended before its containerd config (output: {})",
-            String::from_utf8_lossy(&out.stdout).trim()
+            "the node's answer ended before its containerd config (first line: {:?})",
+            String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .next()
+                .unwrap_or_default()
         )
         .context(snapshotter_error)),
     };
@@ -833,4 +842,102 @@ pub(crate) async fn stream_round(
         })
         .collect();
     (results, outcome.pumped)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provider::fake::FakeProvider;
+    use crate::provider::test_node;
+
+    const TOKEN: &str = "kind-sysbox-probe-test";
+    const L1: &str = "1111111111111111111111111111111111111111111111111111111111111111";
+    const L2: &str = "2222222222222222222222222222222222222222222222222222222222222222";
+
+    fn questions() -> plan::ProbeQuestions {
+        plan::ProbeQuestions {
+            content: true,
+            inspect: vec!["sha256:abc".into(), "x:1".into()],
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failed_probe_exec_fails_every_question_as_today() {
+        let fake = FakeProvider::default();
+        fake.fail(&["sh"]);
+        let node = test_node("n1", "worker");
+        let p = probe(&fake, &node, &questions(), TOKEN).await;
+        let e = format!("{:#}", p.snapshotter.unwrap_err());
+        assert!(
+            e.starts_with(
+                "failed to detect containerd snapshotter: command \"docker exec n1 sh -c"
+            ),
+            "{e}"
+        );
+        assert_eq!(p.held, None);
+        assert_eq!(p.inspect, vec![None, None]);
+        // One exec for all of it.
+        let calls = fake.calls_on("n1");
+        assert_eq!(calls.len(), 1, "{calls:?}");
+        assert_eq!(calls[0], plan::probe_argv(TOKEN, &questions()));
+    }
+
+    #[tokio::test]
+    async fn the_answers_feed_the_same_parsers_as_separate_execs_did() {
+        let b = |status: i32| format!("\n{TOKEN} {status}\n");
+        let node = test_node("n1", "worker");
+        let fake = FakeProvider::default();
+        let config = "version = 2\n[plugins.\"io.containerd.grpc.v1.cri\".containerd]\n  snapshotter = \"overlayfs\"\n";
+        let inspect = r#"{"status":{"id":"sha256:abc","repoTags":["docker.io/library/x:1"]}}"#;
+        fake.respond(
+            &["sh"],
+            &format!(
+                "{config}{}sha256:{L1}\nsha256:{L2}\n{}{inspect}{}{}",
+                b(0),
+                b(0),
+                b(0),
+                b(1)
+            ),
+        );
+        let p = probe(&fake, &node, &questions(), TOKEN).await;
+        assert_eq!(p.snapshotter.unwrap(), "overlayfs");
+        assert_eq!(
+            p.held,
+            Some(HashSet::from([
+                format!("sha256:{L1}"),
+                format!("sha256:{L2}")
+            ]))
+        );
+        assert_eq!(p.inspect, vec![Some(inspect.to_string()), None]);
+
+        // A failing config dump reads as the failed exec of it did.
+        let fake = FakeProvider::default();
+        fake.respond(&["sh"], &format!("{}{}", b(1), b(0)));
+        let p = probe(&fake, &node, &plan::ProbeQuestions::default(), TOKEN).await;
+        let e = p.snapshotter.unwrap_err();
+        assert_eq!(
+            format!("{e:#}"),
+            "failed to detect containerd snapshotter: command \"docker exec n1 containerd config dump\" failed with error: exit status 1"
+        );
+        assert!(e.downcast_ref::<RunError>().is_some());
+        assert_eq!(p.held, None);
+        assert!(p.inspect.is_empty());
+
+        // A cut-short answer leaves the rest unanswered.
+        let fake = FakeProvider::default();
+        fake.respond(&["sh"], &format!("{config}{}sha256:{L1}\n", b(0)));
+        let p = probe(&fake, &node, &questions(), TOKEN).await;
+        assert_eq!(p.snapshotter.unwrap(), "overlayfs");
+        assert_eq!((p.held, p.inspect), (None, vec![None, None]));
+        let fake = FakeProvider::default();
+        fake.respond(&["sh"], "");
+        let p = probe(&fake, &node, &questions(), TOKEN).await;
+        let e = format!("{:#}", p.snapshotter.unwrap_err());
+        assert!(
+            e.starts_with(
+                "failed to detect containerd snapshotter: the node's answer ended before"
+            ),
+            "{e}"
+        );
+    }
 }
