@@ -69,14 +69,11 @@ pub async fn load_docker_images(
     // and (as today, when the images have layers) the content list, asked
     // of every candidate as the exec costs more than the questions.
     let questions = plan::ProbeQuestions {
+        images: ids.iter().cloned().zip(images.iter().cloned()).collect(),
         content: !diff_ids.is_empty(),
-        inspect: images
-            .iter()
-            .zip(&ids)
-            .flat_map(|(image, id)| [id.clone(), image.clone()])
-            .collect(),
+        lazy: true,
     };
-    let (platforms, probes) = ask(provider, &candidates, &questions).await;
+    let (platforms, mut probes) = ask(provider, &nodes_of(&candidates), &questions).await;
     log.debug(
         1,
         &format!(
@@ -86,6 +83,33 @@ pub async fn load_docker_images(
             started.elapsed()
         ),
     );
+    // A node that left out a by-name answer a decision needs (its image's
+    // ID inspection named the image, yet listed no tags) is asked again in
+    // full before anything is decided.
+    let again: Vec<usize> = (0..candidates.len())
+        .filter(|&i| {
+            images
+                .iter()
+                .zip(&probes[i].images)
+                .any(|(image, (by_id, by_name))| {
+                    let tags = by_id.as_deref().and_then(plan::repo_tags_of);
+                    by_name.is_none()
+                        && plan::presence(image, tags.as_deref()) == plan::Presence::Absent
+                })
+        })
+        .collect();
+    if !again.is_empty() {
+        let eager = plan::ProbeQuestions {
+            lazy: false,
+            ..questions.clone()
+        };
+        let nodes: Vec<&NodeRef> = again.iter().map(|&i| &candidates[i]).collect();
+        let answers = probe_all(provider, &nodes, &eager).await;
+        log.debug(1, &format!("asked {} node(s) again in full", again.len()));
+        for (i, probe) in again.into_iter().zip(answers) {
+            probes[i] = probe;
+        }
+    }
     let mut selected: Vec<String> = Vec::new();
     // Per candidate: the (ID, name) re-tags done so far.
     let mut retagged: Vec<Vec<(String, String)>> = vec![Vec::new(); candidates.len()];
@@ -94,10 +118,12 @@ pub async fn load_docker_images(
         let outcomes =
             futures_util::future::join_all(candidates.iter().zip(&probes).zip(&retagged).map(
                 |((node, probe), done)| async move {
-                    let tags = probe.inspect[2 * k].as_deref().and_then(plan::repo_tags_of);
+                    let (by_id, by_name) = &probe.images[k];
+                    let tags = by_id.as_deref().and_then(plan::repo_tags_of);
                     let tags = plan::with_retags(tags, id, done);
-                    let by_name = probe.inspect[2 * k + 1]
-                        .as_deref()
+                    let by_name = by_name
+                        .as_ref()
+                        .and_then(|o| o.as_deref())
                         .and_then(plan::image_id_of);
                     let outcome = settle(provider, node, image, id, tags, by_name).await;
                     (node.name.clone(), outcome)
@@ -125,16 +151,13 @@ pub async fn load_docker_images(
     if selected.is_empty() {
         return Ok(());
     }
-    let mut targets = Vec::new();
-    let mut snapshotters = Vec::new();
-    let mut held = Vec::new();
-    for (node, probe) in candidates.iter().zip(probes) {
-        if selected.contains(&node.name) {
-            targets.push(node.clone());
-            snapshotters.push(probe.snapshotter);
-            held.push(probe.held);
-        }
-    }
+    let (targets, probes): (Vec<NodeRef>, Vec<Probe>) = candidates
+        .into_iter()
+        .zip(probes)
+        .filter(|(node, _)| selected.contains(&node.name))
+        .unzip();
+    let (snapshotters, held) =
+        facts_of(provider, &nodes_of(&targets), probes, !diff_ids.is_empty()).await;
     // As upstream, every requested image is saved, even those some nodes have.
     let source = || provider.save_images(&images);
     load_streamed(
@@ -180,10 +203,11 @@ async fn deliver(
     let started = std::time::Instant::now();
     let questions = plan::ProbeQuestions {
         content: !diff_ids.is_empty(),
-        inspect: Vec::new(),
+        ..Default::default()
     };
-    let (platforms, probes) = ask(provider, targets, &questions).await;
-    let (snapshotters, held) = probes.into_iter().map(|p| (p.snapshotter, p.held)).unzip();
+    let nodes = nodes_of(targets);
+    let (platforms, probes) = ask(provider, &nodes, &questions).await;
+    let (snapshotters, held) = facts_of(provider, &nodes, probes, questions.content).await;
     log.debug(
         1,
         &format!(
@@ -236,8 +260,9 @@ pub async fn load_image_archives(
                 ),
             );
         }
-        let (platforms, probes) = ask(provider, &targets, &plan::ProbeQuestions::default()).await;
-        let (snapshotters, held) = probes.into_iter().map(|p| (p.snapshotter, p.held)).unzip();
+        let nodes = nodes_of(&targets);
+        let (platforms, probes) = ask(provider, &nodes, &plan::ProbeQuestions::default()).await;
+        let (snapshotters, held) = facts_of(provider, &nodes, probes, false).await;
         let path = archive.clone();
         load_streamed(
             provider,
@@ -253,6 +278,10 @@ pub async fn load_image_archives(
         .await?;
     }
     Ok(())
+}
+
+fn nodes_of(nodes: &[NodeRef]) -> Vec<&NodeRef> {
+    nodes.iter().collect()
 }
 
 /// The host's image (`docker image inspect`): its ID and layers' diff IDs,
@@ -353,21 +382,27 @@ fn inbox_path(targets: &[NodeRef]) -> Option<String> {
 
 /// What one node answered, as today's separate questions' results.
 struct Probe {
+    /// Per image: its ID's `crictl inspecti` output (None where it failed)
+    /// and its name's (the same, inside None where the node left it out).
+    images: Vec<(Option<String>, Option<Option<String>>)>,
+    /// None where the node left them out (every image there and tagged).
+    facts: Option<Facts>,
+}
+
+/// What importing into a node needs to know of it.
+struct Facts {
     /// Its CRI snapshotter (`containerd config dump`).
     snapshotter: anyhow::Result<String>,
     /// The digests its content store holds; None when not asked or not
     /// listed (that node then gets the full archive).
     held: Option<HashSet<String>>,
-    /// Each `crictl inspecti`'s output; None where it failed.
-    inspect: Vec<Option<String>>,
 }
 
-/// Asks every node of `nodes` `questions` (one exec each, concurrently)
-/// and, meanwhile, the engine which platforms to import (the host's, as
-/// nodes run on it).
+/// Asks every node of `nodes` `questions` ([`probe_all`]) and, meanwhile,
+/// the engine which platforms to import (the host's, as nodes run on it).
 async fn ask(
     provider: &dyn Provider,
-    nodes: &[NodeRef],
+    nodes: &[&NodeRef],
     questions: &plan::ProbeQuestions,
 ) -> (Platforms, Vec<Probe>) {
     let platform = async {
@@ -377,13 +412,56 @@ async fn ask(
             .ok()
             .and_then(|i| plan::node_platform(&i.architecture))
     };
-    let probes = futures_util::future::join_all(nodes.iter().map(|n| {
+    let (platform, probes) = tokio::join!(platform, probe_all(provider, nodes, questions));
+    (platform.map_or(Platforms::All, Platforms::Only), probes)
+}
+
+/// One probe per node, all at once.
+async fn probe_all(
+    provider: &dyn Provider,
+    nodes: &[&NodeRef],
+    questions: &plan::ProbeQuestions,
+) -> Vec<Probe> {
+    futures_util::future::join_all(nodes.iter().map(|n| {
         // Random per probe: no answer can contain it by accident.
         let token = format!("kind-sysbox-probe-{:032x}", rand::random::<u128>());
         async move { probe(provider, n, questions, &token).await }
-    }));
-    let (platform, probes) = tokio::join!(platform, probes);
-    (platform.map_or(Platforms::All, Platforms::Only), probes)
+    }))
+    .await
+}
+
+/// The facts of `probes` (in order), asking again, all at once, the
+/// `nodes` (same order) that left them out.
+async fn facts_of(
+    provider: &dyn Provider,
+    nodes: &[&NodeRef],
+    probes: Vec<Probe>,
+    content: bool,
+) -> (Vec<anyhow::Result<String>>, Vec<Option<HashSet<String>>>) {
+    let again: Vec<&NodeRef> = nodes
+        .iter()
+        .zip(&probes)
+        .filter(|(_, p)| p.facts.is_none())
+        .map(|(n, _)| *n)
+        .collect();
+    let questions = plan::ProbeQuestions {
+        content,
+        ..Default::default()
+    };
+    let mut asked = probe_all(provider, &again, &questions).await.into_iter();
+    probes
+        .into_iter()
+        .map(|p| {
+            let facts = p
+                .facts
+                .or_else(|| asked.next().and_then(|p| p.facts))
+                .unwrap_or_else(|| Facts {
+                    snapshotter: Err(anyhow!("the node left its containerd config out twice")),
+                    held: None,
+                });
+            (facts.snapshotter, facts.held)
+        })
+        .unzip()
 }
 
 /// One node's probe ([`plan::probe_argv`]). Where the exec itself fails
@@ -402,15 +480,39 @@ async fn probe(
         Ok(out) => out,
         Err(e) => {
             return Probe {
-                snapshotter: Err(anyhow::Error::new(e).context(snapshotter_error)),
-                held: None,
-                inspect: vec![None; questions.inspect.len()],
+                images: vec![(None, Some(None)); questions.images.len()],
+                facts: Some(Facts {
+                    snapshotter: Err(anyhow::Error::new(e).context(snapshotter_error)),
+                    held: None,
+                }),
             }
         }
     };
     let answers = plan::probe_answers(token, questions, &out.stdout, &out.stderr);
+    let output = |s: &Option<plan::ProbeSection>| {
+        s.as_ref()
+            .and_then(plan::ProbeSection::succeeded)
+            .map(str::to_string)
+    };
+    let images = answers
+        .images
+        .iter()
+        .map(|(by_id, by_name)| {
+            let by_name = match by_name {
+                Some(s) if s.skipped() => None,
+                s => Some(output(s)),
+            };
+            (output(by_id), by_name)
+        })
+        .collect();
     let snapshotter = match answers.config {
-        Some((section, _)) if section.status == 0 => plan::parse_snapshotter(&section.output),
+        Some((section, _)) if section.skipped() => {
+            return Probe {
+                images,
+                facts: None,
+            }
+        }
+        Some((section, _)) if section.status == Some(0) => plan::parse_snapshotter(&section.output),
         Some((section, stderr)) => Err(anyhow::Error::new(plan::section_error(
             node,
             &plan::CONFIG_DUMP_ARGV,
@@ -428,17 +530,11 @@ async fn probe(
         .context(snapshotter_error)),
     };
     Probe {
-        snapshotter,
-        held: answers
-            .content
-            .as_ref()
-            .and_then(plan::ProbeSection::succeeded)
-            .map(oci::parse_content_list),
-        inspect: answers
-            .inspect
-            .iter()
-            .map(|s| s.as_ref().and_then(|s| s.succeeded()).map(str::to_string))
-            .collect(),
+        images,
+        facts: Some(Facts {
+            snapshotter,
+            held: output(&answers.content).map(|o| oci::parse_content_list(&o)),
+        }),
     }
 }
 
@@ -856,10 +952,18 @@ mod tests {
 
     fn questions() -> plan::ProbeQuestions {
         plan::ProbeQuestions {
+            images: vec![("sha256:abc".into(), "x:1".into())],
             content: true,
-            inspect: vec!["sha256:abc".into(), "x:1".into()],
+            lazy: true,
         }
     }
+
+    fn b(status: &str) -> String {
+        format!("\n{TOKEN} {status}\n")
+    }
+
+    const CONFIG: &str =
+        "version = 2\n[plugins.\"io.containerd.grpc.v1.cri\".containerd]\n  snapshotter = \"overlayfs\"\n";
 
     #[tokio::test]
     async fn a_failed_probe_exec_fails_every_question_as_today() {
@@ -867,15 +971,17 @@ mod tests {
         fake.fail(&["sh"]);
         let node = test_node("n1", "worker");
         let p = probe(&fake, &node, &questions(), TOKEN).await;
-        let e = format!("{:#}", p.snapshotter.unwrap_err());
+        let facts = p.facts.unwrap();
+        let e = format!("{:#}", facts.snapshotter.unwrap_err());
         assert!(
             e.starts_with(
                 "failed to detect containerd snapshotter: command \"docker exec n1 sh -c"
             ),
             "{e}"
         );
-        assert_eq!(p.held, None);
-        assert_eq!(p.inspect, vec![None, None]);
+        assert_eq!(facts.held, None);
+        // Failed, not left out: by ID and by name as failed lookups.
+        assert_eq!(p.images, vec![(None, Some(None))]);
         // One exec for all of it.
         let calls = fake.calls_on("n1");
         assert_eq!(calls.len(), 1, "{calls:?}");
@@ -884,60 +990,103 @@ mod tests {
 
     #[tokio::test]
     async fn the_answers_feed_the_same_parsers_as_separate_execs_did() {
-        let b = |status: i32| format!("\n{TOKEN} {status}\n");
         let node = test_node("n1", "worker");
         let fake = FakeProvider::default();
-        let config = "version = 2\n[plugins.\"io.containerd.grpc.v1.cri\".containerd]\n  snapshotter = \"overlayfs\"\n";
-        let inspect = r#"{"status":{"id":"sha256:abc","repoTags":["docker.io/library/x:1"]}}"#;
+        let inspect = r#"{"status":{"id":"sha256:abc","repoTags":["docker.io/library/y:1"]}}"#;
         fake.respond(
             &["sh"],
             &format!(
-                "{config}{}sha256:{L1}\nsha256:{L2}\n{}{inspect}{}{}",
-                b(0),
-                b(0),
-                b(0),
-                b(1)
+                "{inspect}{}{}{CONFIG}{}sha256:{L1}\nsha256:{L2}\n{}",
+                b("0"),
+                b("1"),
+                b("0"),
+                b("0")
             ),
         );
         let p = probe(&fake, &node, &questions(), TOKEN).await;
-        assert_eq!(p.snapshotter.unwrap(), "overlayfs");
+        assert_eq!(p.images, vec![(Some(inspect.to_string()), Some(None))]);
+        let facts = p.facts.unwrap();
+        assert_eq!(facts.snapshotter.unwrap(), "overlayfs");
         assert_eq!(
-            p.held,
+            facts.held,
             Some(HashSet::from([
                 format!("sha256:{L1}"),
                 format!("sha256:{L2}")
             ]))
         );
-        assert_eq!(p.inspect, vec![Some(inspect.to_string()), None]);
+
+        // Left out: by name and the facts.
+        let fake = FakeProvider::default();
+        fake.respond(
+            &["sh"],
+            &format!("{inspect}{}{}{}{}", b("0"), b("-"), b("-"), b("-")),
+        );
+        let p = probe(&fake, &node, &questions(), TOKEN).await;
+        assert_eq!(p.images, vec![(Some(inspect.to_string()), None)]);
+        assert!(p.facts.is_none());
 
         // A failing config dump reads as the failed exec of it did.
         let fake = FakeProvider::default();
-        fake.respond(&["sh"], &format!("{}{}", b(1), b(0)));
+        fake.respond(&["sh"], &format!("{}{}", b("1"), b("0")));
         let p = probe(&fake, &node, &plan::ProbeQuestions::default(), TOKEN).await;
-        let e = p.snapshotter.unwrap_err();
+        let facts = p.facts.unwrap();
+        let e = facts.snapshotter.unwrap_err();
         assert_eq!(
             format!("{e:#}"),
             "failed to detect containerd snapshotter: command \"docker exec n1 containerd config dump\" failed with error: exit status 1"
         );
         assert!(e.downcast_ref::<RunError>().is_some());
-        assert_eq!(p.held, None);
-        assert!(p.inspect.is_empty());
+        assert_eq!(facts.held, None);
+        assert!(p.images.is_empty());
 
-        // A cut-short answer leaves the rest unanswered.
+        // A cut-short answer leaves the rest unanswered (as failed).
         let fake = FakeProvider::default();
-        fake.respond(&["sh"], &format!("{config}{}sha256:{L1}\n", b(0)));
+        fake.respond(&["sh"], &format!("{inspect}{}", b("0")));
         let p = probe(&fake, &node, &questions(), TOKEN).await;
-        assert_eq!(p.snapshotter.unwrap(), "overlayfs");
-        assert_eq!((p.held, p.inspect), (None, vec![None, None]));
-        let fake = FakeProvider::default();
-        fake.respond(&["sh"], "");
-        let p = probe(&fake, &node, &questions(), TOKEN).await;
-        let e = format!("{:#}", p.snapshotter.unwrap_err());
+        assert_eq!(p.images, vec![(Some(inspect.to_string()), Some(None))]);
+        let facts = p.facts.unwrap();
+        let e = format!("{:#}", facts.snapshotter.unwrap_err());
         assert!(
             e.starts_with(
                 "failed to detect containerd snapshotter: the node's answer ended before"
             ),
             "{e}"
         );
+        assert_eq!(facts.held, None);
+    }
+
+    #[tokio::test]
+    async fn facts_left_out_are_asked_again_of_those_nodes_only() {
+        let fake = FakeProvider::default();
+        fake.respond(
+            &["sh"],
+            &format!("{CONFIG}{}sha256:{L1}\n{}", b("0"), b("0")),
+        );
+        let (n1, n2) = (test_node("n1", "worker"), test_node("n2", "worker"));
+        let known = Probe {
+            images: vec![],
+            facts: Some(Facts {
+                snapshotter: Ok("native".into()),
+                held: None,
+            }),
+        };
+        let left_out = Probe {
+            images: vec![],
+            facts: None,
+        };
+        let (snapshotters, held) = facts_of(&fake, &[&n1, &n2], vec![known, left_out], true).await;
+        // The token is random, so the canned answer does not split: n2's
+        // second probe reads as cut short; what matters is that it was asked.
+        let mut snapshotters = snapshotters.into_iter();
+        assert_eq!(snapshotters.next().unwrap().unwrap(), "native");
+        let e = format!("{:#}", snapshotters.next().unwrap().unwrap_err());
+        assert!(e.contains("the node's answer ended before"), "{e}");
+        assert_eq!(held, vec![None, None]);
+        assert!(fake.calls_on("n1").is_empty());
+        let calls = fake.calls_on("n2");
+        assert_eq!(calls.len(), 1);
+        assert_eq!(&calls[0][..2], &["sh", "-c"]);
+        assert!(calls[0][2].contains("content ls"));
+        assert_eq!(calls[0][5], "0", "never lazy without images");
     }
 }

@@ -389,52 +389,82 @@ pub const MULTI_ARCHIVE_WARNING: &str = "It is suggested that you save multiple 
 /// `containerd` arguments printing its effective config (the snapshotter).
 pub const CONFIG_DUMP_ARGV: [&str; 3] = ["containerd", "config", "dump"];
 
-/// What one probe asks a node, besides its containerd config, which it
-/// always asks.
+/// What one probe asks a node.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ProbeQuestions {
-    /// List the digests its content store holds ([`CONTENT_LIST_ARGV`]).
+    /// Per image, `(host ID, requested name)`: `crictl inspecti` of the ID,
+    /// then of the name.
+    pub images: Vec<(String, String)>,
+    /// Also list the digests its content store holds ([`CONTENT_LIST_ARGV`]).
     pub content: bool,
-    /// `crictl inspecti` each of these (image IDs or names), in order.
-    pub inspect: Vec<String>,
+    /// Let the node leave out what is surely not needed: an image's by-name
+    /// inspection when its ID's inspection names the image's normalised
+    /// name, and then, when that held for every image, the snapshotter and
+    /// content questions (a node with everything already there). A
+    /// decision that needs a left-out answer asks again without it.
+    pub lazy: bool,
 }
 
-/// The probe's script: each question's stdout, then a boundary line
-/// `\n<token> <exit status>\n` on stdout and the same on stderr (so both
-/// streams split into the same sections). The leading newline lets a
-/// section end without one; the parser takes exactly that newline off.
-/// Everything variable (the token, the images) is a positional argument:
-/// nothing is interpolated into the script.
-const PROBE_HEAD: &str = r#"t=$1; shift
+/// The probe's script. After each question: a boundary line
+/// `\n<token> <exit status>\n` (`-` for a question left out) on stdout and
+/// the same on stderr, so both streams split into the same sections. The
+/// leading newline lets an output end without one; the parser takes
+/// exactly that newline off. Everything variable (token, laziness, images
+/// as ID/name/normalised-name triples) is a positional argument: nothing is
+/// interpolated into the script. The ID's inspection goes through a
+/// command substitution (to look for the name in it) that keeps trailing
+/// newlines with a `.` sentinel.
+const PROBE_HEAD: &str = r#"t=$1; lazy=$2; shift 2
 b() { printf '\n%s %s\n' "$t" "$1"; printf '\n%s %s\n' "$t" "$1" >&2; }
-containerd config dump </dev/null; b $?
+while [ $# -ge 3 ]; do
+  o=$(crictl inspecti "$1" </dev/null; r=$?; printf .; exit $r); r=$?
+  printf %s "${o%.}"; b $r
+  case $lazy:$r:$o in
+    1:0:*"\"$3\""*) b - ;;
+    *) lazy=0; crictl inspecti "$2" </dev/null; b $? ;;
+  esac
+  shift 3
+done
+if [ "$lazy" = 1 ]; then b -; else containerd config dump </dev/null; b $?; fi
 "#;
-const PROBE_CONTENT: &str = "ctr --namespace=k8s.io content ls -q </dev/null; b $?\n";
-const PROBE_INSPECT: &str = r#"for i in "$@"; do crictl inspecti "$i" </dev/null; b $?; done
+const PROBE_CONTENT: &str = r#"if [ "$lazy" = 1 ]; then b -; else ctr --namespace=k8s.io content ls -q </dev/null; b $?; fi
 "#;
 
-/// The one command asking a node everything a load decides from: its
-/// containerd config, then (when asked) its content store's digests, then
-/// `crictl inspecti` of each of `questions.inspect`, in that order, as
-/// sections separated by `token` (see [`probe_sections`]). `token` must not
-/// occur in any answer: a random one per probe.
+/// The one command asking a node everything a load decides from, as
+/// sections separated by `token` (see [`probe_sections`]), in this order:
+/// per image its ID's then its name's `crictl inspecti`, then its
+/// containerd config, then (when asked) its content store's digests.
+/// `token` must not occur in any answer: a random one per probe.
 pub fn probe_argv(token: &str, questions: &ProbeQuestions) -> Vec<String> {
     let mut script = PROBE_HEAD.to_string();
     if questions.content {
         script.push_str(PROBE_CONTENT);
     }
-    script.push_str(PROBE_INSPECT);
-    ["sh", "-c", &script, "sh", token]
-        .iter()
-        .map(|s| s.to_string())
-        .chain(questions.inspect.iter().cloned())
-        .collect()
+    let lazy = questions.lazy && !questions.images.is_empty();
+    [
+        "sh",
+        "-c",
+        &script,
+        "sh",
+        token,
+        if lazy { "1" } else { "0" },
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .chain(
+        questions
+            .images
+            .iter()
+            .flat_map(|(id, name)| [id.clone(), name.clone(), normalize_image_name(name)]),
+    )
+    .collect()
 }
 
-/// One question's answer: its exit status and output.
+/// One question's answer: its exit status (None: left out, see
+/// [`ProbeQuestions::lazy`]) and output.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProbeSection {
-    pub status: i32,
+    pub status: Option<i32>,
     pub output: String,
 }
 
@@ -451,12 +481,18 @@ pub fn probe_sections(token: &str, stream: &[u8]) -> Vec<ProbeSection> {
         let Some(end) = after.iter().position(|&c| c == b'\n') else {
             break;
         };
-        let Some(status) = std::str::from_utf8(&after[..end])
-            .ok()
-            .filter(|s| !s.is_empty() && s.bytes().all(|c| c.is_ascii_digit()))
-            .and_then(|s| s.parse().ok())
-        else {
-            break;
+        let status = match &after[..end] {
+            b"-" => None,
+            digits if !digits.is_empty() && digits.iter().all(u8::is_ascii_digit) => {
+                match std::str::from_utf8(digits)
+                    .ok()
+                    .and_then(|s| s.parse().ok())
+                {
+                    Some(n) => Some(n),
+                    None => break,
+                }
+            }
+            _ => break,
         };
         sections.push(ProbeSection {
             status,
@@ -470,12 +506,12 @@ pub fn probe_sections(token: &str, stream: &[u8]) -> Vec<ProbeSection> {
 /// A probe's answers by question (None: not answered).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ProbeAnswers {
-    /// `containerd config dump`; `stderr` alongside for its error.
+    /// Per image: its ID's and its name's `crictl inspecti`.
+    pub images: Vec<(Option<ProbeSection>, Option<ProbeSection>)>,
+    /// `containerd config dump`; its stderr alongside, for its error.
     pub config: Option<(ProbeSection, String)>,
     /// `ctr content ls -q`; None too when not asked.
     pub content: Option<ProbeSection>,
-    /// `crictl inspecti`, one per `questions.inspect`.
-    pub inspect: Vec<Option<ProbeSection>>,
 }
 
 /// The probe's stdout and stderr -> each question's answer.
@@ -486,23 +522,36 @@ pub fn probe_answers(
     stderr: &[u8],
 ) -> ProbeAnswers {
     let mut out = probe_sections(token, stdout).into_iter();
-    let mut err = probe_sections(token, stderr).into_iter();
-    let config = out
-        .next()
-        .map(|s| (s, err.next().map(|e| e.output).unwrap_or_default()));
+    let errs = probe_sections(token, stderr);
+    let images = questions
+        .images
+        .iter()
+        .map(|_| (out.next(), out.next()))
+        .collect();
+    let at = 2 * questions.images.len();
+    let config = out.next().map(|s| {
+        (
+            s,
+            errs.get(at).map(|e| e.output.clone()).unwrap_or_default(),
+        )
+    });
     let content = if questions.content { out.next() } else { None };
-    let inspect = questions.inspect.iter().map(|_| out.next()).collect();
     ProbeAnswers {
+        images,
         config,
         content,
-        inspect,
     }
 }
 
 impl ProbeSection {
     /// The output of a question that succeeded (as an exec's `.ok()`).
     pub fn succeeded(&self) -> Option<&str> {
-        (self.status == 0).then_some(self.output.as_str())
+        (self.status == Some(0)).then_some(self.output.as_str())
+    }
+
+    /// Whether the node left the question out.
+    pub fn skipped(&self) -> bool {
+        self.status.is_none()
     }
 }
 
@@ -522,7 +571,10 @@ pub fn section_error(
     cli.extend(argv.iter().map(|a| a.to_string()));
     crate::provider::RunError {
         argv: cli,
-        reason: format!("exit status {}", section.status),
+        reason: format!(
+            "exit status {}",
+            section.status.map_or("-".to_string(), |n| n.to_string())
+        ),
         output: format!("{}{stderr}", section.output),
     }
 }
@@ -1032,45 +1084,71 @@ version = 2
 
     const TOKEN: &str = "kind-sysbox-probe-0123456789abcdef";
 
-    fn q(content: bool, inspect: &[&str]) -> ProbeQuestions {
+    fn q(content: bool, lazy: bool, images: &[(&str, &str)]) -> ProbeQuestions {
         ProbeQuestions {
+            images: images
+                .iter()
+                .map(|(id, name)| (id.to_string(), name.to_string()))
+                .collect(),
             content,
-            inspect: s(inspect),
+            lazy,
         }
     }
 
     fn sec(status: i32, output: &str) -> ProbeSection {
         ProbeSection {
-            status,
+            status: Some(status),
             output: output.into(),
+        }
+    }
+
+    fn skipped() -> ProbeSection {
+        ProbeSection {
+            status: None,
+            output: String::new(),
         }
     }
 
     #[test]
     fn the_probe_passes_token_and_images_as_arguments_never_in_the_script() {
         let nasty = "x'; rm -rf / #$(touch /pwned)\"`id`";
-        let argv = probe_argv(TOKEN, &q(true, &["sha256:abc", nasty]));
+        let argv = probe_argv(TOKEN, &q(true, true, &[("sha256:abc", nasty)]));
         assert_eq!(&argv[..2], &s(&["sh", "-c"])[..]);
-        assert_eq!(&argv[3..], &s(&["sh", TOKEN, "sha256:abc", nasty])[..]);
+        assert_eq!(
+            &argv[3..],
+            &s(&[
+                "sh",
+                TOKEN,
+                "1",
+                "sha256:abc",
+                nasty,
+                &normalize_image_name(nasty)
+            ])[..]
+        );
         let script = &argv[2];
         assert!(!script.contains(TOKEN) && !script.contains("abc") && !script.contains("pwned"));
         // The questions, in the order the answers are read.
-        let config = script.find("containerd config dump").unwrap();
-        let content = script.find("ctr --namespace=k8s.io content ls -q").unwrap();
-        let inspect = script.find(r#"crictl inspecti "$i""#).unwrap();
-        assert!(config < content && content < inspect, "{script}");
-        // The content list only when asked, with today's argv.
-        assert!(script.contains(&CONTENT_LIST_ARGV.join(" ")));
-        let without = probe_argv(TOKEN, &q(false, &[]));
+        let inspect = script.find(r#"crictl inspecti "$1""#).unwrap();
+        let by_name = script.find(r#"crictl inspecti "$2""#).unwrap();
+        let config = script.find(&CONFIG_DUMP_ARGV.join(" ")).unwrap();
+        let content = script.find(&CONTENT_LIST_ARGV.join(" ")).unwrap();
+        assert!(
+            inspect < by_name && by_name < config && config < content,
+            "{script}"
+        );
+        // The content list only when asked; never lazy without images.
+        let without = probe_argv(TOKEN, &q(false, true, &[]));
         assert!(!without[2].contains("content ls"), "{}", without[2]);
-        assert!(without[2].contains(&CONFIG_DUMP_ARGV.join(" ")));
-        assert_eq!(&without[3..], &s(&["sh", TOKEN])[..]);
+        assert_eq!(&without[3..], &s(&["sh", TOKEN, "0"])[..]);
+        let eager = probe_argv(TOKEN, &q(false, false, &[("a", "b")]));
+        assert_eq!(
+            &eager[3..],
+            &s(&["sh", TOKEN, "0", "a", "b", "docker.io/library/b:latest"])[..]
+        );
     }
 
-    #[test]
-    fn the_probe_script_runs_as_the_parser_reads_it() {
-        // The real sh, with stand-ins for the tools on PATH: one answers
-        // without a trailing newline, one fails, one says nothing.
+    /// Runs the probe script with the real `sh` and stand-in tools.
+    fn run_probe(questions: &ProbeQuestions, crictl: &str) -> (ProbeAnswers, Vec<ProbeSection>) {
         let dir = tempfile::tempdir().unwrap();
         let tool = |name: &str, body: &str| {
             let path = dir.path().join(name);
@@ -1078,15 +1156,11 @@ version = 2
             use std::os::unix::fs::PermissionsExt;
             std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
         };
+        // No trailing newline; a failure; whatever the test says.
         tool("containerd", "printf 'version = 2'");
         tool("ctr", "echo 'ctr: no content' >&2; exit 3");
-        tool(
-            "crictl",
-            r#"[ "$2" = "sha256:abc" ] && { printf '{"a":\n1}\n'; exit 0; }; echo "no such image $2" >&2; exit 1"#,
-        );
-        let nasty = "it's \"$(x)\"";
-        let questions = q(true, &["sha256:abc", nasty, ""]);
-        let argv = probe_argv(TOKEN, &questions);
+        tool("crictl", crictl);
+        let argv = probe_argv(TOKEN, questions);
         let path = format!("{}:/usr/bin:/bin", dir.path().display());
         let out = std::process::Command::new(&argv[0])
             .args(&argv[1..])
@@ -1094,21 +1168,78 @@ version = 2
             .output()
             .unwrap();
         assert!(out.status.success(), "{out:?}");
-        let answers = probe_answers(TOKEN, &questions, &out.stdout, &out.stderr);
-        assert_eq!(answers.config, Some((sec(0, "version = 2"), String::new())));
-        assert_eq!(answers.content, Some(sec(3, "")));
+        (
+            probe_answers(TOKEN, questions, &out.stdout, &out.stderr),
+            probe_sections(TOKEN, &out.stderr),
+        )
+    }
+
+    /// A crictl stand-in: `sha256:abc` is tagged `docker.io/library/x:1`
+    /// (its JSON ending in two newlines), anything else is absent.
+    const CRICTL: &str = r#"[ "$2" = "sha256:abc" ] && { printf '{"repoTags": [\n"docker.io/library/x:1"]}\n\n'; exit 0; }; echo "no such image $2" >&2; exit 1"#;
+    const TAGGED: &str = "{\"repoTags\": [\n\"docker.io/library/x:1\"]}\n\n";
+
+    #[test]
+    fn the_probe_script_runs_as_the_parser_reads_it() {
+        let nasty = "it's \"$(x)\"";
+        let questions = q(true, false, &[("sha256:abc", "x:1"), (nasty, "")]);
+        let (answers, errs) = run_probe(&questions, CRICTL);
         assert_eq!(
-            answers.inspect,
+            answers.images,
             vec![
-                Some(sec(0, "{\"a\":\n1}\n")),
-                Some(sec(1, "")),
-                Some(sec(1, ""))
+                (Some(sec(0, TAGGED)), Some(sec(1, ""))),
+                (Some(sec(1, "")), Some(sec(1, ""))),
             ]
         );
-        let errs = probe_sections(TOKEN, &out.stderr);
-        assert_eq!(errs[1], sec(3, "ctr: no content\n"));
-        assert_eq!(errs[3], sec(1, &format!("no such image {nasty}\n")));
-        assert_eq!(errs[4], sec(1, "no such image \n"));
+        assert_eq!(answers.config, Some((sec(0, "version = 2"), String::new())));
+        assert_eq!(answers.content, Some(sec(3, "")));
+        assert_eq!(errs[1], sec(1, "no such image x:1\n"));
+        assert_eq!(errs[2], sec(1, &format!("no such image {nasty}\n")));
+        assert_eq!(errs[3], sec(1, "no such image \n"));
+        assert_eq!(errs[5], sec(3, "ctr: no content\n"));
+    }
+
+    #[test]
+    fn a_lazy_probe_leaves_out_only_what_is_surely_not_needed() {
+        // Tagged with its name: no by-name inspection, no facts.
+        let (answers, _) = run_probe(&q(true, true, &[("sha256:abc", "x:1")]), CRICTL);
+        assert_eq!(
+            answers.images,
+            vec![(Some(sec(0, TAGGED)), Some(skipped()))]
+        );
+        assert_eq!(answers.config, Some((skipped(), String::new())));
+        assert_eq!(answers.content, Some(skipped()));
+        // Present by ID under another name: by name, and the facts, asked.
+        let (answers, _) = run_probe(&q(true, true, &[("sha256:abc", "y:1")]), CRICTL);
+        assert_eq!(
+            answers.images,
+            vec![(Some(sec(0, TAGGED)), Some(sec(1, "")))]
+        );
+        assert_eq!(answers.config, Some((sec(0, "version = 2"), String::new())));
+        assert_eq!(answers.content, Some(sec(3, "")));
+        // One image missing: everything after it asked, the one before left out.
+        let (answers, _) = run_probe(
+            &q(false, true, &[("sha256:abc", "x:1"), ("sha256:def", "z:1")]),
+            CRICTL,
+        );
+        assert_eq!(
+            answers.images,
+            vec![
+                (Some(sec(0, TAGGED)), Some(skipped())),
+                (Some(sec(1, "")), Some(sec(1, "")))
+            ]
+        );
+        assert_eq!(answers.config, Some((sec(0, "version = 2"), String::new())));
+        assert_eq!(answers.content, None);
+        // A failed ID inspection is never taken for presence.
+        let (answers, _) = run_probe(
+            &q(false, true, &[("sha256:abc", "x:1")]),
+            r#"echo '"docker.io/library/x:1"'; exit 1"#,
+        );
+        assert_eq!(
+            answers.images[0].1,
+            Some(sec(1, "\"docker.io/library/x:1\"\n"))
+        );
     }
 
     #[test]
@@ -1118,6 +1249,8 @@ version = 2
             (String::new(), vec![]),
             // Empty output.
             (b("0"), vec![sec(0, "")]),
+            // Left out.
+            (format!("{}{}", b("-"), b("0")), vec![skipped(), sec(0, "")]),
             // With and without a trailing newline.
             (format!("a\nb\n{}", b("0")), vec![sec(0, "a\nb\n")]),
             (format!("a\nb{}", b("0")), vec![sec(0, "a\nb")]),
@@ -1133,6 +1266,7 @@ version = 2
             // A malformed status ends the parse.
             (format!("a\n{TOKEN} x\n{}", b("0")), vec![]),
             (format!("a\n{TOKEN} -1\n"), vec![]),
+            (format!("a\n{TOKEN} 99999999999\n"), vec![]),
             // The token without its line start is output.
             (
                 format!("{TOKEN} 1\n{}", b("0")),
@@ -1153,48 +1287,43 @@ version = 2
     fn probe_answers_map_sections_to_questions_and_leave_missing_ones_unanswered() {
         let b = |status: i32| format!("\n{TOKEN} {status}\n");
         let full = format!(
-            "version = 2\n{}sha256:a\n{}{{}}{}{}",
+            "{{}}{}{}version = 2\n{}sha256:a\n{}",
             b(0),
+            b(1),
             b(0),
-            b(0),
-            b(1)
+            b(0)
         );
-        let err = format!("{}{}{}no such image{}", b(0), b(0), b(0), b(1));
-        let questions = q(true, &["id", "name"]);
+        let err = format!("{}no such image{}boom{}{}", b(0), b(1), b(0), b(0));
+        let questions = q(true, false, &[("id", "name")]);
         let got = probe_answers(TOKEN, &questions, full.as_bytes(), err.as_bytes());
-        assert_eq!(got.config, Some((sec(0, "version = 2\n"), String::new())));
+        assert_eq!(got.images, vec![(Some(sec(0, "{}")), Some(sec(1, "")))]);
+        assert_eq!(
+            got.config,
+            Some((sec(0, "version = 2\n"), "boom".to_string()))
+        );
         assert_eq!(got.content, Some(sec(0, "sha256:a\n")));
-        assert_eq!(got.inspect, vec![Some(sec(0, "{}")), Some(sec(1, ""))]);
         assert_eq!(
             got.content.as_ref().unwrap().succeeded(),
             Some("sha256:a\n")
         );
-        assert_eq!(got.inspect[1].as_ref().unwrap().succeeded(), None);
+        assert_eq!(got.images[0].1.as_ref().unwrap().succeeded(), None);
+        assert_eq!(skipped().succeeded(), None);
+        assert!(skipped().skipped() && !sec(0, "").skipped());
 
-        // Without the content question, the second section is the first inspect.
-        let got = probe_answers(TOKEN, &q(false, &["id"]), full.as_bytes(), b"");
+        // Without images nor the content question: the config only.
+        let got = probe_answers(TOKEN, &q(false, false, &[]), full.as_bytes(), b"");
+        assert_eq!(got.images, vec![]);
+        assert_eq!(got.config, Some((sec(0, "{}"), String::new())));
         assert_eq!(got.content, None);
-        assert_eq!(got.inspect, vec![Some(sec(0, "sha256:a\n"))]);
-        // The config's stderr travels with it.
-        let got = probe_answers(
-            TOKEN,
-            &q(false, &[]),
-            b(1).as_bytes(),
-            format!("boom\n{}", b(1)).as_bytes(),
-        );
-        assert_eq!(got.config, Some((sec(1, ""), "boom\n".to_string())));
         // Cut short: the rest unanswered.
-        let cut = format!("version = 2\n{}sha256:a\n", b(0));
+        let cut = format!("{{}}{}", b(0));
         let got = probe_answers(TOKEN, &questions, cut.as_bytes(), b"");
-        assert_eq!(got.config, Some((sec(0, "version = 2\n"), String::new())));
-        assert_eq!((got.content, got.inspect), (None, vec![None, None]));
+        assert_eq!(got.images, vec![(Some(sec(0, "{}")), None)]);
+        assert_eq!((got.config, got.content), (None, None));
         // Nothing at all.
         let got = probe_answers(TOKEN, &questions, b"", b"");
+        assert_eq!(got.images, vec![(None, None)]);
         assert_eq!(got.config, None);
-        assert_eq!(got.inspect, vec![None, None]);
-        // Sections beyond the questions are ignored.
-        let got = probe_answers(TOKEN, &q(false, &[]), full.as_bytes(), b"");
-        assert_eq!(got.inspect, vec![]);
     }
 
     #[test]
@@ -1215,6 +1344,7 @@ version = 2
             ..node("n2", "worker")
         };
         let e = section_error(&runc, &CONFIG_DUMP_ARGV, &sec(1, ""), "");
+        assert_eq!(e.reason, "exit status 1");
         assert_eq!(e.argv[..3], s(&["docker", "exec", "--privileged"])[..]);
     }
 
