@@ -67,7 +67,9 @@ pub async fn load_docker_images(
     // Everything the decisions need, from one exec per node, before any:
     // per image its ID's and its name's inspection, then the snapshotter
     // and (as today, when the images have layers) the content list, asked
-    // of every candidate as the exec costs more than the questions.
+    // of every candidate as the exec costs more than the questions; a node
+    // with every image already tagged leaves out all but the first
+    // (`ProbeQuestions::lazy`).
     let questions = plan::ProbeQuestions {
         images: ids.iter().cloned().zip(images.iter().cloned()).collect(),
         content: !diff_ids.is_empty(),
@@ -77,7 +79,7 @@ pub async fn load_docker_images(
     log.debug(
         1,
         &format!(
-            "asked {} node(s) about {} image(s), their snapshotter and content (one exec each) in {:.2?}",
+            "asked {} node(s) about {} image(s), one exec each, in {:.2?}",
             candidates.len(),
             images.len(),
             started.elapsed()
