@@ -175,9 +175,23 @@ fn docker_image_into_a_three_node_cluster() {
     );
     assert_eq!(imports(&w1).len(), 2);
 
-    // A second load skips every node: no new import.
+    // A second load skips every node: no new import. Each node is asked
+    // in one exec, which, finding every image tagged by ID, leaves out the
+    // by-name inspections, the snapshotter and the content list.
     let before = import_count(&all);
+    let asked = |node: &str| {
+        [
+            "crictl inspecti",
+            "containerd config dump",
+            "ctr --namespace=k8s.io content ls",
+        ]
+        .map(|prefix| calls_starting(node, prefix).len())
+    };
+    let asked_before: Vec<_> = all.iter().map(|n| asked(n)).collect();
     let (r, logged) = load_images(&tc.name, &[&a.name, &b.name], &[]);
+    for (node, [inspected, dumped, listed]) in all.iter().zip(asked_before) {
+        assert_eq!(asked(node), [inspected + 2, dumped, listed], "{node}");
+    }
     assert_eq!(r, Ok(()));
     assert_eq!(
         logged,

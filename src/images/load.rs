@@ -13,6 +13,11 @@
 //! A node that takes nothing for the stall timeout is given up by name
 //! without holding the others back ([`round`]).
 //!
+//! Before deciding anything, each node is asked everything the decisions
+//! need (its images by ID and by name, its snapshotter, its content) in one
+//! exec, all nodes at once ([`plan::probe_argv`]): an exec costs far more
+//! than the questions. Only a re-tag is an exec of its own.
+//!
 //! The decisions (which nodes to re-tag or load, which get a partial archive,
 //! log lines, the import command) are pure functions in [`plan`]; this file
 //! only runs them.
@@ -60,13 +65,79 @@ pub async fn load_docker_images(
     let candidates = plan::select_nodes(cluster, &internal(&all), nodes, UnknownNodeStyle::Quoted)?;
 
     let started = std::time::Instant::now();
+    // Everything the decisions need, from one exec per node, before any:
+    // per image its ID's and its name's inspection, then the snapshotter
+    // and (as today, when the images have layers) the content list, asked
+    // of every candidate as the exec costs more than the questions; a node
+    // with every image already tagged leaves out all but the first
+    // (`ProbeQuestions::lazy`).
+    let questions = plan::ProbeQuestions {
+        images: ids.iter().cloned().zip(images.iter().cloned()).collect(),
+        content: !diff_ids.is_empty(),
+        lazy: true,
+    };
+    let (platforms, mut probes) = ask(provider, &nodes_of(&candidates), &questions).await;
+    log.debug(
+        1,
+        &format!(
+            "asked {} node(s) about {} image(s), one exec each, in {:.2?}",
+            candidates.len(),
+            images.len(),
+            started.elapsed()
+        ),
+    );
+    // A node that left out a by-name answer a decision needs (its image's
+    // ID inspection named the image, yet listed no tags) is asked again in
+    // full before anything is decided.
+    let again: Vec<usize> = (0..candidates.len())
+        .filter(|&i| {
+            images
+                .iter()
+                .zip(&probes[i].images)
+                .any(|(image, (by_id, by_name))| {
+                    let tags = by_id.as_deref().and_then(plan::repo_tags_of);
+                    by_name.is_none()
+                        && plan::presence(image, tags.as_deref()) == plan::Presence::Absent
+                })
+        })
+        .collect();
+    if !again.is_empty() {
+        let eager = plan::ProbeQuestions {
+            lazy: false,
+            ..questions.clone()
+        };
+        let nodes: Vec<&NodeRef> = again.iter().map(|&i| &candidates[i]).collect();
+        let answers = probe_all(provider, &nodes, &eager).await;
+        log.debug(1, &format!("asked {} node(s) again in full", again.len()));
+        for (i, probe) in again.into_iter().zip(answers) {
+            probes[i] = probe;
+        }
+    }
     let mut selected: Vec<String> = Vec::new();
-    for (image, id) in images.iter().zip(&ids) {
-        // Nodes are independent: look (and re-tag) concurrently, report in order.
-        let outcomes = futures_util::future::join_all(candidates.iter().map(|node| async move {
-            (node.name.clone(), observe(provider, node, image, id).await)
-        }))
-        .await;
+    // Per candidate: the (ID, name) re-tags done so far.
+    let mut retagged: Vec<Vec<(String, String)>> = vec![Vec::new(); candidates.len()];
+    for (k, (image, id)) in images.iter().zip(&ids).enumerate() {
+        // Nodes are independent: re-tag concurrently, report in order.
+        let outcomes =
+            futures_util::future::join_all(candidates.iter().zip(&probes).zip(&retagged).map(
+                |((node, probe), done)| async move {
+                    let (by_id, by_name) = &probe.images[k];
+                    let tags = by_id.as_deref().and_then(plan::repo_tags_of);
+                    let tags = plan::with_retags(tags, id, done);
+                    let by_name = by_name
+                        .as_ref()
+                        .and_then(|o| o.as_deref())
+                        .and_then(plan::image_id_of);
+                    let outcome = settle(provider, node, image, id, tags, by_name).await;
+                    (node.name.clone(), outcome)
+                },
+            ))
+            .await;
+        for (done, (_, outcome)) in retagged.iter_mut().zip(&outcomes) {
+            if let NodeOutcome::Retagged { name } = outcome {
+                done.push((id.clone(), name.clone()));
+            }
+        }
         for line in plan::fold_image(image, id, &outcomes, &mut selected) {
             log.info(&line);
         }
@@ -83,15 +154,28 @@ pub async fn load_docker_images(
     if selected.is_empty() {
         return Ok(());
     }
-    let targets: Vec<NodeRef> = candidates
-        .iter()
-        .filter(|n| selected.contains(&n.name))
-        .cloned()
-        .collect();
+    let (targets, probes): (Vec<NodeRef>, Vec<Probe>) = candidates
+        .into_iter()
+        .zip(probes)
+        .filter(|(node, _)| selected.contains(&node.name))
+        .unzip();
+    let (snapshotters, held) =
+        facts_of(provider, &nodes_of(&targets), probes, !diff_ids.is_empty()).await;
     // As upstream, every requested image is saved, even those some nodes have.
-    deliver(provider, &targets, &images, &diff_ids, log)
-        .await
-        .map(|_| ())
+    let source = || provider.save_images(&images);
+    load_streamed(
+        provider,
+        &targets,
+        &platforms,
+        snapshotters,
+        held,
+        &diff_ids,
+        inbox_path(&targets),
+        log,
+        source,
+    )
+    .await
+    .map(|_| ())
 }
 
 /// Sends `images` (present on the host) to `targets` and imports them there,
@@ -120,7 +204,13 @@ async fn deliver(
     log: &Logger,
 ) -> anyhow::Result<Vec<Delivered>> {
     let started = std::time::Instant::now();
-    let (platforms, snapshotters, held) = load_facts(provider, targets, !diff_ids.is_empty()).await;
+    let questions = plan::ProbeQuestions {
+        content: !diff_ids.is_empty(),
+        ..Default::default()
+    };
+    let nodes = nodes_of(targets);
+    let (platforms, probes) = ask(provider, &nodes, &questions).await;
+    let (snapshotters, held) = facts_of(provider, &nodes, probes, questions.content).await;
     log.debug(
         1,
         &format!(
@@ -175,7 +265,9 @@ pub async fn load_image_archives(
                 ),
             );
         }
-        let (platforms, snapshotters, held) = load_facts(provider, &targets, false).await;
+        let nodes = nodes_of(&targets);
+        let (platforms, probes) = ask(provider, &nodes, &plan::ProbeQuestions::default()).await;
+        let (snapshotters, held) = facts_of(provider, &nodes, probes, false).await;
         let path = archive.clone();
         load_streamed(
             provider,
@@ -194,6 +286,10 @@ pub async fn load_image_archives(
     Ok(())
 }
 
+fn nodes_of(nodes: &[NodeRef]) -> Vec<&NodeRef> {
+    nodes.iter().collect()
+}
+
 /// The host's image (`docker image inspect`): its ID and layers' diff IDs,
 /// from one inspection.
 async fn host_image(provider: &dyn Provider, image: &str) -> anyhow::Result<ImageInfo> {
@@ -207,21 +303,17 @@ fn not_present(image: &str) -> anyhow::Error {
     anyhow!("image: \"{image}\" not present locally")
 }
 
-/// One node, one image: crictl by ID, then re-tag or crictl by name.
-/// (Sequential as upstream: on a busy host the fewest execs is fastest, and
-/// an image already present costs one exec per node.)
-async fn observe(provider: &dyn Provider, node: &NodeRef, image: &str, id: &str) -> NodeOutcome {
-    let inspect = |what: &str| {
-        let what = what.to_string();
-        async move {
-            provider
-                .exec(node, &["crictl", "inspecti", &what], None)
-                .await
-                .ok()
-                .map(|out| String::from_utf8_lossy(&out.stdout).into_owned())
-        }
-    };
-    let tags = inspect(id).await.as_deref().and_then(plan::repo_tags_of);
+/// One node, one image, from what its probe answered (`tags`: the repo
+/// tags of the host's image ID there; `by_name`: the ID its image of that
+/// name has): nothing, a re-tag (its own exec), or a load.
+async fn settle(
+    provider: &dyn Provider,
+    node: &NodeRef,
+    image: &str,
+    id: &str,
+    tags: Option<Vec<String>>,
+    by_name: Option<String>,
+) -> NodeOutcome {
     match plan::presence(image, tags.as_deref()) {
         plan::Presence::Tagged => NodeOutcome::Present,
         plan::Presence::NeedsRetag(name) => {
@@ -249,7 +341,6 @@ async fn observe(provider: &dyn Provider, node: &NodeRef, image: &str, id: &str)
             }
         }
         plan::Presence::Absent => {
-            let by_name = inspect(image).await.as_deref().and_then(plan::image_id_of);
             if plan::absent_needs_load(id, by_name.as_deref()) {
                 NodeOutcome::Missing
             } else {
@@ -295,19 +386,31 @@ fn inbox_path(targets: &[NodeRef]) -> Option<String> {
     plan::shared_inbox(targets).map(|dir| inbox::archive_path(&dir, rand::random()))
 }
 
-/// What importing into `nodes` needs: which platforms to import (the
-/// host's, as nodes run on it), each node's snapshotter and, when `content`,
-/// the digests each node's content store holds (None where that could not
-/// be listed: that node gets the full archive). All asked at once.
-async fn load_facts(
+/// What one node answered, as today's separate questions' results.
+struct Probe {
+    /// Per image: its ID's `crictl inspecti` output (None where it failed)
+    /// and its name's (the same, inside None where the node left it out).
+    images: Vec<(Option<String>, Option<Option<String>>)>,
+    /// None where the node left them out (every image there and tagged).
+    facts: Option<Facts>,
+}
+
+/// What importing into a node needs to know of it.
+struct Facts {
+    /// Its CRI snapshotter (`containerd config dump`).
+    snapshotter: anyhow::Result<String>,
+    /// The digests its content store holds; None when not asked or not
+    /// listed (that node then gets the full archive).
+    held: Option<HashSet<String>>,
+}
+
+/// Asks every node of `nodes` `questions` ([`probe_all`]) and, meanwhile,
+/// the engine which platforms to import (the host's, as nodes run on it).
+async fn ask(
     provider: &dyn Provider,
-    nodes: &[NodeRef],
-    content: bool,
-) -> (
-    Platforms,
-    Vec<anyhow::Result<String>>,
-    Vec<Option<HashSet<String>>>,
-) {
+    nodes: &[&NodeRef],
+    questions: &plan::ProbeQuestions,
+) -> (Platforms, Vec<Probe>) {
     let platform = async {
         provider
             .info()
@@ -315,24 +418,130 @@ async fn load_facts(
             .ok()
             .and_then(|i| plan::node_platform(&i.architecture))
     };
-    let snapshotters =
-        futures_util::future::join_all(nodes.iter().map(|node| snapshotter(provider, node)));
-    let held = futures_util::future::join_all(nodes.iter().map(|node| async move {
-        if !content {
-            return None;
+    let (platform, probes) = tokio::join!(platform, probe_all(provider, nodes, questions));
+    (platform.map_or(Platforms::All, Platforms::Only), probes)
+}
+
+/// One probe per node, all at once.
+async fn probe_all(
+    provider: &dyn Provider,
+    nodes: &[&NodeRef],
+    questions: &plan::ProbeQuestions,
+) -> Vec<Probe> {
+    futures_util::future::join_all(nodes.iter().map(|n| {
+        // Random per probe: no answer can contain it by accident.
+        let token = format!("kind-sysbox-probe-{:032x}", rand::random::<u128>());
+        async move { probe(provider, n, questions, &token).await }
+    }))
+    .await
+}
+
+/// The facts of `probes` (in order), asking again, all at once, the
+/// `nodes` (same order) that left them out.
+async fn facts_of(
+    provider: &dyn Provider,
+    nodes: &[&NodeRef],
+    probes: Vec<Probe>,
+    content: bool,
+) -> (Vec<anyhow::Result<String>>, Vec<Option<HashSet<String>>>) {
+    let again: Vec<&NodeRef> = nodes
+        .iter()
+        .zip(&probes)
+        .filter(|(_, p)| p.facts.is_none())
+        .map(|(n, _)| *n)
+        .collect();
+    let questions = plan::ProbeQuestions {
+        content,
+        ..Default::default()
+    };
+    let mut asked = probe_all(provider, &again, &questions).await.into_iter();
+    probes
+        .into_iter()
+        .map(|p| {
+            let facts = p
+                .facts
+                .or_else(|| asked.next().and_then(|p| p.facts))
+                .unwrap_or_else(|| Facts {
+                    snapshotter: Err(anyhow!("the node left its containerd config out twice")),
+                    held: None,
+                });
+            (facts.snapshotter, facts.held)
+        })
+        .unzip()
+}
+
+/// One node's probe ([`plan::probe_argv`]). Where the exec itself fails
+/// (node gone, no `sh`), every question has failed as it would have on
+/// its own: no tags, no content list, the snapshotter error.
+async fn probe(
+    provider: &dyn Provider,
+    node: &NodeRef,
+    questions: &plan::ProbeQuestions,
+    token: &str,
+) -> Probe {
+    let snapshotter_error = "failed to detect containerd snapshotter";
+    let argv = plan::probe_argv(token, questions);
+    let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+    let out = match provider.exec(node, &argv, None).await {
+        Ok(out) => out,
+        Err(e) => {
+            return Probe {
+                images: vec![(None, Some(None)); questions.images.len()],
+                facts: Some(Facts {
+                    snapshotter: Err(anyhow::Error::new(e).context(snapshotter_error)),
+                    held: None,
+                }),
+            }
         }
-        provider
-            .exec(node, &plan::CONTENT_LIST_ARGV, None)
-            .await
-            .ok()
-            .map(|out| oci::parse_content_list(&String::from_utf8_lossy(&out.stdout)))
-    }));
-    let (platform, snapshotters, held) = tokio::join!(platform, snapshotters, held);
-    (
-        platform.map_or(Platforms::All, Platforms::Only),
-        snapshotters,
-        held,
-    )
+    };
+    let answers = plan::probe_answers(token, questions, &out.stdout, &out.stderr);
+    let output = |s: &Option<plan::ProbeSection>| {
+        s.as_ref()
+            .and_then(plan::ProbeSection::succeeded)
+            .map(str::to_string)
+    };
+    let images = answers
+        .images
+        .iter()
+        .map(|(by_id, by_name)| {
+            let by_name = match by_name {
+                Some(s) if s.skipped() => None,
+                s => Some(output(s)),
+            };
+            (output(by_id), by_name)
+        })
+        .collect();
+    let snapshotter = match answers.config {
+        Some((section, _)) if section.skipped() => {
+            return Probe {
+                images,
+                facts: None,
+            }
+        }
+        Some((section, _)) if section.status == Some(0) => plan::parse_snapshotter(&section.output),
+        Some((section, stderr)) => Err(anyhow::Error::new(plan::section_error(
+            node,
+            &plan::CONFIG_DUMP_ARGV,
+            &section,
+            &stderr,
+        ))
+        .context(snapshotter_error)),
+        None => Err(anyhow!(
+            "the node's answer ended before its containerd config (first line: {:?})",
+            String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .next()
+                .unwrap_or_default()
+        )
+        .context(snapshotter_error)),
+    };
+    Probe {
+        images,
+        facts: Some(Facts {
+            snapshotter,
+            held: output(&answers.content).map(|o| oci::parse_content_list(&o)),
+        }),
+    }
 }
 
 /// How long a node may take nothing from its archive before it is given up
@@ -728,15 +937,6 @@ fn import_failure(node: &NodeRef, e: anyhow::Error) -> anyhow::Error {
         .context("failed to load image")
 }
 
-/// `containerd config dump` in the node -> its CRI snapshotter.
-async fn snapshotter(provider: &dyn Provider, node: &NodeRef) -> anyhow::Result<String> {
-    let out = provider
-        .exec(node, &["containerd", "config", "dump"], None)
-        .await
-        .map_err(|e| anyhow::Error::new(e).context("failed to detect containerd snapshotter"))?;
-    plan::parse_snapshotter(&String::from_utf8_lossy(&out.stdout))
-}
-
 /// One pass of `source` into `ctr … import -` on the given nodes at once
 /// (full archives). Returns each node's result (in `round` order) and the
 /// pump's result.
@@ -778,4 +978,155 @@ pub(crate) async fn stream_round(
         })
         .collect();
     (results, outcome.pumped)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provider::fake::FakeProvider;
+    use crate::provider::test_node;
+
+    const TOKEN: &str = "kind-sysbox-probe-test";
+    const L1: &str = "1111111111111111111111111111111111111111111111111111111111111111";
+    const L2: &str = "2222222222222222222222222222222222222222222222222222222222222222";
+
+    fn questions() -> plan::ProbeQuestions {
+        plan::ProbeQuestions {
+            images: vec![("sha256:abc".into(), "x:1".into())],
+            content: true,
+            lazy: true,
+        }
+    }
+
+    fn b(status: &str) -> String {
+        format!("\n{TOKEN} {status}\n")
+    }
+
+    const CONFIG: &str =
+        "version = 2\n[plugins.\"io.containerd.grpc.v1.cri\".containerd]\n  snapshotter = \"overlayfs\"\n";
+
+    #[tokio::test]
+    async fn a_failed_probe_exec_fails_every_question_as_today() {
+        let fake = FakeProvider::default();
+        fake.fail(&["sh"]);
+        let node = test_node("n1", "worker");
+        let p = probe(&fake, &node, &questions(), TOKEN).await;
+        let facts = p.facts.unwrap();
+        let e = format!("{:#}", facts.snapshotter.unwrap_err());
+        assert!(
+            e.starts_with(
+                "failed to detect containerd snapshotter: command \"docker exec n1 sh -c"
+            ),
+            "{e}"
+        );
+        assert_eq!(facts.held, None);
+        // Failed, not left out: by ID and by name as failed lookups.
+        assert_eq!(p.images, vec![(None, Some(None))]);
+        // One exec for all of it.
+        let calls = fake.calls_on("n1");
+        assert_eq!(calls.len(), 1, "{calls:?}");
+        assert_eq!(calls[0], plan::probe_argv(TOKEN, &questions()));
+    }
+
+    #[tokio::test]
+    async fn the_answers_feed_the_same_parsers_as_separate_execs_did() {
+        let node = test_node("n1", "worker");
+        let fake = FakeProvider::default();
+        let inspect = r#"{"status":{"id":"sha256:abc","repoTags":["docker.io/library/y:1"]}}"#;
+        fake.respond(
+            &["sh"],
+            &format!(
+                "{inspect}{}{}{CONFIG}{}sha256:{L1}\nsha256:{L2}\n{}",
+                b("0"),
+                b("1"),
+                b("0"),
+                b("0")
+            ),
+        );
+        let p = probe(&fake, &node, &questions(), TOKEN).await;
+        assert_eq!(p.images, vec![(Some(inspect.to_string()), Some(None))]);
+        let facts = p.facts.unwrap();
+        assert_eq!(facts.snapshotter.unwrap(), "overlayfs");
+        assert_eq!(
+            facts.held,
+            Some(HashSet::from([
+                format!("sha256:{L1}"),
+                format!("sha256:{L2}")
+            ]))
+        );
+
+        // Left out: by name and the facts.
+        let fake = FakeProvider::default();
+        fake.respond(
+            &["sh"],
+            &format!("{inspect}{}{}{}{}", b("0"), b("-"), b("-"), b("-")),
+        );
+        let p = probe(&fake, &node, &questions(), TOKEN).await;
+        assert_eq!(p.images, vec![(Some(inspect.to_string()), None)]);
+        assert!(p.facts.is_none());
+
+        // A failing config dump reads as the failed exec of it did.
+        let fake = FakeProvider::default();
+        fake.respond(&["sh"], &format!("{}{}", b("1"), b("0")));
+        let p = probe(&fake, &node, &plan::ProbeQuestions::default(), TOKEN).await;
+        let facts = p.facts.unwrap();
+        let e = facts.snapshotter.unwrap_err();
+        assert_eq!(
+            format!("{e:#}"),
+            "failed to detect containerd snapshotter: command \"docker exec n1 containerd config dump\" failed with error: exit status 1"
+        );
+        assert!(e.downcast_ref::<RunError>().is_some());
+        assert_eq!(facts.held, None);
+        assert!(p.images.is_empty());
+
+        // A cut-short answer leaves the rest unanswered (as failed).
+        let fake = FakeProvider::default();
+        fake.respond(&["sh"], &format!("{inspect}{}", b("0")));
+        let p = probe(&fake, &node, &questions(), TOKEN).await;
+        assert_eq!(p.images, vec![(Some(inspect.to_string()), Some(None))]);
+        let facts = p.facts.unwrap();
+        let e = format!("{:#}", facts.snapshotter.unwrap_err());
+        assert!(
+            e.starts_with(
+                "failed to detect containerd snapshotter: the node's answer ended before"
+            ),
+            "{e}"
+        );
+        assert_eq!(facts.held, None);
+    }
+
+    #[tokio::test]
+    async fn facts_left_out_are_asked_again_of_those_nodes_only() {
+        let fake = FakeProvider::default();
+        fake.respond(
+            &["sh"],
+            &format!("{CONFIG}{}sha256:{L1}\n{}", b("0"), b("0")),
+        );
+        let (n1, n2) = (test_node("n1", "worker"), test_node("n2", "worker"));
+        let known = Probe {
+            images: vec![],
+            facts: Some(Facts {
+                snapshotter: Ok("native".into()),
+                held: None,
+            }),
+        };
+        let left_out = Probe {
+            images: vec![],
+            facts: None,
+        };
+        let (snapshotters, held) = facts_of(&fake, &[&n1, &n2], vec![known, left_out], true).await;
+        // The token is random, so the canned answer does not split: n2's
+        // second probe reads as cut short; what matters is that it was asked.
+        let mut snapshotters = snapshotters.into_iter();
+        assert_eq!(snapshotters.next().unwrap().unwrap(), "native");
+        let e = format!("{:#}", snapshotters.next().unwrap().unwrap_err());
+        assert!(e.contains("the node's answer ended before"), "{e}");
+        assert_eq!(held, vec![None, None]);
+        assert!(fake.calls_on("n1").is_empty());
+        let calls = fake.calls_on("n2");
+        assert_eq!(calls.len(), 1);
+        assert_eq!(&calls[0][..2], &["sh", "-c"]);
+        assert!(calls[0][2].contains("content ls"));
+        assert_eq!(calls[0][5], "0", "never lazy without images");
+    }
 }

@@ -386,6 +386,216 @@ pub fn go_stat_error(path: &str, err: &std::io::Error) -> String {
 /// Upstream's advice when several archives are loaded one by one.
 pub const MULTI_ARCHIVE_WARNING: &str = "It is suggested that you save multiple images into a common archive and load that instead of loading multiple archives for better performance";
 
+/// `containerd` arguments printing its effective config (the snapshotter).
+pub const CONFIG_DUMP_ARGV: [&str; 3] = ["containerd", "config", "dump"];
+
+/// What one probe asks a node.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProbeQuestions {
+    /// Per image, `(host ID, requested name)`: `crictl inspecti` of the ID,
+    /// then of the name.
+    pub images: Vec<(String, String)>,
+    /// Also list the digests its content store holds ([`CONTENT_LIST_ARGV`]).
+    pub content: bool,
+    /// Let the node leave out what is surely not needed: an image's by-name
+    /// inspection when its ID's inspection names the image's normalised
+    /// name, and then, when that held for every image, the snapshotter and
+    /// content questions (a node with everything already there). A
+    /// decision that needs a left-out answer asks again without it.
+    pub lazy: bool,
+}
+
+/// The probe's script. After each question: a boundary line
+/// `\n<token> <exit status>\n` (`-` for a question left out) on stdout and
+/// the same on stderr, so both streams split into the same sections. The
+/// leading newline lets an output end without one; the parser takes
+/// exactly that newline off. Everything variable (token, laziness, images
+/// as ID/name/normalised-name triples) is a positional argument: nothing is
+/// interpolated into the script. The ID's inspection goes through a
+/// command substitution (to look for the name in it) that keeps trailing
+/// newlines with a `.` sentinel.
+const PROBE_HEAD: &str = r#"t=$1; lazy=$2; shift 2
+b() { printf '\n%s %s\n' "$t" "$1"; printf '\n%s %s\n' "$t" "$1" >&2; }
+while [ $# -ge 3 ]; do
+  o=$(crictl inspecti "$1" </dev/null; r=$?; printf .; exit $r); r=$?
+  printf %s "${o%.}"; b $r
+  case $lazy:$r:$o in
+    1:0:*"\"$3\""*) b - ;;
+    *) lazy=0; crictl inspecti "$2" </dev/null; b $? ;;
+  esac
+  shift 3
+done
+if [ "$lazy" = 1 ]; then b -; else containerd config dump </dev/null; b $?; fi
+"#;
+const PROBE_CONTENT: &str = r#"if [ "$lazy" = 1 ]; then b -; else ctr --namespace=k8s.io content ls -q </dev/null; b $?; fi
+"#;
+
+/// The one command asking a node everything a load decides from, as
+/// sections separated by `token` (see [`probe_sections`]), in this order:
+/// per image its ID's then its name's `crictl inspecti`, then its
+/// containerd config, then (when asked) its content store's digests.
+/// `token` must not occur in any answer: a random one per probe.
+pub fn probe_argv(token: &str, questions: &ProbeQuestions) -> Vec<String> {
+    let mut script = PROBE_HEAD.to_string();
+    if questions.content {
+        script.push_str(PROBE_CONTENT);
+    }
+    let lazy = questions.lazy && !questions.images.is_empty();
+    [
+        "sh",
+        "-c",
+        &script,
+        "sh",
+        token,
+        if lazy { "1" } else { "0" },
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .chain(
+        questions
+            .images
+            .iter()
+            .flat_map(|(id, name)| [id.clone(), name.clone(), normalize_image_name(name)]),
+    )
+    .collect()
+}
+
+/// One question's answer: its exit status (None: left out, see
+/// [`ProbeQuestions::lazy`]) and output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProbeSection {
+    pub status: Option<i32>,
+    pub output: String,
+}
+
+/// A probe stream (its stdout or its stderr) -> its complete sections, in
+/// order: every section whose boundary line arrived whole. A cut-short or
+/// malformed rest is no section (its question counts as unanswered).
+pub fn probe_sections(token: &str, stream: &[u8]) -> Vec<ProbeSection> {
+    let boundary = format!("\n{token} ");
+    let boundary = boundary.as_bytes();
+    let mut sections = Vec::new();
+    let mut rest = stream;
+    while let Some(at) = rest.windows(boundary.len()).position(|w| w == boundary) {
+        let after = &rest[at + boundary.len()..];
+        let Some(end) = after.iter().position(|&c| c == b'\n') else {
+            break;
+        };
+        let status = match &after[..end] {
+            b"-" => None,
+            digits if !digits.is_empty() && digits.iter().all(u8::is_ascii_digit) => {
+                match std::str::from_utf8(digits)
+                    .ok()
+                    .and_then(|s| s.parse().ok())
+                {
+                    Some(n) => Some(n),
+                    None => break,
+                }
+            }
+            _ => break,
+        };
+        sections.push(ProbeSection {
+            status,
+            output: String::from_utf8_lossy(&rest[..at]).into_owned(),
+        });
+        rest = &after[end + 1..];
+    }
+    sections
+}
+
+/// A probe's answers by question (None: not answered).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProbeAnswers {
+    /// Per image: its ID's and its name's `crictl inspecti`.
+    pub images: Vec<(Option<ProbeSection>, Option<ProbeSection>)>,
+    /// `containerd config dump`; its stderr alongside, for its error.
+    pub config: Option<(ProbeSection, String)>,
+    /// `ctr content ls -q`; None too when not asked.
+    pub content: Option<ProbeSection>,
+}
+
+/// The probe's stdout and stderr -> each question's answer.
+pub fn probe_answers(
+    token: &str,
+    questions: &ProbeQuestions,
+    stdout: &[u8],
+    stderr: &[u8],
+) -> ProbeAnswers {
+    let mut out = probe_sections(token, stdout).into_iter();
+    let errs = probe_sections(token, stderr);
+    let images = questions
+        .images
+        .iter()
+        .map(|_| (out.next(), out.next()))
+        .collect();
+    let at = 2 * questions.images.len();
+    let config = out.next().map(|s| {
+        (
+            s,
+            errs.get(at).map(|e| e.output.clone()).unwrap_or_default(),
+        )
+    });
+    let content = if questions.content { out.next() } else { None };
+    ProbeAnswers {
+        images,
+        config,
+        content,
+    }
+}
+
+impl ProbeSection {
+    /// The output of a question that succeeded (as an exec's `.ok()`).
+    pub fn succeeded(&self) -> Option<&str> {
+        (self.status == Some(0)).then_some(self.output.as_str())
+    }
+
+    /// Whether the node left the question out.
+    pub fn skipped(&self) -> bool {
+        self.status.is_none()
+    }
+}
+
+/// The error `argv`, run in `node` on its own, would have given for a
+/// probe section that failed: as the provider reports a failed exec.
+pub fn section_error(
+    node: &NodeRef,
+    argv: &[&str],
+    section: &ProbeSection,
+    stderr: &str,
+) -> crate::provider::RunError {
+    let mut cli = vec!["docker".to_string(), "exec".to_string()];
+    if node.privileged_exec() {
+        cli.push("--privileged".into());
+    }
+    cli.push(node.name.clone());
+    cli.extend(argv.iter().map(|a| a.to_string()));
+    crate::provider::RunError {
+        argv: cli,
+        reason: format!(
+            "exit status {}",
+            section.status.map_or("-".to_string(), |n| n.to_string())
+        ),
+        output: format!("{}{stderr}", section.output),
+    }
+}
+
+/// The repo tags a node's image `id` has once this load's earlier re-tags
+/// of the same ID there (`retagged`: (ID, name) pairs) are counted: the
+/// probe asked before any re-tag, as upstream asks per image afterwards.
+pub fn with_retags(
+    tags: Option<Vec<String>>,
+    id: &str,
+    retagged: &[(String, String)],
+) -> Option<Vec<String>> {
+    let mut tags = tags?;
+    for (tagged_id, name) in retagged {
+        if tagged_id == id && !tags.contains(name) {
+            tags.push(name.clone());
+        }
+    }
+    Some(tags)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -870,5 +1080,296 @@ version = 2
             inbox_remove_argv("/i/x.tar"),
             s(&["rm", "-f", "/i/x.tar", "/i/x.tar.part"])
         );
+    }
+
+    const TOKEN: &str = "kind-sysbox-probe-0123456789abcdef";
+
+    fn q(content: bool, lazy: bool, images: &[(&str, &str)]) -> ProbeQuestions {
+        ProbeQuestions {
+            images: images
+                .iter()
+                .map(|(id, name)| (id.to_string(), name.to_string()))
+                .collect(),
+            content,
+            lazy,
+        }
+    }
+
+    fn sec(status: i32, output: &str) -> ProbeSection {
+        ProbeSection {
+            status: Some(status),
+            output: output.into(),
+        }
+    }
+
+    fn skipped() -> ProbeSection {
+        ProbeSection {
+            status: None,
+            output: String::new(),
+        }
+    }
+
+    #[test]
+    fn the_probe_passes_token_and_images_as_arguments_never_in_the_script() {
+        let nasty = "x'; rm -rf / #$(touch /pwned)\"`id`";
+        let argv = probe_argv(TOKEN, &q(true, true, &[("sha256:abc", nasty)]));
+        assert_eq!(&argv[..2], &s(&["sh", "-c"])[..]);
+        assert_eq!(
+            &argv[3..],
+            &s(&[
+                "sh",
+                TOKEN,
+                "1",
+                "sha256:abc",
+                nasty,
+                &normalize_image_name(nasty)
+            ])[..]
+        );
+        let script = &argv[2];
+        assert!(!script.contains(TOKEN) && !script.contains("abc") && !script.contains("pwned"));
+        // The questions, in the order the answers are read.
+        let inspect = script.find(r#"crictl inspecti "$1""#).unwrap();
+        let by_name = script.find(r#"crictl inspecti "$2""#).unwrap();
+        let config = script.find(&CONFIG_DUMP_ARGV.join(" ")).unwrap();
+        let content = script.find(&CONTENT_LIST_ARGV.join(" ")).unwrap();
+        assert!(
+            inspect < by_name && by_name < config && config < content,
+            "{script}"
+        );
+        // The content list only when asked; never lazy without images.
+        let without = probe_argv(TOKEN, &q(false, true, &[]));
+        assert!(!without[2].contains("content ls"), "{}", without[2]);
+        assert_eq!(&without[3..], &s(&["sh", TOKEN, "0"])[..]);
+        let eager = probe_argv(TOKEN, &q(false, false, &[("a", "b")]));
+        assert_eq!(
+            &eager[3..],
+            &s(&["sh", TOKEN, "0", "a", "b", "docker.io/library/b:latest"])[..]
+        );
+    }
+
+    /// Runs the probe script with the real `sh` and stand-in tools.
+    fn run_probe(questions: &ProbeQuestions, crictl: &str) -> (ProbeAnswers, Vec<ProbeSection>) {
+        let dir = tempfile::tempdir().unwrap();
+        let tool = |name: &str, body: &str| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        };
+        // No trailing newline; a failure; whatever the test says.
+        tool("containerd", "printf 'version = 2'");
+        tool("ctr", "echo 'ctr: no content' >&2; exit 3");
+        tool("crictl", crictl);
+        let argv = probe_argv(TOKEN, questions);
+        let path = format!("{}:/usr/bin:/bin", dir.path().display());
+        let out = std::process::Command::new(&argv[0])
+            .args(&argv[1..])
+            .env("PATH", path)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        (
+            probe_answers(TOKEN, questions, &out.stdout, &out.stderr),
+            probe_sections(TOKEN, &out.stderr),
+        )
+    }
+
+    /// A crictl stand-in: `sha256:abc` is tagged `docker.io/library/x:1`
+    /// (its JSON ending in two newlines), anything else is absent.
+    const CRICTL: &str = r#"[ "$2" = "sha256:abc" ] && { printf '{"repoTags": [\n"docker.io/library/x:1"]}\n\n'; exit 0; }; echo "no such image $2" >&2; exit 1"#;
+    const TAGGED: &str = "{\"repoTags\": [\n\"docker.io/library/x:1\"]}\n\n";
+
+    #[test]
+    fn the_probe_script_runs_as_the_parser_reads_it() {
+        let nasty = "it's \"$(x)\"";
+        let questions = q(true, false, &[("sha256:abc", "x:1"), (nasty, "")]);
+        let (answers, errs) = run_probe(&questions, CRICTL);
+        assert_eq!(
+            answers.images,
+            vec![
+                (Some(sec(0, TAGGED)), Some(sec(1, ""))),
+                (Some(sec(1, "")), Some(sec(1, ""))),
+            ]
+        );
+        assert_eq!(answers.config, Some((sec(0, "version = 2"), String::new())));
+        assert_eq!(answers.content, Some(sec(3, "")));
+        assert_eq!(errs[1], sec(1, "no such image x:1\n"));
+        assert_eq!(errs[2], sec(1, &format!("no such image {nasty}\n")));
+        assert_eq!(errs[3], sec(1, "no such image \n"));
+        assert_eq!(errs[5], sec(3, "ctr: no content\n"));
+    }
+
+    #[test]
+    fn a_lazy_probe_leaves_out_only_what_is_surely_not_needed() {
+        // Tagged with its name: no by-name inspection, no facts.
+        let (answers, _) = run_probe(&q(true, true, &[("sha256:abc", "x:1")]), CRICTL);
+        assert_eq!(
+            answers.images,
+            vec![(Some(sec(0, TAGGED)), Some(skipped()))]
+        );
+        assert_eq!(answers.config, Some((skipped(), String::new())));
+        assert_eq!(answers.content, Some(skipped()));
+        // Present by ID under another name: by name, and the facts, asked.
+        let (answers, _) = run_probe(&q(true, true, &[("sha256:abc", "y:1")]), CRICTL);
+        assert_eq!(
+            answers.images,
+            vec![(Some(sec(0, TAGGED)), Some(sec(1, "")))]
+        );
+        assert_eq!(answers.config, Some((sec(0, "version = 2"), String::new())));
+        assert_eq!(answers.content, Some(sec(3, "")));
+        // One image missing: everything after it asked, the one before left out.
+        let (answers, _) = run_probe(
+            &q(false, true, &[("sha256:abc", "x:1"), ("sha256:def", "z:1")]),
+            CRICTL,
+        );
+        assert_eq!(
+            answers.images,
+            vec![
+                (Some(sec(0, TAGGED)), Some(skipped())),
+                (Some(sec(1, "")), Some(sec(1, "")))
+            ]
+        );
+        assert_eq!(answers.config, Some((sec(0, "version = 2"), String::new())));
+        assert_eq!(answers.content, None);
+        // A failed ID inspection is never taken for presence.
+        let (answers, _) = run_probe(
+            &q(false, true, &[("sha256:abc", "x:1")]),
+            r#"echo '"docker.io/library/x:1"'; exit 1"#,
+        );
+        assert_eq!(
+            answers.images[0].1,
+            Some(sec(1, "\"docker.io/library/x:1\"\n"))
+        );
+    }
+
+    #[test]
+    fn probe_sections_split_exactly_at_the_boundaries() {
+        let b = |status: &str| format!("\n{TOKEN} {status}\n");
+        let cases: Vec<(String, Vec<ProbeSection>)> = vec![
+            (String::new(), vec![]),
+            // Empty output.
+            (b("0"), vec![sec(0, "")]),
+            // Left out.
+            (format!("{}{}", b("-"), b("0")), vec![skipped(), sec(0, "")]),
+            // With and without a trailing newline.
+            (format!("a\nb\n{}", b("0")), vec![sec(0, "a\nb\n")]),
+            (format!("a\nb{}", b("0")), vec![sec(0, "a\nb")]),
+            // A failing tool, then more sections.
+            (
+                format!("x{}{}y\n{}", b("1"), b("0"), b("127")),
+                vec![sec(1, "x"), sec(0, ""), sec(127, "y\n")],
+            ),
+            // Cut short: a missing or partial boundary line is no section.
+            (format!("a{}b", b("0")), vec![sec(0, "a")]),
+            (format!("a\n{TOKEN} 0"), vec![]),
+            (format!("a\n{TOKEN} "), vec![]),
+            // A malformed status ends the parse.
+            (format!("a\n{TOKEN} x\n{}", b("0")), vec![]),
+            (format!("a\n{TOKEN} -1\n"), vec![]),
+            (format!("a\n{TOKEN} 99999999999\n"), vec![]),
+            // The token without its line start is output.
+            (
+                format!("{TOKEN} 1\n{}", b("0")),
+                vec![sec(0, &format!("{TOKEN} 1\n"))],
+            ),
+            // Another token's lines are output.
+            (
+                format!("\nkind-sysbox-probe-other 0\n{}", b("0")),
+                vec![sec(0, "\nkind-sysbox-probe-other 0\n")],
+            ),
+        ];
+        for (stream, want) in cases {
+            assert_eq!(probe_sections(TOKEN, stream.as_bytes()), want, "{stream:?}");
+        }
+    }
+
+    #[test]
+    fn probe_answers_map_sections_to_questions_and_leave_missing_ones_unanswered() {
+        let b = |status: i32| format!("\n{TOKEN} {status}\n");
+        let full = format!(
+            "{{}}{}{}version = 2\n{}sha256:a\n{}",
+            b(0),
+            b(1),
+            b(0),
+            b(0)
+        );
+        let err = format!("{}no such image{}boom{}{}", b(0), b(1), b(0), b(0));
+        let questions = q(true, false, &[("id", "name")]);
+        let got = probe_answers(TOKEN, &questions, full.as_bytes(), err.as_bytes());
+        assert_eq!(got.images, vec![(Some(sec(0, "{}")), Some(sec(1, "")))]);
+        assert_eq!(
+            got.config,
+            Some((sec(0, "version = 2\n"), "boom".to_string()))
+        );
+        assert_eq!(got.content, Some(sec(0, "sha256:a\n")));
+        assert_eq!(
+            got.content.as_ref().unwrap().succeeded(),
+            Some("sha256:a\n")
+        );
+        assert_eq!(got.images[0].1.as_ref().unwrap().succeeded(), None);
+        assert_eq!(skipped().succeeded(), None);
+        assert!(skipped().skipped() && !sec(0, "").skipped());
+
+        // Without images nor the content question: the config only.
+        let got = probe_answers(TOKEN, &q(false, false, &[]), full.as_bytes(), b"");
+        assert_eq!(got.images, vec![]);
+        assert_eq!(got.config, Some((sec(0, "{}"), String::new())));
+        assert_eq!(got.content, None);
+        // Cut short: the rest unanswered.
+        let cut = format!("{{}}{}", b(0));
+        let got = probe_answers(TOKEN, &questions, cut.as_bytes(), b"");
+        assert_eq!(got.images, vec![(Some(sec(0, "{}")), None)]);
+        assert_eq!((got.config, got.content), (None, None));
+        // Nothing at all.
+        let got = probe_answers(TOKEN, &questions, b"", b"");
+        assert_eq!(got.images, vec![(None, None)]);
+        assert_eq!(got.config, None);
+    }
+
+    #[test]
+    fn a_failed_section_reads_as_the_failed_exec_would() {
+        let e = section_error(
+            &node("n1", "worker"),
+            &CONFIG_DUMP_ARGV,
+            &sec(2, "out\n"),
+            "err\n",
+        );
+        assert_eq!(
+            e.to_string(),
+            r#"command "docker exec n1 containerd config dump" failed with error: exit status 2"#
+        );
+        assert_eq!(e.output, "out\nerr\n");
+        let runc = NodeRef {
+            runtime_mode: "runc".into(),
+            ..node("n2", "worker")
+        };
+        let e = section_error(&runc, &CONFIG_DUMP_ARGV, &sec(1, ""), "");
+        assert_eq!(e.reason, "exit status 1");
+        assert_eq!(e.argv[..3], s(&["docker", "exec", "--privileged"])[..]);
+    }
+
+    #[test]
+    fn earlier_retags_of_the_same_id_count_as_tags() {
+        let done = vec![
+            ("sha256:a".to_string(), "docker.io/library/x:1".to_string()),
+            ("sha256:b".to_string(), "docker.io/library/y:1".to_string()),
+        ];
+        assert_eq!(with_retags(None, "sha256:a", &done), None);
+        assert_eq!(
+            with_retags(Some(s(&["old"])), "sha256:a", &done),
+            Some(s(&["old", "docker.io/library/x:1"]))
+        );
+        assert_eq!(
+            with_retags(Some(s(&["docker.io/library/x:1"])), "sha256:a", &done),
+            Some(s(&["docker.io/library/x:1"]))
+        );
+        assert_eq!(
+            with_retags(Some(s(&["old"])), "sha256:c", &done),
+            Some(s(&["old"]))
+        );
+        assert_eq!(with_retags(Some(vec![]), "sha256:c", &[]), Some(vec![]));
+        // A second image with the ID the first re-tagged is then tagged.
+        let tags = with_retags(Some(s(&["old"])), "sha256:a", &done);
+        assert_eq!(presence("x:1", tags.as_deref()), Presence::Tagged);
     }
 }
