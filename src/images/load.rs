@@ -163,6 +163,7 @@ pub async fn load_docker_images(
         facts_of(provider, &nodes_of(&targets), probes, !diff_ids.is_empty()).await;
     // As upstream, every requested image is saved, even those some nodes have.
     let source = || provider.save_images(&images);
+    let hints = hints::LayerHints::read().await;
     load_streamed(
         provider,
         &targets,
@@ -171,6 +172,7 @@ pub async fn load_docker_images(
         held,
         &diff_ids,
         inbox_path(&targets),
+        Some(&hints),
         log,
         source,
     )
