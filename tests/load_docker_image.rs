@@ -45,17 +45,7 @@ fn unknown_cluster_has_no_nodes() {
 fn docker_image_into_a_three_node_cluster() {
     require_fixture();
     let tc = TestCluster::new("load-img");
-    let cfg = tc.write("cluster.yaml", THREE_NODES);
-    assert_ok(&tc.kind(&[
-        "create",
-        "cluster",
-        "--name",
-        &tc.name,
-        "--image",
-        FIXTURE_IMAGE,
-        "--config",
-        cfg.to_str().unwrap(),
-    ]));
+    tc.create_fixture(THREE_NODES);
     let cp = format!("{}-control-plane", tc.name);
     let w1 = format!("{}-worker", tc.name);
     let w2 = format!("{}-worker2", tc.name);

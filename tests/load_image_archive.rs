@@ -50,17 +50,7 @@ fn every_archive_is_stat_ed_before_anything_else() {
 fn image_archives_into_a_two_node_cluster() {
     require_fixture();
     let tc = TestCluster::new("load-arc");
-    let cfg = tc.write("cluster.yaml", TWO_NODES);
-    assert_ok(&tc.kind(&[
-        "create",
-        "cluster",
-        "--name",
-        &tc.name,
-        "--image",
-        FIXTURE_IMAGE,
-        "--config",
-        cfg.to_str().unwrap(),
-    ]));
+    tc.create_fixture(TWO_NODES);
     let cp = format!("{}-control-plane", tc.name);
     let w = format!("{}-worker", tc.name);
     let platform = host_platform_flag();

@@ -124,17 +124,7 @@ fn reloads_send_only_missing_layers_fall_back_in_full_and_give_up_stuck_nodes() 
     let v2_top = diff_ids(&v2)[1].clone();
 
     let tc = TestCluster::new("load-partial");
-    let cfg = tc.write("cluster.yaml", THREE_NODES);
-    assert_ok(&tc.kind(&[
-        "create",
-        "cluster",
-        "--name",
-        &tc.name,
-        "--image",
-        FIXTURE_IMAGE,
-        "--config",
-        cfg.to_str().unwrap(),
-    ]));
+    tc.create_fixture(THREE_NODES);
     let cp = format!("{}-control-plane", tc.name);
     let w1 = format!("{}-worker", tc.name);
     let w2 = format!("{}-worker2", tc.name);
@@ -404,20 +394,7 @@ fn layer_digests_learned_by_one_load_spare_the_next_its_hashing() {
     let base_diff = diff_ids(&v1)[0].clone();
 
     let tc = TestCluster::new("load-hints");
-    let cfg = tc.write(
-        "cluster.yaml",
-        "kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes:\n- role: control-plane\n- role: worker\n",
-    );
-    assert_ok(&tc.kind(&[
-        "create",
-        "cluster",
-        "--name",
-        &tc.name,
-        "--image",
-        FIXTURE_IMAGE,
-        "--config",
-        cfg.to_str().unwrap(),
-    ]));
+    tc.create_fixture("kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes:\n- role: control-plane\n- role: worker\n");
     let cache = tc.dir.path().join("cache");
     let hints_file = cache.join("kind-sysbox/layer-digests");
     let cache_env = cache.to_str().unwrap().to_string();

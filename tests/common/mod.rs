@@ -160,6 +160,22 @@ impl TestCluster {
         kind_cmd(args, &[], &self.kubeconfig(), Some(stdin))
     }
 
+    /// `kind create cluster` of the fixture image with this config (written
+    /// into the test's directory); it must succeed.
+    pub fn create_fixture(&self, config: &str) {
+        let cfg = self.write("cluster.yaml", config);
+        assert_ok(&self.kind(&[
+            "create",
+            "cluster",
+            "--name",
+            &self.name,
+            "--image",
+            FIXTURE_IMAGE,
+            "--config",
+            cfg.to_str().unwrap(),
+        ]));
+    }
+
     pub fn write(&self, file: &str, content: &str) -> PathBuf {
         let p = self.dir.path().join(file);
         std::fs::write(&p, content).expect("write");

@@ -8,9 +8,10 @@ use std::time::Duration;
 use anyhow::{anyhow, bail};
 use bollard::errors::Error as BollardError;
 use bollard::models::{
-    ContainerCreateBody, ContainerInspectResponse, DeviceMapping, EndpointIpamConfig,
-    EndpointSettings, HostConfig, HostConfigCgroupnsModeEnum, NetworkConnectRequest,
-    NetworkDisconnectRequest, NetworkingConfig, PortBinding, RestartPolicy, RestartPolicyNameEnum,
+    ContainerCreateBody, ContainerInspectResponse, ContainerSummary, DeviceMapping,
+    EndpointIpamConfig, EndpointSettings, HostConfig, HostConfigCgroupnsModeEnum,
+    NetworkConnectRequest, NetworkDisconnectRequest, NetworkingConfig, PortBinding, RestartPolicy,
+    RestartPolicyNameEnum,
 };
 use bollard::query_parameters::{
     CreateContainerOptionsBuilder, InspectContainerOptions, ListContainersOptionsBuilder,
@@ -323,14 +324,8 @@ impl Docker {
 
     /// Cluster names (sorted, unique) from LABEL_CLUSTER.
     pub async fn list_clusters(&self) -> anyhow::Result<Vec<String>> {
-        let filters = HashMap::from([("label", vec![LABEL_CLUSTER.to_string()])]);
-        let opts = ListContainersOptionsBuilder::new()
-            .all(true)
-            .filters(&filters)
-            .build();
         let list = self
-            .api
-            .list_containers(Some(opts))
+            .list_containers_with(vec![LABEL_CLUSTER.to_string()])
             .await
             .map_err(|e| anyhow!("failed to list clusters: {}", daemon_message(&e)))?;
         let names: BTreeSet<String> = list
@@ -438,18 +433,27 @@ impl Docker {
             .find_map(|(_, mut labels)| labels.remove(LABEL_CLUSTER_CONFIG)))
     }
 
+    /// Every container (in any state) carrying all of `labels` (`key` or
+    /// `key=value`), as the list reports them, newest first.
+    async fn list_containers_with(
+        &self,
+        labels: Vec<String>,
+    ) -> Result<Vec<ContainerSummary>, BollardError> {
+        let filters = HashMap::from([("label", labels)]);
+        let opts = ListContainersOptionsBuilder::new()
+            .all(true)
+            .filters(&filters)
+            .build();
+        self.api.list_containers(Some(opts)).await
+    }
+
     /// (name, labels) of every container carrying all of `labels`
     /// (`key=value`), newest first.
     async fn labelled_containers(
         &self,
         labels: Vec<String>,
     ) -> Result<Vec<(String, HashMap<String, String>)>, BollardError> {
-        let filters = HashMap::from([("label", labels)]);
-        let opts = ListContainersOptionsBuilder::new()
-            .all(true)
-            .filters(&filters)
-            .build();
-        let list = self.api.list_containers(Some(opts)).await?;
+        let list = self.list_containers_with(labels).await?;
         Ok(list
             .into_iter()
             .filter_map(|c| {
@@ -500,14 +504,8 @@ impl Docker {
         &self,
         cluster: &str,
     ) -> anyhow::Result<HashMap<String, anyhow::Result<(String, String)>>> {
-        let filters = HashMap::from([("label", vec![format!("{LABEL_CLUSTER}={cluster}")])]);
-        let opts = ListContainersOptionsBuilder::new()
-            .all(true)
-            .filters(&filters)
-            .build();
         let list = self
-            .api
-            .list_containers(Some(opts))
+            .list_containers_with(vec![format!("{LABEL_CLUSTER}={cluster}")])
             .await
             .map_err(|e| anyhow!("failed to get container details: {}", daemon_message(&e)))?;
         Ok(list
