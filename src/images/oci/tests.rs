@@ -263,6 +263,16 @@ fn hints_from_an_earlier_run_avoid_the_spool_and_change_nothing() {
     assert_eq!(first.reports, second.reports);
 }
 
+/// Two layers' hints with their digests swapped.
+fn swapped(learned: &HashMap<String, String>) -> HashMap<String, String> {
+    let mut hints = learned.clone();
+    let paths: Vec<String> = hints.keys().cloned().collect();
+    let (a, b) = (hints[&paths[0]].clone(), hints[&paths[1]].clone());
+    hints.insert(paths[0].clone(), b);
+    hints.insert(paths[1].clone(), a);
+    hints
+}
+
 #[test]
 fn a_wrong_hint_is_an_error_not_a_wrong_archive() {
     let img = image(b"v2");
@@ -274,11 +284,7 @@ fn a_wrong_hint_is_an_error_not_a_wrong_archive() {
         Limits::default(),
     );
     // Swap the two layers' digests.
-    let mut hints = first.learned.clone();
-    let paths: Vec<String> = hints.keys().cloned().collect();
-    let (a, b) = (hints[&paths[0]].clone(), hints[&paths[1]].clone());
-    hints.insert(paths[0].clone(), b);
-    hints.insert(paths[1].clone(), a);
+    let hints = swapped(&first.learned);
     let targets = vec![Target {
         held: held(&[]),
         out: Vec::new(),
@@ -524,11 +530,7 @@ fn a_wrong_hint_for_layers_every_node_holds_is_caught_by_the_config() {
     let img = image(b"v2");
     let archive = legacy_archive(&img, &["demo:v2"]);
     let (first, _) = convert(&archive, vec![], &HashMap::new(), Limits::default());
-    let mut hints = first.learned.clone();
-    let paths: Vec<String> = hints.keys().cloned().collect();
-    let (a, b) = (hints[&paths[0]].clone(), hints[&paths[1]].clone());
-    hints.insert(paths[0].clone(), b);
-    hints.insert(paths[1].clone(), a);
+    let hints = swapped(&first.learned);
     let targets = vec![Target {
         held: held(&[&digest(&img.base), &digest(&img.top)]),
         out: Vec::new(),
