@@ -309,15 +309,7 @@ fn bad_networks_are_refused_before_anything_is_created() {
         ("container:x", "invalid --network \"container:x\""),
         ("-", "invalid --network \"-\""),
     ] {
-        let out = tc.kind(&[
-            "create",
-            "cluster",
-            "--name",
-            &tc.name,
-            "--image",
-            FIXTURE_IMAGE,
-            &format!("--network={network}"),
-        ]);
+        let out = tc.create(&[&format!("--network={network}")]);
         assert_eq!(out.status.code(), Some(1), "{network}");
         let err = stderr(&out);
         assert!(
@@ -342,18 +334,7 @@ fn a_failed_create_removes_the_network_it_made() {
         "config.yaml",
         "kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes:\n- role: control-plane\n  extraPortMappings:\n  - containerPort: 80\n    hostPort: 18089\n- role: worker\n  extraPortMappings:\n  - containerPort: 80\n    hostPort: 18089\n",
     );
-    let out = tc.kind(&[
-        "create",
-        "cluster",
-        "--name",
-        &tc.name,
-        "--image",
-        FIXTURE_IMAGE,
-        "--network",
-        &net,
-        "--config",
-        config.to_str().unwrap(),
-    ]);
+    let out = tc.create(&["--network", &net, "--config", config.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(
         stderr(&out).contains(&format!("Deleted network {net:?}")),

@@ -328,22 +328,8 @@ fn failing_kubeadm_init_removes_every_container_unless_retained() {
 fn existing_cluster_name_is_refused_without_touching_it() {
     require_fixture();
     let tc = TestCluster::new("dup");
-    assert_ok(&tc.kind(&[
-        "create",
-        "cluster",
-        "--name",
-        &tc.name,
-        "--image",
-        FIXTURE_IMAGE,
-    ]));
-    let again = tc.kind(&[
-        "create",
-        "cluster",
-        "--name",
-        &tc.name,
-        "--image",
-        FIXTURE_IMAGE,
-    ]);
+    assert_ok(&tc.create(&[]));
+    let again = tc.create(&[]);
     assert_eq!(again.status.code(), Some(1));
     assert!(stderr(&again).ends_with(&format!(
         "ERROR: failed to create cluster: node(s) already exist for a cluster with the name \"{}\"\n",
@@ -363,14 +349,7 @@ fn unparsable_kubeconfig_is_left_unchanged() {
     let tc = TestCluster::new("badkc");
     let garbage = "this: is: not\n  - valid yaml {{{\n";
     std::fs::write(tc.kubeconfig(), garbage).unwrap();
-    let out = tc.kind(&[
-        "create",
-        "cluster",
-        "--name",
-        &tc.name,
-        "--image",
-        FIXTURE_IMAGE,
-    ]);
+    let out = tc.create(&[]);
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert!(err.contains("ERROR: failed to create cluster: "), "{err}");
@@ -399,14 +378,7 @@ fn unparsable_kubeconfig_is_left_unchanged() {
 fn get_kubeconfig_prints_an_extra_blank_line_and_internal_uses_the_node_name() {
     require_fixture();
     let tc = TestCluster::new("getkc");
-    assert_ok(&tc.kind(&[
-        "create",
-        "cluster",
-        "--name",
-        &tc.name,
-        "--image",
-        FIXTURE_IMAGE,
-    ]));
+    assert_ok(&tc.create(&[]));
     let ext = tc.kind(&["get", "kubeconfig", "--name", &tc.name]);
     assert_ok(&ext);
     let text = stdout(&ext);

@@ -365,14 +365,7 @@ fn create_and_delete_with_a_bind_mounted_kubeconfig() {
     std::fs::write(&source, users_config(0)).unwrap();
     let _bind = bind_file(&source, &tc.kubeconfig());
 
-    let out = tc.kind(&[
-        "create",
-        "cluster",
-        "--name",
-        &tc.name,
-        "--image",
-        FIXTURE_IMAGE,
-    ]);
+    let out = tc.create(&[]);
     assert_ok(&out);
     let key = format!("kind-{}", tc.name);
     assert_eq!(context_names(&source), names(&[&key, "mine"]));

@@ -138,14 +138,7 @@ fn build_node_image_preloads_and_refuses_kubernetes_builds() {
 fn load_commands_through_the_binary() {
     require_fixture();
     let tc = TestCluster::new("ldcli");
-    assert_ok(&tc.kind(&[
-        "create",
-        "cluster",
-        "--name",
-        &tc.name,
-        "--image",
-        FIXTURE_IMAGE,
-    ]));
+    assert_ok(&tc.create(&[]));
     let image = format!("kind-sysbox-test/load:{}", tc.name);
     docker(&["tag", "kind-fixture/node:base", &image]);
     let id = image_id(&image);

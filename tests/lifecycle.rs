@@ -159,14 +159,7 @@ fn get_clusters_and_delete_clusters_all() {
     let a = TestCluster::new("lista");
     let b = TestCluster::new("listb");
     for tc in [&a, &b] {
-        assert_ok(&tc.kind(&[
-            "create",
-            "cluster",
-            "--name",
-            &tc.name,
-            "--image",
-            FIXTURE_IMAGE,
-        ]));
+        assert_ok(&tc.create(&[]));
     }
     let listed = stdout(&a.kind(&["get", "clusters"]));
     assert!(

@@ -23,3 +23,20 @@ pub const DEFAULT_CLUSTER_NAME: &str = "kind";
 pub const API_VERSION: &str = "kind.x-k8s.io/v1alpha4";
 pub const ROLE_CONTROL_PLANE: &str = "control-plane";
 pub const ROLE_WORKER: &str = "worker";
+
+/// A cluster `name` with one node per role in `roles`, defaulted with
+/// `image` as create defaults it (for unit tests of what acts on one).
+#[cfg(test)]
+pub fn defaulted_for_test(name: &str, roles: &[&str], image: &str) -> Cluster {
+    let mut c = load(None).expect("the empty config loads");
+    c.nodes = roles
+        .iter()
+        .map(|r| Node {
+            role: r.to_string(),
+            ..Default::default()
+        })
+        .collect();
+    apply_overrides(&mut c, name, None);
+    set_defaults_with_image(&mut c, image);
+    c
+}

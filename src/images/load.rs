@@ -800,23 +800,13 @@ async fn load_streamed(
                     continue;
                 }
                 Err(round::Failure::Stalled(d)) => {
-                    failures[i] = Some(import_failure(
-                        &targets[i],
-                        anyhow!(
-                            "the node took nothing of the image archive for {:.0?} and was given up (a stuck import?); set {STALL_ENV}=<seconds> to wait longer",
-                            d
-                        ),
-                    ));
+                    let what = format!("the node took nothing of the image archive for {d:.0?}");
+                    failures[i] = Some(given_up(&targets[i], &what));
                     continue;
                 }
                 Err(round::Failure::Straggled(d)) => {
-                    failures[i] = Some(import_failure(
-                        &targets[i],
-                        anyhow!(
-                            "the node's import of the images inbox file was still running {:.0?} after every other node's had ended, and was given up (a stuck import?); set {STALL_ENV}=<seconds> to wait longer",
-                            d
-                        ),
-                    ));
+                    let what = format!("the node's import of the images inbox file was still running {d:.0?} after every other node's had ended,");
+                    failures[i] = Some(given_up(&targets[i], &what));
                     continue;
                 }
                 Err(round::Failure::Import(e)) => e,
@@ -932,6 +922,16 @@ fn stdin_argv(argv: &[String], path: Option<&str>) -> Vec<String> {
         }
     }
     argv
+}
+
+/// A node whose import was abandoned (`what` happened), as its failure.
+fn given_up(node: &NodeRef, what: &str) -> anyhow::Error {
+    import_failure(
+        node,
+        anyhow!(
+            "{what} and was given up (a stuck import?); set {STALL_ENV}=<seconds> to wait longer"
+        ),
+    )
 }
 
 fn import_failure(node: &NodeRef, e: anyhow::Error) -> anyhow::Error {

@@ -165,7 +165,12 @@ enum Kind {
     Ignored,
 }
 
-fn is_hex64(s: &str) -> bool {
+/// `sha256:` and 64 lowercase hex digits.
+pub(crate) fn is_digest(d: &str) -> bool {
+    d.strip_prefix("sha256:").is_some_and(is_hex64)
+}
+
+pub(crate) fn is_hex64(s: &str) -> bool {
     s.len() == 64
         && s.bytes()
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
@@ -368,6 +373,26 @@ fn stream_to<R: Read, W: Write>(
     Ok(())
 }
 
+/// [`read_json`], then checks the bytes against the digest their name gives.
+fn read_verified<R: Read>(
+    entry: &mut R,
+    size: u64,
+    path: &str,
+    digest: &str,
+    limits: &Limits,
+) -> Result<Vec<u8>, ConvertError> {
+    let data = read_json(entry, size, path, limits)?;
+    let actual = sha256_digest(&data);
+    if actual != digest {
+        return Err(ConvertError::DigestMismatch {
+            path: path.to_string(),
+            expected: digest.to_string(),
+            actual,
+        });
+    }
+    Ok(data)
+}
+
 /// Reads a whole JSON document, refusing one above the limit.
 fn read_json<R: Read>(
     entry: &mut R,
@@ -443,25 +468,14 @@ pub fn partial_layouts<R: Read, W: Write>(
             }
             Kind::LegacyConfig(digest) => {
                 // Configs always travel: small, and the manifest needs them.
-                let data = read_json(&mut entry, size, &path, &limits)?;
-                let actual = sha256_digest(&data);
-                if actual != digest {
-                    return Err(ConvertError::DigestMismatch {
-                        path,
-                        expected: digest,
-                        actual,
-                    });
-                }
+                let data = read_verified(&mut entry, size, &path, &digest, &limits)?;
                 let which: Vec<usize> = all
                     .iter()
                     .copied()
                     .filter(|&i| sinks[i].alive() && !sinks[i].sent.contains(&digest))
                     .collect();
                 write_file(&mut sinks, &which, &blob_path(&digest), &data);
-                for i in which {
-                    sinks[i].sent.insert(digest.clone());
-                    sinks[i].report.sent.push(digest.clone());
-                }
+                mark(&mut sinks, &which, &digest);
                 blobs.insert(path, (digest.clone(), size));
                 small.insert(digest, data);
             }
@@ -469,15 +483,7 @@ pub fn partial_layouts<R: Read, W: Write>(
                 let which = wanting(&mut sinks, &digest);
                 if size <= 1 << 20 && !which.is_empty() {
                     // Possibly a config: keep it to read back.
-                    let data = read_json(&mut entry, size, &path, &limits)?;
-                    let actual = sha256_digest(&data);
-                    if actual != digest {
-                        return Err(ConvertError::DigestMismatch {
-                            path,
-                            expected: digest,
-                            actual,
-                        });
-                    }
+                    let data = read_verified(&mut entry, size, &path, &digest, &limits)?;
                     write_file(&mut sinks, &which, &blob_path(&digest), &data);
                     small.insert(digest.clone(), data);
                 } else if !which.is_empty() {
@@ -681,7 +687,7 @@ pub fn parse_content_list(output: &str) -> HashSet<String> {
     output
         .lines()
         .map(str::trim)
-        .filter(|l| l.strip_prefix("sha256:").is_some_and(is_hex64))
+        .filter(|l| is_digest(l))
         .map(str::to_string)
         .collect()
 }

@@ -70,13 +70,7 @@ impl FakeProvider {
     pub fn with_node(self, cluster: &str, name: &str, role: &str, version: &str) -> Self {
         self.with_node_ref(
             cluster,
-            NodeRef {
-                name: name.into(),
-                role: role.into(),
-                runtime_mode: "sysbox".into(),
-                config_index: None,
-                images_inbox: None,
-            },
+            crate::provider::node::test_node(name, role),
             version,
         )
     }

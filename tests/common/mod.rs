@@ -160,20 +160,25 @@ impl TestCluster {
         kind_cmd(args, &[], &self.kubeconfig(), Some(stdin))
     }
 
-    /// `kind create cluster` of the fixture image with this config (written
-    /// into the test's directory); it must succeed.
-    pub fn create_fixture(&self, config: &str) {
-        let cfg = self.write("cluster.yaml", config);
-        assert_ok(&self.kind(&[
+    /// `kind create cluster --name NAME --image FIXTURE_IMAGE EXTRA…`.
+    pub fn create(&self, extra: &[&str]) -> Output {
+        let mut args = vec![
             "create",
             "cluster",
             "--name",
             &self.name,
             "--image",
             FIXTURE_IMAGE,
-            "--config",
-            cfg.to_str().unwrap(),
-        ]));
+        ];
+        args.extend_from_slice(extra);
+        self.kind(&args)
+    }
+
+    /// [`TestCluster::create`] with this config (written into the test's
+    /// directory); it must succeed.
+    pub fn create_fixture(&self, config: &str) {
+        let cfg = self.write("cluster.yaml", config);
+        assert_ok(&self.create(&["--config", cfg.to_str().unwrap()]));
     }
 
     pub fn write(&self, file: &str, content: &str) -> PathBuf {

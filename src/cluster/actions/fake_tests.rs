@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::Action;
 use crate::cluster::ActionContext;
-use crate::config::{self, Cluster, Node};
+use crate::config::{self, Cluster};
 use crate::log::{Buffer, Logger};
 use crate::provider::fake::FakeProvider;
 use crate::provider::{HostInfo, RuntimeMode};
@@ -18,17 +18,7 @@ fn argv(v: &[&str]) -> Vec<String> {
 
 /// A defaulted cluster `k` with these roles, as create would have it.
 fn cluster(roles: &[&str]) -> Cluster {
-    let mut c = config::load(None).unwrap();
-    c.nodes = roles
-        .iter()
-        .map(|r| Node {
-            role: r.to_string(),
-            ..Default::default()
-        })
-        .collect();
-    config::apply_overrides(&mut c, "k", None);
-    config::set_defaults_with_image(&mut c, "kind-fixture/node:v1.36.1");
-    c
+    config::defaulted_for_test("k", roles, "kind-fixture/node:v1.36.1")
 }
 
 fn fake(nodes: &[(&str, &str)]) -> FakeProvider {

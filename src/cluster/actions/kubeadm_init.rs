@@ -11,7 +11,7 @@ use crate::kubeadm;
 use crate::provider::NodeRef;
 
 /// Files every secondary control plane needs from the bootstrap one.
-const SHARED_FILES: [&str; 9] = [
+pub(crate) const SHARED_FILES: [&str; 9] = [
     "/etc/kubernetes/admin.conf",
     "/etc/kubernetes/pki/ca.crt",
     "/etc/kubernetes/pki/ca.key",

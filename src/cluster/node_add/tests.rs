@@ -18,17 +18,7 @@ fn node(name: &str, role: &str, index: Option<usize>) -> NodeRef {
 
 /// A stored config `k` with these roles, defaulted as create stores it.
 fn stored(roles: &[&str]) -> Cluster {
-    let mut c = config::load(None).unwrap();
-    c.nodes = roles
-        .iter()
-        .map(|r| Node {
-            role: r.to_string(),
-            ..Default::default()
-        })
-        .collect();
-    config::apply_overrides(&mut c, "k", None);
-    config::set_defaults_with_image(&mut c, "kind-fixture/node:v1.36.1");
-    c
+    config::defaulted_for_test("k", roles, "kind-fixture/node:v1.36.1")
 }
 
 fn one_plus_one() -> (Cluster, Vec<NodeRef>) {
@@ -250,17 +240,7 @@ async fn a_control_plane_gets_the_shared_files_joins_and_becomes_a_backend() {
         )
         .with_config("k", &config::encode(&c))
         .with_image("kind-fixture/node:v1.36.1");
-    for file in [
-        "/etc/kubernetes/admin.conf",
-        "/etc/kubernetes/pki/ca.crt",
-        "/etc/kubernetes/pki/ca.key",
-        "/etc/kubernetes/pki/front-proxy-ca.crt",
-        "/etc/kubernetes/pki/front-proxy-ca.key",
-        "/etc/kubernetes/pki/sa.pub",
-        "/etc/kubernetes/pki/sa.key",
-        "/etc/kubernetes/pki/etcd/ca.crt",
-        "/etc/kubernetes/pki/etcd/ca.key",
-    ] {
+    for file in crate::cluster::actions::kubeadm_init::SHARED_FILES {
         p.set_file("k-control-plane", file, &format!("bootstrap {file}"));
     }
     p.respond(

@@ -19,6 +19,8 @@
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
+use crate::images::oci::{is_digest, is_hex64};
+
 /// Lines kept: ~150 bytes each, a few hundred images' layers.
 pub const LIMIT: usize = 2048;
 
@@ -87,14 +89,6 @@ pub fn render(learned: &HashMap<String, String>, old: &str, limit: usize) -> Str
 /// `<64 hex>/layer.tar`: the only paths a hint is for.
 fn is_layer_path(path: &str) -> bool {
     path.strip_suffix("/layer.tar").is_some_and(is_hex64)
-}
-
-fn is_digest(d: &str) -> bool {
-    d.strip_prefix("sha256:").is_some_and(is_hex64)
-}
-
-fn is_hex64(s: &str) -> bool {
-    s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
 /// The hints file of this user, read once per load.
